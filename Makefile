@@ -1,0 +1,53 @@
+# Dialogrum: `make run` serves the app, `make test` runs the whole suite. Both set up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VENDOR := shared/static/vendor
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: setup run test lint browsers translations bench clean
+
+setup: $(STAMP) node_modules/.package-lock.json $(VENDOR)/socket.io.min.js translations
+	@$(BIN)/dialogrum db upgrade
+
+# Reinstall only when the dependency list changed, so a second `make setup` is fast.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(VENDOR)/socket.io.min.js: node_modules/.package-lock.json
+	@mkdir -p $(VENDOR)
+	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)/socket.io.min.js
+
+translations: $(STAMP)
+	@if ls shared/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -q -f -d shared/translations; fi
+
+run: setup
+	$(BIN)/dialogrum serve --host $(HOST) --port $(PORT)
+
+# The system's Chromium drives the browser tests (never a downloaded browser build).
+browsers:
+	@command -v chromium >/dev/null 2>&1 || ./scripts/ensure-chromium.sh
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup browsers lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python bench/vote_burst.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache

@@ -1,0 +1,40 @@
+"""Forms (Flask-WTF: CSRF on every one)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+
+class LoginForm(FlaskForm):
+    """Sign in with e-mail and password."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+
+
+class SetPasswordForm(FlaskForm):
+    """Choose a password through a one-time link."""
+
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=1000)])
+    confirm = PasswordField(_l("Repeat the password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
+
+
+class SessionForm(FlaskForm):
+    """Create a session from a guide."""
+
+    guide_id = SelectField(_l("Guide"), validators=[DataRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    unit = StringField(_l("Unit (region, kreds, forening)"), validators=[Optional(), Length(max=200)])
+
+
+class GuideImportForm(FlaskForm):
+    """Upload a guide document."""
+
+    document = FileField(_l("Guide file (YAML or JSON)"), validators=[FileRequired()])

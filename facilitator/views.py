@@ -1,0 +1,190 @@
+"""Facilitator and organiser pages (behind login) and the projector view (behind its key)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from facilitator.forms import GuideImportForm, LoginForm, SessionForm, SetPasswordForm
+from shared import accounts, guides, library
+from shared import meeting as rules
+from shared.db import get_db
+from shared.errors import DialogrumError
+from shared.models import Guide, Meeting
+from shared.ratelimit import LOGIN_LIMIT
+
+bp = Blueprint("facilitator", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/facilitator")
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("facilitator.sessions")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with e-mail and password."""
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        limiter = current_app.extensions["dialogrum.limiter"]
+        if not (limiter.hit(LOGIN_LIMIT, "login-ip", request.remote_addr or "?")
+                and limiter.hit(LOGIN_LIMIT, "login-email", form.email.data.lower())):
+            error = _("Too many attempts. Wait a minute and try again.")
+        else:
+            user = accounts.authenticate(get_db().session, form.email.data, form.password.data)
+            if user is not None:
+                login_user(user)
+                return redirect(_safe_next(request.args.get("next")))
+            error = _("The e-mail or the password is wrong.")
+    status = 401 if error else 200
+    return render_template("facilitator/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out (POST, so it is CSRF-protected)."""
+    logout_user()
+    return redirect(url_for("participant.index"))
+
+
+@bp.route("/setup/<secret>", methods=["GET", "POST"])
+def setup(secret: str):
+    """Choose a password through a one-time link (first run, invitation, reset)."""
+    db = get_db().session
+    link = accounts.link_user(db, secret)
+    if link is None:
+        return render_template("facilitator/setup.html", form=None, link=None), 404
+    form = SetPasswordForm()
+    if request.method == "GET" and link.purpose == "first_run":
+        form.email.data = "" if link.user.email.endswith(".invalid") else link.user.email
+    error = None
+    if form.validate_on_submit():
+        try:
+            if link.purpose == "first_run" and form.email.data:
+                email = accounts.normalise_email(form.email.data)
+                other = accounts.find_user(db, email)
+                if other is not None and other.id != link.user_id:
+                    raise DialogrumError("conflict", _("A user with this e-mail exists already."))
+                link.user.email = email
+                if form.name.data:
+                    link.user.name = form.name.data.strip()
+            elif link.purpose == "first_run":
+                raise DialogrumError("invalid", _("Give the e-mail address you will sign in with."))
+            user = accounts.use_link(db, secret, form.password.data)
+            db.commit()
+            login_user(user)
+            return redirect(url_for("facilitator.sessions"))
+        except DialogrumError as exc:
+            db.rollback()
+            error = exc.message
+    return render_template("facilitator/setup.html", form=form, link=link, error=error)
+
+
+def _visible_meetings():
+    stmt = sa.select(Meeting).order_by(Meeting.created_at.desc())
+    if not current_user.is_organiser:
+        stmt = stmt.where(Meeting.facilitator_id == current_user.id)
+    return stmt
+
+
+def _guide_choices(db) -> list[tuple[str, str]]:
+    return [(gd.id, gd.title) for gd in library.list_guides(db)]
+
+
+@bp.route("/sessions", methods=["GET", "POST"])
+@login_required
+def sessions():
+    """The user's sessions (all of them for an organiser) and a form to create one."""
+    db = get_db().session
+    form = SessionForm()
+    form.guide_id.choices = _guide_choices(db)
+    if request.method == "GET" and request.args.get("guide"):
+        form.guide_id.data = request.args["guide"]
+    if form.validate_on_submit():
+        try:
+            meeting_id = rules.create_meeting(db.connection(), guide_id=form.guide_id.data, title=form.title.data,
+                                              unit=form.unit.data or "", facilitator_id=current_user.id)
+            db.commit()
+            return redirect(url_for("facilitator.console", meeting_id=meeting_id))
+        except DialogrumError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+    meetings = list(db.scalars(_visible_meetings()))
+    return render_template("facilitator/sessions.html", meetings=meetings, form=form)
+
+
+def _managed(meeting_id: str) -> Meeting:
+    meeting = get_db().session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    if not rules.may_manage(current_user, meeting):
+        abort(403)
+    return meeting
+
+
+@bp.get("/console/<meeting_id>")
+@login_required
+def console(meeting_id: str):
+    """The facilitator's console for one session."""
+    meeting = _managed(meeting_id)
+    conn = get_db().session.connection()
+    snap = rules.snapshot(conn, meeting.id)
+    base = current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
+    return render_template("facilitator/console.html", meeting=meeting, items=snap.items,
+                           conclusions=rules.conclusions(conn, meeting.id),
+                           labels=guides.VOTE_LABELS[snap.language], join_url=f"{base}/j/{meeting.code}",
+                           projector_url=url_for("facilitator.projector", key=meeting.projector_key))
+
+
+@bp.get("/p/<key>")
+def projector(key: str):
+    """The projected view: no login, the unguessable key is the credential."""
+    meeting = rules.find_by_projector_key(get_db().session.connection(), key)
+    if meeting is None:
+        abort(404)
+    snap = rules.snapshot(get_db().session.connection(), meeting.id)
+    base = current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
+    return render_template("facilitator/projector.html", meeting=meeting, language=snap.language,
+                           labels=guides.VOTE_LABELS[snap.language], join_url=f"{base}/j/{meeting.code}",
+                           short_url=base.split("://", 1)[-1])
+
+
+@bp.route("/guides", methods=["GET", "POST"])
+@login_required
+def guide_library():
+    """The guide library, with an import form that shows the validator's messages."""
+    db = get_db().session
+    form = GuideImportForm()
+    errors: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        upload = form.document.data
+        raw = upload.read(1_000_001)
+        try:
+            if len(raw) > 1_000_000:
+                raise guides.GuideError([("file", _("the file is larger than 1 MB"))])
+            guide = library.import_guide(db, raw, owner_id=current_user.id, filename=upload.filename)
+            db.commit()
+            flash(_("The guide “%(title)s” was imported.", title=guide.title), "success")
+            return redirect(url_for("facilitator.guide_detail", guide_id=guide.id))
+        except guides.GuideError as exc:
+            db.rollback()
+            errors = exc.errors
+    return render_template("facilitator/guides.html", guides=library.list_guides(db), form=form, errors=errors,
+                           flatten=guides.flatten), (422 if errors else 200)
+
+
+@bp.get("/guides/<guide_id>")
+@login_required
+def guide_detail(guide_id: str):
+    """Preview every section and item of a guide."""
+    guide = get_db().session.get(Guide, guide_id)
+    if guide is None:
+        abort(404)
+    return render_template("facilitator/guide.html", guide=guide, items=guides.flatten(guide.document),
+                           labels=guides.VOTE_LABELS[guide.language])

@@ -1,0 +1,1 @@
+"""Dialogrum domain package (see shared.app.create_app)."""

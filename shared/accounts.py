@@ -1,0 +1,129 @@
+"""Users, API tokens and one-time links: the account rules used by the CLI, the pages and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shared.errors import DialogrumError
+from shared.meeting import hash_token
+from shared.models import ROLES, ApiToken, OneTimeLink, User, utcnow
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+LINK_LIFETIME = dt.timedelta(days=7)
+
+
+def normalise_email(email: object) -> str:
+    """Lower-case and strip an e-mail address, or refuse it."""
+    if not isinstance(email, str) or not EMAIL_RE.match(email.strip()) or len(email) > 254:
+        raise DialogrumError("invalid", "not a valid e-mail address")
+    return email.strip().lower()
+
+
+def check_password_rules(password: object) -> str:
+    """Refuse passwords that are too short."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise DialogrumError("invalid", f"the password must have at least {MIN_PASSWORD} characters")
+    if len(password) > 1000:
+        raise DialogrumError("invalid", "the password is too long")
+    return password
+
+
+def create_user(db: so.Session, *, email: object, role: object, name: object = "",
+                password: str | None = None) -> User:
+    """Add a user; `password` None leaves the account waiting for a one-time link."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise DialogrumError("invalid", "role must be organiser or facilitator")
+    if db.scalar(sa.select(User).where(User.email == email)) is not None:
+        raise DialogrumError("conflict", f"a user with the e-mail {email} exists already")
+    user = User(email=email, role=role, name=(name or "").strip() if isinstance(name, str) else "")
+    if password is not None:
+        user.password_hash = generate_password_hash(check_password_rules(password))
+    db.add(user)
+    db.flush()
+    return user
+
+
+def find_user(db: so.Session, email: object) -> User | None:
+    """The user with this e-mail address, if any."""
+    try:
+        email = normalise_email(email)
+    except DialogrumError:
+        return None
+    return db.scalar(sa.select(User).where(User.email == email))
+
+
+def authenticate(db: so.Session, email: object, password: object) -> User | None:
+    """The active user whose password this is; None otherwise (no hint which part was wrong)."""
+    user = find_user(db, email)
+    if user is None or not user.active or not user.password_hash or not isinstance(password, str):
+        # Spend the same time as a real check so timing does not reveal which e-mails exist.
+        check_password_hash(generate_password_hash("x"), "y")
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def create_token(db: so.Session, user: User, label: str = "") -> str:
+    """A new API token for the user; only its hash is kept, so show it now or never."""
+    token = "dlg_" + secrets.token_urlsafe(32)
+    db.add(ApiToken(user_id=user.id, token_hash=hash_token(token), label=label[:200]))
+    db.flush()
+    return token
+
+
+def user_for_token(db: so.Session, token: object) -> User | None:
+    """The active user behind an API token."""
+    if not isinstance(token, str) or not 8 <= len(token) <= 200:
+        return None
+    row = db.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def create_link(db: so.Session, user: User, purpose: str) -> str:
+    """A one-time secret with which the user chooses a password (first run, invite, reset)."""
+    secret = secrets.token_urlsafe(32)
+    db.add(OneTimeLink(user_id=user.id, token_hash=hash_token(secret), purpose=purpose,
+                       expires_at=utcnow() + LINK_LIFETIME))
+    db.flush()
+    return secret
+
+
+def link_user(db: so.Session, secret: object) -> OneTimeLink | None:
+    """The unused, unexpired link with this secret."""
+    if not isinstance(secret, str) or len(secret) > 200:
+        return None
+    link = db.scalar(sa.select(OneTimeLink).where(OneTimeLink.token_hash == hash_token(secret)))
+    if link is None or link.used_at is not None or link.expires_at < utcnow():
+        return None
+    return link
+
+
+def use_link(db: so.Session, secret: object, password: object) -> User:
+    """Set the password through a one-time link and spend the link."""
+    link = link_user(db, secret)
+    if link is None:
+        raise DialogrumError("not_found", "this link has expired or has been used")
+    link.user.password_hash = generate_password_hash(check_password_rules(password))
+    link.user.active = True
+    link.used_at = utcnow()
+    db.flush()
+    return link.user
+
+
+def first_run_link(db: so.Session) -> str | None:
+    """While nobody can sign in yet: make the first organiser and a one-time link for them."""
+    if db.scalar(sa.select(sa.func.count()).select_from(User).where(User.password_hash.is_not(None))):
+        return None
+    user = db.scalar(sa.select(User).where(User.role == "organiser").order_by(User.id))
+    if user is None:
+        user = create_user(db, email="organiser@dialogrum.invalid", role="organiser", name="Organiser")
+    return create_link(db, user, "first_run")

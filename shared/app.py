@@ -1,0 +1,126 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, request
+from flask_login import LoginManager
+from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from shared import config as config_module
+from shared import i18n
+from shared.db import Database
+from shared.ratelimit import Limiter
+
+#: Request bodies above this are refused with 413 (a guide document is far smaller).
+MAX_CONTENT_LENGTH = 1_000_000
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration from the environment, overridden by `test_config`."""
+    app = Flask(__name__, instance_relative_config=False)
+    cfg = config_module.from_environment() if not (test_config or {}).get("SKIP_ENV") else {}
+    app.config.update(cfg)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+
+    if app.config.get("TRUST_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
+
+    database = Database(app.config["DATABASE_URL"], pool_size=app.config.get("DB_POOL_SIZE"))
+    database.init_app(app)
+    limiter = Limiter(app.config.get("RATELIMIT_STORAGE", "memory://"))
+    app.extensions["dialogrum.limiter"] = limiter
+
+    i18n.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "facilitator.login"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        from shared.models import User
+
+        try:
+            user = database.session.get(User, int(user_id))
+        except ValueError:
+            return None
+        return user if user is not None and user.active else None
+
+    socketio = SocketIO(
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
+        message_queue=app.config.get("MESSAGE_QUEUE"),
+        # Same-origin only (the default); behind a proxy the check honours X-Forwarded-*.
+        cors_allowed_origins=app.config.get("CORS_ORIGINS"),
+        ping_interval=25,
+        ping_timeout=20,
+        max_http_buffer_size=64_000,
+        manage_session=False,
+        logger=False,
+        engineio_logger=False,
+    )
+    socketio.init_app(app)
+    app.extensions["dialogrum.socketio"] = socketio
+
+    from shared import realtime
+
+    realtime.init_app(app, socketio, database, limiter)
+
+    from facilitator import bp as facilitator_bp
+    from participant import bp as participant_bp
+    from shared.api import bp as api_bp
+
+    app.register_blueprint(participant_bp)
+    app.register_blueprint(facilitator_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+
+    @app.get("/healthz")
+    def healthz():
+        import sqlalchemy as sa
+
+        try:
+            with database.begin() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except Exception:
+            return jsonify({"status": "unavailable"}), 503
+        return jsonify({"status": "ok"})
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "public, max-age=3600")
+        return response
+
+    return app
+
+
+def get_hub(app: Flask):
+    """The realtime hub of an app."""
+    return app.extensions["dialogrum.hub"]

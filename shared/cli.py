@@ -1,0 +1,230 @@
+"""The `dialogrum` command line.
+
+`serve` monkey-patches for its async mode *first*, before Flask, SQLAlchemy or the database
+drivers are imported; no other command patches anything (stack-notes.md: patching on import
+hangs pytest and Playwright). So this module imports nothing heavy at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+
+class UserError(Exception):
+    """A mistake of the user's: printed as one line, exit status 1, no traceback."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dialogrum", description="Live dialogue meetings.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("serve", help="apply migrations, then serve HTTP and websockets")
+    s.add_argument("--host", default=os.environ.get("DIALOGRUM_HOST", "127.0.0.1"))
+    s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+
+    db = sub.add_parser("db", help="database migrations").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply pending migrations")
+    down = db.add_parser("downgrade", help="revert migrations (e.g. to `base`)")
+    down.add_argument("revision")
+
+    user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
+    uc = user.add_parser("create", help="create a user; reads the password from stdin (one line)")
+    uc.add_argument("--email", required=True)
+    uc.add_argument("--role", required=True, choices=("organiser", "facilitator"))
+    uc.add_argument("--name", default="")
+    user.add_parser("list", help="list users")
+
+    tok = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    tc = tok.add_parser("create", help="print a new API token for a user")
+    tc.add_argument("--email", required=True)
+    tc.add_argument("--label", default="cli")
+
+    g = sub.add_parser("guide", help="discussion guides").add_subparsers(dest="guide_command", required=True)
+    g.add_parser("list", help="list guides")
+    gi = g.add_parser("import", help="import a YAML or JSON guide; prints the new id")
+    gi.add_argument("file")
+    ge = g.add_parser("export", help="print a guide as YAML (or JSON)")
+    ge.add_argument("id")
+    ge.add_argument("--format", choices=("yaml", "json"), default="yaml")
+
+    ex = sub.add_parser("export", help="export one session's results")
+    ex.add_argument("code", help="the join code (or the session id)")
+    ex.add_argument("--format", choices=("csv", "xlsx", "json"), required=True)
+    ex.add_argument("--output", help="file to write (default: standard output)")
+
+    sub.add_parser("first-run-link", help="print the one-time link for the first organiser, if none can sign in")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        from shared.server import serve
+
+        return serve(args.host, args.port)
+    try:
+        return _run(args)
+    except UserError as exc:
+        print(f"dialogrum: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _app():
+    from shared.app import create_app
+
+    try:
+        return create_app()
+    except OSError as exc:
+        raise UserError(f"cannot prepare the instance directory: {exc}") from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        if args.command == "db":
+            return _db(args)
+        app = _app()
+        with app.app_context():
+            from shared.db import get_db
+
+            db = get_db().session
+            try:
+                handler = {"user": _user, "token": _token, "guide": _guide, "export": _export,
+                           "first-run-link": _first_run}[args.command]
+                return handler(args, db, app)
+            finally:
+                db.remove()
+    except OperationalError as exc:
+        raise UserError(f"the database cannot be used: {str(exc.orig).strip().splitlines()[0]} "
+                        "(is DIALOGRUM_DATABASE_URL right, and has `dialogrum db upgrade` run?)") from None
+
+
+def _db(args: argparse.Namespace) -> int:
+    from shared import migrate
+    from shared.config import from_environment
+
+    url = from_environment()["DATABASE_URL"]
+    if args.db_command == "upgrade":
+        migrate.upgrade(url)
+    else:
+        migrate.downgrade(url, args.revision)
+    return 0
+
+
+def _user(args: argparse.Namespace, db: Any, _app: Any) -> int:
+    from shared import accounts
+    from shared.errors import DialogrumError
+
+    if args.user_command == "list":
+        import sqlalchemy as sa
+
+        from shared.models import User
+
+        for u in db.scalars(sa.select(User).order_by(User.id)):
+            print(f"{u.email}\t{u.role}\t{'active' if u.active else 'inactive'}\t{u.name}")
+        return 0
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        raise UserError("no password on standard input (give it as one line)")
+    try:
+        accounts.create_user(db, email=args.email, role=args.role, name=args.name, password=password)
+    except DialogrumError as exc:
+        raise UserError(exc.message) from None
+    db.commit()
+    return 0
+
+
+def _token(args: argparse.Namespace, db: Any, _app: Any) -> int:
+    from shared import accounts
+
+    user = accounts.find_user(db, args.email)
+    if user is None:
+        raise UserError(f"no user with the e-mail {args.email}")
+    if not user.active:
+        raise UserError(f"the user {args.email} is deactivated")
+    token = accounts.create_token(db, user, args.label)
+    db.commit()
+    print(token)
+    return 0
+
+
+def _guide(args: argparse.Namespace, db: Any, _app: Any) -> int:
+    from shared import guides, library
+    from shared.models import Guide
+
+    if args.guide_command == "list":
+        library.install_builtins(db)
+        db.commit()
+        for gd in library.list_guides(db):
+            s = library.summary(gd)
+            print(f"{s['id']}\t{s['language']}\t{s['items']} items\t{s['title']}")
+        return 0
+    if args.guide_command == "import":
+        try:
+            with open(args.file, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise UserError(f"cannot read {args.file}: {exc.strerror}") from None
+        try:
+            guide = library.import_guide(db, raw, filename=args.file)
+        except guides.GuideError as exc:
+            raise UserError(f"{args.file}: {exc}") from None
+        db.commit()
+        print(guide.id)
+        return 0
+    library.install_builtins(db)
+    db.commit()
+    guide = db.get(Guide, args.id)
+    if guide is None:
+        raise UserError(f"no guide with the id {args.id}")
+    sys.stdout.write(guides.dump(guide.document, args.format))
+    return 0
+
+
+def _export(args: argparse.Namespace, db: Any, _app: Any) -> int:
+    from shared import export
+    from shared import meeting as rules
+    from shared.models import Meeting
+
+    conn = db.connection()
+    row = rules.find_by_code(conn, args.code)
+    meeting = db.get(Meeting, row.id if row is not None else args.code)
+    if meeting is None:
+        raise UserError(f"no session with the code {args.code}")
+    facilitator = (meeting.facilitator.name or meeting.facilitator.email) if meeting.facilitator else None
+    data = rules.results(conn, meeting.id, facilitator_name=facilitator)
+    body = {"csv": export.session_csv, "xlsx": export.session_xlsx, "json": export.session_json}[args.format](data)
+    if args.output:
+        try:
+            with open(args.output, "wb") as fh:
+                fh.write(body)
+        except OSError as exc:
+            raise UserError(f"cannot write {args.output}: {exc.strerror}") from None
+    else:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+    return 0
+
+
+def _first_run(_args: argparse.Namespace, db: Any, app: Any) -> int:
+    from shared import accounts
+
+    secret = accounts.first_run_link(db)
+    db.commit()
+    if secret is None:
+        raise UserError("somebody can already sign in; an organiser can invite more users")
+    base = app.config.get("BASE_URL") or "http://127.0.0.1:5000"
+    print(f"{base}/setup/{secret}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Configuration from the environment (and an optional `.env` file).
+
+Every setting has one name, `DIALOGRUM_<NAME>`, documented in the README; tests pass overrides
+to `create_app(test_config)` instead of touching the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ASYNC_MODES = ("eventlet", "gevent", "threading")
+
+
+def _load_dotenv() -> None:
+    try:
+        from dotenv import load_dotenv
+    except ImportError:  # pragma: no cover - python-dotenv is a dependency
+        return
+    load_dotenv(override=False)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept `postgres://` and `postgresql://` as written and pick the psycopg2 driver.
+
+    psycopg2 is made cooperative by eventlet's monkey patching (and by psycogreen under gevent),
+    psycopg 3 is not; see stack-notes.md.
+    """
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://") :]
+    return url
+
+
+def secret_key_for(instance: Path) -> str:
+    """The instance's secret key, generated once and kept (mode 600) in the instance dir."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def from_environment() -> dict:
+    """Build the Flask config mapping from `DIALOGRUM_*` variables."""
+    _load_dotenv()
+    env = os.environ
+    instance = Path(env.get("DIALOGRUM_INSTANCE", "instance")).resolve()
+    database_url = env.get("DIALOGRUM_DATABASE_URL") or f"sqlite:///{instance / 'dialogrum.db'}"
+    queue = env.get("DIALOGRUM_MESSAGE_QUEUE") or None
+    return {
+        "INSTANCE_DIR": str(instance),
+        "DATABASE_URL": normalise_database_url(database_url),
+        "MESSAGE_QUEUE": queue,
+        "SECRET_KEY": env.get("DIALOGRUM_SECRET_KEY") or secret_key_for(instance),
+        "BASE_URL": (env.get("DIALOGRUM_BASE_URL") or "").rstrip("/") or None,
+        "ASYNC_MODE": env.get("DIALOGRUM_ASYNC_MODE", "eventlet"),
+        # Rate limits must hold across processes: with a message queue they share its Redis.
+        "RATELIMIT_STORAGE": env.get("DIALOGRUM_RATELIMIT_STORAGE") or queue or "memory://",
+        "TRUST_PROXY": env.get("DIALOGRUM_TRUST_PROXY", "0") in ("1", "true", "yes"),
+        "COMMENT_RETENTION_DAYS": int(env.get("DIALOGRUM_COMMENT_RETENTION_DAYS", "0") or 0),
+    }

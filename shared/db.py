@@ -1,0 +1,86 @@
+"""The database: one engine per app, tuned for the async mode it runs under.
+
+SQLite gets WAL, a busy timeout and a single pooled connection, so that greenlets queue at the
+pool instead of inside SQLite's lock (stack-notes.md: a writer waiting on the lock freezes the
+whole eventlet loop). PostgreSQL uses psycopg2, which the server entry point makes cooperative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask, current_app
+
+
+def make_engine(url: str, *, pool_size: int | None = None) -> sa.Engine:
+    """Create the engine for `url` with the settings that matter under eventlet."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            poolclass=sa.pool.QueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            connect_args={"timeout": 15, "check_same_thread": False},
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable across an application crash (kill -9) in WAL mode; only an OS
+            # crash or power loss can drop the last transactions.
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=15000")
+            cur.close()
+
+        return engine
+    return sa.create_engine(
+        url,
+        pool_size=pool_size or 10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=60,
+    )
+
+
+class Database:
+    """The engine and the request-scoped ORM session of one app."""
+
+    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size)
+        self.session = so.scoped_session(so.sessionmaker(bind=self.engine, expire_on_commit=False))
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded default."""
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A connection in a transaction that commits on success and rolls back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def init_app(self, app: Flask) -> None:
+        """Register on the app and release the request's session when the request ends."""
+        app.extensions["dialogrum.db"] = self
+
+        @app.teardown_appcontext
+        def _remove_session(_exc: BaseException | None) -> None:
+            self.session.remove()
+
+    def dispose(self) -> None:
+        """Close every pooled connection (tests, shutdown)."""
+        self.session.remove()
+        self.engine.dispose()
+
+
+def get_db(app: Flask | None = None) -> Database:
+    """The Database of `app` (or of the current app)."""
+    return (app or current_app).extensions["dialogrum.db"]

@@ -1,0 +1,40 @@
+"""The one exception type of the meeting rules, carrying the contract's error codes."""
+
+from __future__ import annotations
+
+#: HTTP status of each error code (REST answers with it; sockets send only the code).
+STATUS = {
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "unknown_session": 404,
+    "unknown_item": 404,
+    "unknown_comment": 404,
+    "wrong_state": 409,
+    "session_ended": 409,
+    "voting_closed": 409,
+    "not_current_item": 409,
+    "comments_closed": 409,
+    "conflict": 409,
+    "too_large": 413,
+    "invalid": 422,
+    "invalid_choice": 422,
+    "empty": 422,
+    "too_long": 422,
+    "invalid_guide": 422,
+    "rate_limited": 429,
+}
+
+
+class DialogrumError(Exception):
+    """A refusal with a stable machine `code` and a human `message` (already translated or plain)."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message or code)
+        self.code = code
+        self.message = message or code
+
+    @property
+    def status(self) -> int:
+        """The HTTP status the REST API answers with."""
+        return STATUS.get(self.code, 400)

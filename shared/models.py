@@ -1,0 +1,341 @@
+"""Typed SQLAlchemy 2 models.
+
+Names follow the users' words: guide, session (the model is `Meeting`, so that it never collides
+with Flask's or SQLAlchemy's `session`), participant, vote, comment, conclusion. Every column has
+a `#:` line saying what it holds. The naming convention keeps constraint names identical on
+SQLite and PostgreSQL, so migrations can refer to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("organiser", "facilitator")
+STATUSES = ("waiting", "live", "ended")
+CHOICES = ("yes", "no", "unsure")
+
+
+def utcnow() -> dt.datetime:
+    """The current time in UTC, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+class Base(so.DeclarativeBase):
+    """Declarative base with the shared naming convention."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar = {dt.datetime: UTCDateTime(), dict[str, Any]: sa.JSON()}
+
+
+class User(Base):
+    """An organiser or a facilitator; participants never have accounts."""
+
+    __tablename__ = "users"
+
+    #: surrogate key
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: login name, stored lower-case
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    #: shown in lists and reports
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    #: `organiser` (sees everything) or `facilitator` (sees their own sessions)
+    role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    #: werkzeug password hash; null until the user has chosen a password
+    password_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(300))
+    #: deactivated users cannot sign in or use their tokens
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    #: when the account was made
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_organiser(self) -> bool:
+        """Organisers see and manage every session."""
+        return self.role == "organiser"
+
+
+class ApiToken(Base):
+    """A bearer token for REST and Socket.IO; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    #: surrogate key
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the owner; the token acts with the owner's role
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: hex SHA-256 of the token (tokens are random, so a plain hash is enough)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    #: free text to tell tokens apart
+    label: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    #: when it was made
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class OneTimeLink(Base):
+    """A link that lets a user choose a password once (first run, invitation, reset)."""
+
+    __tablename__ = "one_time_links"
+
+    #: surrogate key
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: whose password the link sets
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: hex SHA-256 of the secret in the link
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    #: `first_run`, `invite` or `reset`
+    purpose: so.Mapped[str] = so.mapped_column(sa.String(20))
+    #: the link stops working after this
+    expires_at: so.Mapped[dt.datetime] = so.mapped_column()
+    #: set when the link has been used; a used link never works again
+    used_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class Guide(Base):
+    """A discussion guide: the normalised document (see shared.guides) with stable item ids."""
+
+    __tablename__ = "guides"
+
+    #: short random public id
+    id: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    #: the document's title, kept as a column for lists
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    #: `sv`, `da` or `en`
+    language: so.Mapped[str] = so.mapped_column(sa.String(5))
+    #: the normalised document, items carrying their ids
+    document: so.Mapped[dict[str, Any]] = so.mapped_column()
+    #: file name of a built-in guide, so start-up installs each one once
+    builtin_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100), unique=True)
+    #: who imported it; null for built-in guides
+    owner_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: when it was imported
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    #: when its document last changed
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class Meeting(Base):
+    """One live session of a guide. The row says what is on screen now (Claper's habit)."""
+
+    __tablename__ = "meetings"
+
+    #: short random public id
+    id: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    #: the 6-character join code
+    code: so.Mapped[str] = so.mapped_column(sa.String(6), unique=True)
+    #: the unguessable key of the projector view and its socket credential
+    projector_key: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    #: shown on every screen and in reports
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    #: region, kreds or forening that held the meeting
+    unit: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    #: the guide it was made from; null once that guide is deleted
+    guide_id: so.Mapped[Optional[str]] = so.mapped_column(
+        sa.ForeignKey("guides.id", ondelete="SET NULL"), index=True
+    )
+    #: the guide document as it was when the session was made; later edits never change it
+    guide_snapshot: so.Mapped[dict[str, Any]] = so.mapped_column()
+    #: who runs it
+    facilitator_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    #: `waiting`, `live` or `ended`
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="waiting")
+    #: index of the current item; null while waiting
+    position: so.Mapped[Optional[int]] = so.mapped_column()
+    #: id of the current item, so the vote guard needs no snapshot lookup
+    current_item_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(40))
+    #: phones may vote on the current item
+    voting_open: so.Mapped[bool] = so.mapped_column(default=False)
+    #: the room may see the counts of the current item
+    results_visible: so.Mapped[bool] = so.mapped_column(default=False)
+    #: bumped by every change of status, position, voting or visibility; processes poll it
+    state_version: so.Mapped[int] = so.mapped_column(default=0)
+    #: when it was made
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    #: when it went live
+    started_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+    #: when it ended
+    ended_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+
+    facilitator: so.Mapped[Optional[User]] = so.relationship()
+    guide: so.Mapped[Optional[Guide]] = so.relationship()
+
+
+class Participant(Base):
+    """An anonymous phone in one session: a random token, nothing personal."""
+
+    __tablename__ = "participants"
+
+    #: short random public id
+    id: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    #: the session joined
+    meeting_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    #: hex SHA-256 of the token the phone keeps to come back as the same participant
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    #: when the phone first joined
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class Vote(Base):
+    """One participant's choice on one item; a second vote replaces the first."""
+
+    __tablename__ = "votes"
+    __table_args__ = (
+        sa.UniqueConstraint("participant_id", "item_id", name="uq_votes_participant_item"),
+        sa.Index("ix_votes_meeting_item", "meeting_id", "item_id"),
+    )
+
+    #: surrogate key
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the session (denormalised so counts need no join)
+    meeting_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"))
+    #: who voted
+    participant_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("participants.id", ondelete="CASCADE"))
+    #: the item's stable id from the guide snapshot
+    item_id: so.Mapped[str] = so.mapped_column(sa.String(40))
+    #: `yes`, `no` or `unsure`
+    choice: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: when the vote was last cast or changed
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class Comment(Base):
+    """A participant's answer to a prompt, stored as plain text and escaped wherever shown."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        sa.Index("ix_comments_meeting_item", "meeting_id", "item_id"),
+        sa.Index("ix_comments_participant_created", "participant_id", "created_at"),
+    )
+
+    #: surrogate key, also the public comment id
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the session
+    meeting_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"))
+    #: who wrote it
+    participant_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("participants.id", ondelete="CASCADE"))
+    #: the item's stable id
+    item_id: so.Mapped[str] = so.mapped_column(sa.String(40))
+    #: the text, at most 1,000 characters, never HTML
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: hidden by the facilitator: gone from the projector, phones and reports
+    hidden: so.Mapped[bool] = so.mapped_column(default=False)
+    #: pinned by the facilitator: shown first
+    pinned: so.Mapped[bool] = so.mapped_column(default=False)
+    #: when it was written
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class Conclusion(Base):
+    """The group's conclusion on one item, written by the facilitator."""
+
+    __tablename__ = "conclusions"
+
+    #: the session
+    meeting_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: the item's stable id
+    item_id: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    #: the conclusion as written
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: when it was last saved
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class ServerProcess(Base):
+    """A running `dialogrum serve` process; its heartbeat tells which connections are live."""
+
+    __tablename__ = "server_processes"
+
+    #: random id chosen at start-up
+    id: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    #: when it started
+    started_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    #: refreshed every few seconds; a process silent for longer is dead
+    heartbeat_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
+
+
+class Connection(Base):
+    """One open Socket.IO connection, so participant counts are right across processes."""
+
+    __tablename__ = "connections"
+    __table_args__ = (sa.Index("ix_connections_meeting_role", "meeting_id", "role"),)
+
+    #: the Socket.IO session id
+    sid: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    #: the process holding the socket
+    process_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("server_processes.id", ondelete="CASCADE"), index=True
+    )
+    #: the session it watches
+    meeting_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"))
+    #: `participant`, `facilitator` or `projector`
+    role: so.Mapped[str] = so.mapped_column(sa.String(12))
+    #: the participant behind a phone's socket
+    participant_id: so.Mapped[Optional[str]] = so.mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    #: when it connected
+    connected_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class Setting(Base):
+    """A deployment-wide setting chosen by an organiser (e.g. comment retention)."""
+
+    __tablename__ = "settings"
+
+    #: setting name
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    #: JSON value
+    value: so.Mapped[dict[str, Any]] = so.mapped_column()

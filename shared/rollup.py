@@ -1,0 +1,87 @@
+"""One guide across all its sessions: the contract's roll-up object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from shared import guides
+from shared import meeting as rules
+from shared.models import CHOICES, Comment, Guide, Meeting, Participant, User
+
+
+def visible_meetings(db: so.Session, user: User, guide_id: str | None = None) -> sa.Select:
+    """Sessions the user may see: an organiser every one, a facilitator their own."""
+    stmt = sa.select(Meeting)
+    if guide_id is not None:
+        stmt = stmt.where(Meeting.guide_id == guide_id)
+    if user.role != "organiser":
+        stmt = stmt.where(Meeting.facilitator_id == user.id)
+    return stmt
+
+
+def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
+           since: Any = None, until: Any = None, include_comments: bool = False) -> dict[str, Any]:
+    """Every item of the guide against every session of it that `user` may see.
+
+    Items are the guide's current items followed by items that only older sessions had (their
+    ids are stable, so a kept item lines up across edits of the guide).
+    """
+    stmt = visible_meetings(db, user, guide.id).where(Meeting.status != "waiting")
+    if unit:
+        stmt = stmt.where(Meeting.unit == unit)
+    if since is not None:
+        stmt = stmt.where(Meeting.started_at >= since)
+    if until is not None:
+        stmt = stmt.where(Meeting.started_at < until)
+    meetings = list(db.scalars(stmt.order_by(Meeting.started_at, Meeting.id)))
+    ids = [m.id for m in meetings]
+    participants = dict(db.execute(
+        sa.select(Participant.meeting_id, sa.func.count()).where(Participant.meeting_id.in_(ids))
+        .group_by(Participant.meeting_id)).all()) if ids else {}
+    conn = db.connection()
+    counts = {m.id: rules.counts(conn, m.id) for m in meetings}
+    comment_counts: dict[tuple[str, str], int] = {}
+    if ids:
+        for mid, iid, n in db.execute(
+            sa.select(Comment.meeting_id, Comment.item_id, sa.func.count())
+            .where(Comment.meeting_id.in_(ids), Comment.hidden.is_(False))
+            .group_by(Comment.meeting_id, Comment.item_id)
+        ):
+            comment_counts[(mid, iid)] = n
+
+    items: dict[str, dict[str, Any]] = {}
+    for item in guides.flatten(guide.document):
+        items[item["id"]] = _row(item)
+    for m in meetings:
+        for item in rules.snapshot(conn, m.id).items:
+            items.setdefault(item["id"], _row(item))
+
+    for m in meetings:
+        snap_ids = set(rules.snapshot(conn, m.id).by_id)
+        for item_id, row in items.items():
+            if item_id not in snap_ids:
+                continue
+            c = counts[m.id].get(item_id, rules.empty_counts())
+            cell = {**{k: c[k] for k in CHOICES}, "voters": c["voters"],
+                    "comments": comment_counts.get((m.id, item_id), 0)}
+            row["per_session"][m.id] = cell
+            for key, value in cell.items():
+                row["total"][key] += value
+    return {
+        "guide": {"id": guide.id, "title": guide.title},
+        "sessions": [{
+            "id": m.id, "title": m.title, "unit": m.unit,
+            "started_at": m.started_at.isoformat() if m.started_at else None,
+            "participants": participants.get(m.id, 0),
+        } for m in meetings],
+        "items": list(items.values()),
+    }
+
+
+def _row(item: dict) -> dict[str, Any]:
+    return {"id": item["id"], "kind": item["kind"], "text": item["text"] or item["title"],
+            "section": dict(item["section"]),
+            "per_session": {}, "total": {**dict.fromkeys(CHOICES, 0), "voters": 0, "comments": 0}}

@@ -1,0 +1,108 @@
+"""`dialogrum serve`: the production server entry point (eventlet by default, gevent as the way out).
+
+This is the only module that monkey-patches, and it does so before anything else is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import warnings
+
+#: eventlet's WSGI server accepts 1,024 concurrent connections by default; one national assembly
+#: is 1,000 phones plus facilitators and projectors. Raise the open-files limit to match.
+MAX_CONNECTIONS = 10_000
+#: A burst of phones joining at once must not overflow the listen queue.
+BACKLOG = 2048
+
+
+def _patch(mode: str) -> None:
+    if mode == "eventlet":
+        # eventlet announces its deprecation on import; it is the server the project chose, and
+        # the code stays async-mode agnostic so that gevent is one setting away.
+        # (EventletDeprecationWarning derives from Warning, not DeprecationWarning.)
+        warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+        import eventlet
+
+        eventlet.monkey_patch()
+    elif mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+        # psycopg2 needs an explicit wait callback to cooperate with gevent.
+        from psycogreen.gevent import patch_psycopg
+
+        patch_psycopg()
+    else:
+        raise SystemExit(f"dialogrum: DIALOGRUM_ASYNC_MODE must be eventlet or gevent, not {mode!r}")
+
+
+def _raise_open_files_limit() -> None:
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = min(hard, MAX_CONNECTIONS + 256) if hard != resource.RLIM_INFINITY else MAX_CONNECTIONS + 256
+        if soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - platform dependent
+        pass
+
+
+def serve(host: str, port: int) -> int:
+    """Patch, migrate, install the built-in guides, then serve until SIGTERM/SIGINT."""
+    mode = os.environ.get("DIALOGRUM_ASYNC_MODE", "eventlet")
+    _patch(mode)
+    _raise_open_files_limit()
+
+    import logging
+
+    from shared import accounts, library, migrate
+    from shared.app import create_app, get_hub
+    from shared.db import get_db
+
+    logging.basicConfig(level=os.environ.get("DIALOGRUM_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app({"SOCKETIO_ASYNC_MODE": mode})
+    try:
+        migrate.upgrade(app.config["DATABASE_URL"])
+    except Exception as exc:  # a database that cannot be reached is a user error here
+        print(f"dialogrum: cannot migrate the database: {exc}", file=sys.stderr)
+        return 1
+    with app.app_context():
+        db = get_db().session
+        library.install_builtins(db)
+        secret = accounts.first_run_link(db)
+        db.commit()
+        db.remove()
+    base = app.config.get("BASE_URL") or f"http://{host}:{port}"
+    print(f"Dialogrum serves on http://{host}:{port} ({mode}).", flush=True)
+    if secret:
+        print(f"No one can sign in yet. Open this one-time link to choose the first organiser's password:\n"
+              f"  {base}/setup/{secret}", flush=True)
+
+    hub = get_hub(app)
+    hub.start()
+    # SIGTERM (systemd, Procfile platforms) shuts down like Ctrl-C: the finally below runs.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        if mode == "eventlet":
+            import eventlet
+            import eventlet.wsgi
+
+            sock = eventlet.listen((host, port), backlog=BACKLOG, reuse_addr=True)
+            eventlet.wsgi.server(sock, app, log_output=False, max_size=MAX_CONNECTIONS,
+                                 socket_timeout=None, keepalive=True)
+        else:
+            from gevent import pywsgi
+
+            server = pywsgi.WSGIServer((host, port), app, log=None, backlog=BACKLOG)
+            server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hub.stop()
+        get_db(app).dispose()
+        print("Dialogrum stopped.", flush=True)
+    return 0
