@@ -526,7 +526,10 @@ def rollup_csv(rollup: dict) -> bytes:
             if figures is None:
                 continue
             yes, no, unsure, voters, comments = _counts(figures)
-            rows.append([*head, _text(session.get("id")), _text(session.get("title")), _text(session.get("unit")), _text(session.get("started_at")), yes, no, unsure, voters, comments, _percent_text(yes, no, unsure)])
+            rows.append([
+                *head, _text(session.get("id")), _text(session.get("title")), _text(session.get("unit")),
+                _text(session.get("started_at")), yes, no, unsure, voters, comments, _percent_text(yes, no, unsure),
+            ])
         yes, no, unsure, voters, comments = _counts(_item_total(item))
         rows.append([*head, "", "total", "", "", yes, no, unsure, voters, comments, _percent_text(yes, no, unsure)])
     return _csv_bytes(rows)
