@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from shared import guides, qr
 from shared import meeting as rules
-from shared import qr
 from shared.db import get_db
+from shared.messages import MESSAGES
 
 bp = Blueprint("participant", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/participant")
@@ -45,7 +46,31 @@ def join(code: str):
     if meeting.code != code:
         return redirect(url_for("participant.join", code=meeting.code))
     snap = rules.snapshot(get_db().session.connection(), meeting.id)
-    return render_template("participant/phone.html", meeting=meeting, language=snap.language)
+    config = {"code": meeting.code, "text": _phone_texts(), "errors": {k: str(v) for k, v in MESSAGES.items()}}
+    return render_template("participant/phone.html", meeting=meeting, language=snap.language,
+                           labels=guides.VOTE_LABELS[snap.language], config_json=config)
+
+
+def _phone_texts() -> dict[str, str]:
+    """The phone script's texts in the page's language (the script itself holds none)."""
+    return {
+        "waiting": _("Waiting for the facilitator to start. Keep this page open."),
+        "ended": _("The session has ended. Thank you for taking part!"),
+        "reconnecting": _("Connection lost, reconnecting… Your vote is kept."),
+        "voting_open": _("Voting is open: choose your answer."),
+        "voting_closed": _("Voting is closed for this item."),
+        "prompt": _("Write your thoughts below. Everyone sees them on the screen."),
+        "info": _("Listen to the facilitator. The next question comes soon."),
+        "saving": _("Saving…"),
+        "vote_saved": _("Your vote is saved. You can change it while voting is open."),
+        "vote_kept": _("Your vote is saved. You can change it while voting is open."),
+        "vote_final": _("Your vote is counted."),
+        "not_saved": _("Not saved: the connection is poor. Try again."),
+        "sending": _("Sending…"),
+        "sent": _("Sent. Thank you!"),
+        "comments_sent": _("You have sent %(n)s comment(s) on this item."),
+        "counter": _("%(n)s / %(max)s characters"),
+    }
 
 
 @bp.get("/j/<code>/qr.svg")

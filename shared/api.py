@@ -292,6 +292,7 @@ def put_conclusion(meeting_id: str, item_id: str):
     db = get_db().session
     saved = rules.set_conclusion(db.connection(), meeting.id, item_id, data.get("text"))
     db.commit()
+    _hub().conclusion_saved(meeting.id, saved)
     return jsonify(saved)
 
 

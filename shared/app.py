@@ -108,6 +108,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             return jsonify({"status": "unavailable"}), 503
         return jsonify({"status": "ok"})
 
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _not_found(exc):
+        # Routing errors never reach the API blueprint's handlers; answer JSON under /api/ too.
+        if request.path.startswith("/api/"):
+            from shared.api import error_response
+
+            return error_response("not_found" if exc.code == 404 else "invalid", None, exc.code)
+        return exc
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)

@@ -245,7 +245,8 @@ def state(conn: sa.Connection, meeting: sa.Row, *, participants: int | None = No
         participants = participant_count(conn, meeting.id)
     return {
         "session": {"id": meeting.id, "code": meeting.code, "title": meeting.title, "status": meeting.status},
-        "position": {"index": meeting.position if item is not None else None, "count": len(snap.items)},
+        # The index stays an integer (0) while waiting, as in the contract's example; `item` is null.
+        "position": {"index": meeting.position if item is not None else 0, "count": len(snap.items)},
         "item": public_item(item),
         "voting_open": bool(meeting.voting_open),
         "results_visible": bool(meeting.results_visible),

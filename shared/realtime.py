@@ -194,7 +194,8 @@ class Hub:
         payload = self._results_payload(conn, row.id, item["id"], st["participants"])
         everyone = {"comments": rules.comments_for(conn, row.id, item["id"], include_hidden=True)}
         visible = {"comments": [c for c in everyone["comments"] if not c["hidden"]]}
-        targets = [(room(row.id, "f"), "facilitator"), (room(row.id, "p"), "projector")]
+        targets = [(room(row.id, "f"), "facilitator"), (room(row.id, "p"), "projector"),
+                   (room(row.id, "a"), "participant")]
         if to_sid is not None:
             targets = [(to_sid, role)]
         for target, who in targets:
@@ -273,6 +274,10 @@ class Hub:
                                  room(meeting_id, audience))
             else:
                 self._emit_queue("comment_update", comment, room(meeting_id, audience))
+
+    def conclusion_saved(self, meeting_id: str, saved: dict) -> None:
+        """Announce a committed conclusion to every facilitator's console."""
+        self._emit_queue("conclusion", saved, room(meeting_id, "f"))
 
     # -- connections --------------------------------------------------------------------------
 
@@ -464,7 +469,7 @@ class Hub:
                 saved = rules.set_conclusion(conn, client.meeting_id, data.get("item_id"), data.get("text"))
         except DialogrumError as exc:
             return {"ok": False, "error": exc.code}
-        self._emit_queue("conclusion", saved, room(client.meeting_id, "f"))
+        self.conclusion_saved(client.meeting_id, saved)
         return {"ok": True, "conclusion": saved}
 
 

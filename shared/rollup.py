@@ -29,14 +29,14 @@ def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
     Items are the guide's current items followed by items that only older sessions had (their
     ids are stable, so a kept item lines up across edits of the guide).
     """
-    stmt = visible_meetings(db, user, guide.id).where(Meeting.status != "waiting")
+    stmt = visible_meetings(db, user, guide.id)
     if unit:
         stmt = stmt.where(Meeting.unit == unit)
     if since is not None:
         stmt = stmt.where(Meeting.started_at >= since)
     if until is not None:
         stmt = stmt.where(Meeting.started_at < until)
-    meetings = list(db.scalars(stmt.order_by(Meeting.started_at, Meeting.id)))
+    meetings = list(db.scalars(stmt.order_by(Meeting.started_at.is_(None), Meeting.started_at, Meeting.created_at)))
     ids = [m.id for m in meetings]
     participants = dict(db.execute(
         sa.select(Participant.meeting_id, sa.func.count()).where(Participant.meeting_id.in_(ids))

@@ -1,0 +1,271 @@
+"""The load generator of the vote-burst benchmark (shared by `vote_burst.py` and the scale tests).
+
+N phones (python-socketio asyncio clients, websocket transport only) are split over worker
+processes so that the client's own CPU does not sit in the measured server's process. The
+coordinator (the calling process) runs the facilitator client and tells the workers when to go:
+
+1. every worker connects its phones, at most `connect_concurrency` at a time over all workers;
+2. when all are connected (and the server has settled), the coordinator sends `go` and every
+   phone votes at once (`asyncio.gather`), each timing its own acknowledgement;
+3. the facilitator client notes when a `results` with `voters == N` arrives;
+4. after a grace period the workers report how many `results` reached the phones (results are
+   hidden in this benchmark, so that must be 0), and disconnect.
+
+`run_burst` returns a plain dict of measurements; `marks` callbacks let the caller sample the
+server process (CPU, RSS) at the phase boundaries. Only loopback addresses are used. Phones are
+spread over several loopback source addresses (127.0.0.10, .11, ...; at most 200 per address)
+so that a per-address connection limit sees a hall of several access points, not one client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import statistics
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+PHONES_PER_ADDRESS = 200
+
+
+@dataclass
+class Target:
+    """Where and how to connect: the server's URL, the auth dicts and the vote payload."""
+
+    url: str
+    phone_auth: dict
+    facilitator_auth: dict
+    item_id: str
+    choices: tuple[str, ...] = ("yes", "no", "unsure")
+    extra: dict = field(default_factory=dict)
+
+
+def _raise_nofile() -> None:
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - platform dependent
+        pass
+
+
+# -- the worker process ---------------------------------------------------------------------
+
+
+async def _worker(conn, target: Target, indices: list[int], concurrency: int, timeout: float,
+                  spread: bool) -> None:
+    import aiohttp
+    import socketio
+
+    loop = asyncio.get_running_loop()
+    sessions: dict[str, aiohttp.ClientSession] = {}
+
+    def session_for(i: int) -> aiohttp.ClientSession:
+        addr = f"127.0.0.{10 + i // PHONES_PER_ADDRESS}" if spread else "127.0.0.1"
+        if addr not in sessions:
+            connector = aiohttp.TCPConnector(limit=0, local_addr=(addr, 0) if spread else None)
+            sessions[addr] = aiohttp.ClientSession(connector=connector)
+        return sessions[addr]
+
+    leaked = 0
+    clients: list[Any] = []
+    errors: dict[str, int] = {}
+    sem = asyncio.Semaphore(concurrency)
+
+    def on_results(_data: Any = None) -> None:
+        nonlocal leaked
+        leaked += 1
+
+    async def connect_one(i: int) -> Any:
+        sio = socketio.AsyncClient(reconnection=False, http_session=session_for(i), request_timeout=timeout)
+        sio.on("results", on_results)
+        async with sem:
+            try:
+                await asyncio.wait_for(
+                    sio.connect(target.url, auth=dict(target.phone_auth), transports=["websocket"],
+                                wait_timeout=timeout),
+                    timeout)
+            except Exception as exc:  # noqa: BLE001 - counted, reported
+                key = f"{type(exc).__name__}: {str(exc)[:80]}"
+                errors[key] = errors.get(key, 0) + 1
+                return None
+        return sio
+
+    connected = [c for c in await asyncio.gather(*(connect_one(i) for i in indices)) if c is not None]
+    clients.extend(connected)
+    conn.send(("connected", len(connected), errors))
+
+    msg = await loop.run_in_executor(None, conn.recv)
+    assert msg[0] == "go", msg
+
+    async def vote(k: int, sio: Any) -> tuple[bool, float, float, str | None]:
+        data = {"item_id": target.item_id, "choice": target.choices[(indices[0] + k) % len(target.choices)]}
+        t = time.monotonic()
+        try:
+            ack = await sio.call("vote", data, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - counted, reported
+            return False, time.monotonic() - t, time.monotonic(), type(exc).__name__
+        done = time.monotonic()
+        ok = isinstance(ack, dict) and ack.get("ok") is True
+        return ok, done - t, done, None if ok else str(ack.get("error") if isinstance(ack, dict) else ack)
+
+    results = await asyncio.gather(*(vote(k, c) for k, c in enumerate(clients)))
+    vote_errors: dict[str, int] = {}
+    for ok, _lat, _done, err in results:
+        if not ok:
+            vote_errors[err or "?"] = vote_errors.get(err or "?", 0) + 1
+    conn.send(("voted", {
+        "ok": sum(1 for r in results if r[0]),
+        "latencies": [r[1] for r in results if r[0]],
+        "last_ack": max((r[2] for r in results), default=time.monotonic()),
+        "errors": vote_errors,
+    }))
+
+    msg = await loop.run_in_executor(None, conn.recv)
+    assert msg[0] == "collect", msg
+    conn.send(("leaked", leaked))
+    await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+    for s in sessions.values():
+        await s.close()
+
+
+def _worker_main(conn, target: Target, indices: list[int], concurrency: int, timeout: float, spread: bool) -> None:
+    _raise_nofile()
+    try:
+        asyncio.run(_worker(conn, target, indices, concurrency, timeout, spread))
+    except Exception:  # pragma: no cover - reported to the coordinator
+        conn.send(("error", traceback.format_exc()))
+
+
+# -- the coordinator ------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
+    return values[k]
+
+
+async def _recv(conn, timeout: float) -> tuple:
+    loop = asyncio.get_running_loop()
+    ready = await loop.run_in_executor(None, conn.poll, timeout)
+    if not ready:
+        raise TimeoutError("a load worker did not answer in time")
+    msg = conn.recv()
+    if msg[0] == "error":
+        raise RuntimeError("load worker failed:\n" + msg[1])
+    return msg
+
+
+async def _coordinate(target: Target, n: int, workers: int, concurrency: int, timeout: float,
+                      settle: float, grace: float, spread: bool,
+                      mark: Callable[[str], None]) -> dict:
+    import socketio
+
+    mark("start")
+    seen: list[tuple[float, int]] = []
+    exact = asyncio.Event()
+    fac = socketio.AsyncClient(reconnection=False)
+
+    @fac.on("results")
+    def _results(data: Any) -> None:
+        voters = data.get("voters") if isinstance(data, dict) else None
+        if isinstance(voters, int) and data.get("item_id") == target.item_id:
+            seen.append((time.monotonic(), voters))
+            if voters == n:
+                exact.set()
+
+    await fac.connect(target.url, auth=dict(target.facilitator_auth), transports=["websocket"],
+                      wait_timeout=timeout)
+
+    ctx = mp.get_context("spawn")
+    pipes, procs = [], []
+    share = [list(range(n))[w::workers] for w in range(workers)]
+    per_worker = max(1, concurrency // workers)
+    try:
+        for w in range(workers):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=_worker_main, args=(child, target, share[w], per_worker, timeout, spread),
+                            daemon=True)
+            p.start()
+            pipes.append(parent)
+            procs.append(p)
+        connected, connect_errors = 0, {}
+        t_connect = time.monotonic()
+        for parent in pipes:
+            _tag, k, errs = await _recv(parent, timeout * 4 + 60)
+            connected += k
+            for key, v in errs.items():
+                connect_errors[key] = connect_errors.get(key, 0) + v
+        connect_seconds = time.monotonic() - t_connect
+        mark("connected")
+        await asyncio.sleep(settle)
+        mark("burst")
+        t0 = time.monotonic()
+        for parent in pipes:
+            parent.send(("go",))
+        voted = [(await _recv(parent, timeout + 30))[1] for parent in pipes]
+        try:
+            await asyncio.wait_for(exact.wait(), timeout)
+        except TimeoutError:
+            pass
+        t_exact = next((t for t, v in seen if v == n), None)
+        mark("burst_end")
+        await asyncio.sleep(grace)
+        leaked = 0
+        for parent in pipes:
+            parent.send(("collect",))
+        for parent in pipes:
+            leaked += (await _recv(parent, timeout))[1]
+        for p in procs:
+            await asyncio.get_running_loop().run_in_executor(None, p.join, timeout)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        await fac.disconnect()
+    latencies = [x for v in voted for x in v["latencies"]]
+    ok = sum(v["ok"] for v in voted)
+    last_ack = max(v["last_ack"] for v in voted)
+    vote_errors: dict[str, int] = {}
+    for v in voted:
+        for key, c in v["errors"].items():
+            vote_errors[key] = vote_errors.get(key, 0) + c
+    wall = max(last_ack - t0, 1e-9)
+    return {
+        "n": n,
+        "connected": connected,
+        "connect_seconds": round(connect_seconds, 3),
+        "connect_errors": connect_errors,
+        "acked_ok": ok,
+        "vote_errors": vote_errors,
+        "burst_seconds": round(wall, 4),
+        "votes_per_s": round(ok / wall, 1),
+        "ack_p50_ms": None if not latencies else round(1000 * statistics.median(latencies), 1),
+        "ack_p95_ms": None if not latencies else round(1000 * _percentile(latencies, 0.95), 1),
+        "exact_count_s": None if t_exact is None else round(t_exact - t0, 3),
+        "results_to_facilitator": len(seen),
+        "last_voters_seen": seen[-1][1] if seen else None,
+        "results_leaked_to_phones": leaked,
+    }
+
+
+def run_burst(target: Target, n: int, *, workers: int = 2, connect_concurrency: int = 100,
+              timeout: float = 30.0, settle: float = 1.0, grace: float = 0.5, spread_addresses: bool = True,
+              mark: Callable[[str], None] | None = None) -> dict:
+    """Connect N phones, burst one vote each, and measure (see the module docstring).
+
+    `mark(name)` is called at "start" (before anything connects), "connected", "burst" (just
+    before the go) and "burst_end" (all acknowledged and the exact count seen, or timed out).
+    """
+    _raise_nofile()
+    workers = max(1, min(workers, n))
+    return asyncio.run(_coordinate(target, n, workers, connect_concurrency, timeout, settle, grace,
+                                   spread_addresses, mark or (lambda _name: None)))

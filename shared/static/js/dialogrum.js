@@ -1,0 +1,87 @@
+/* Dialogrum: small helpers shared by the phone, the projector and the console.
+   Text from people (items, comments) only ever goes into the page through textContent. */
+(function () {
+  "use strict";
+
+  var CHOICES = ["yes", "no", "unsure"];
+
+  function config() {
+    var node = document.getElementById("config");
+    return node ? JSON.parse(node.textContent) : {};
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function setText(id, text) {
+    var node = typeof id === "string" ? document.getElementById(id) : id;
+    if (node) { node.textContent = text || ""; node.hidden = !text; }
+    return node;
+  }
+
+  function format(template, values) {
+    return String(template).replace(/%\((\w+)\)s/g, function (_m, name) {
+      return values[name] === undefined ? "" : String(values[name]);
+    });
+  }
+
+  function percent(part, whole, lang) {
+    var ratio = whole > 0 ? part / whole : 0;
+    try {
+      return new Intl.NumberFormat(lang || document.documentElement.lang, {style: "percent", maximumFractionDigits: 0})
+        .format(ratio);
+    } catch (_e) {
+      return Math.round(ratio * 100) + " %";
+    }
+  }
+
+  /* Render vote bars into a list: one row per allowed choice, with count and percentage. */
+  function renderBars(list, counts, choices, labels, lang) {
+    var allowed = (choices && choices.length) ? choices : CHOICES.slice(0, 2);
+    var total = 0;
+    allowed.forEach(function (c) { total += (counts && counts[c]) || 0; });
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    allowed.forEach(function (c) {
+      var n = (counts && counts[c]) || 0;
+      var row = el("li", "bar bar-" + c);
+      var label = el("span", "bar-label", labels[c] || c);
+      label.lang = lang || "";
+      var track = el("span", "bar-track");
+      var fill = el("span", "bar-fill");
+      fill.style.width = (total > 0 ? (100 * n / total) : 0).toFixed(1) + "%";
+      track.appendChild(fill);
+      var figure = el("span", "bar-figure", n + " · " + percent(n, total));
+      row.appendChild(label);
+      row.appendChild(track);
+      row.appendChild(figure);
+      list.appendChild(row);
+    });
+    return total;
+  }
+
+  /* Comments: pinned first, then newest first (by time, then id). */
+  function sortComments(list) {
+    return list.sort(function (a, b) {
+      if (!!a.pinned !== !!b.pinned) { return a.pinned ? -1 : 1; }
+      if (a.created_at !== b.created_at) { return a.created_at < b.created_at ? 1 : -1; }
+      return b.id - a.id;
+    });
+  }
+
+  /* Is the keyboard focus in a place where typed keys belong to the field? */
+  function typing(target) {
+    if (!target || !target.tagName) { return false; }
+    var tag = target.tagName.toLowerCase();
+    return tag === "textarea" || tag === "select" || target.isContentEditable ||
+      (tag === "input" && !/^(button|submit|reset|checkbox|radio)$/i.test(target.type));
+  }
+
+  window.Dialogrum = {
+    CHOICES: CHOICES, config: config, el: el, setText: setText, format: format, percent: percent,
+    renderBars: renderBars, sortComments: sortComments, typing: typing
+  };
+}());

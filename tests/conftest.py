@@ -1,0 +1,346 @@
+"""Shared fixtures: an app on a migrated database (SQLite, and PostgreSQL where marked), builders
+for users, tokens, guides and sessions, and a real `dialogrum serve` subprocess.
+
+With CI=true an unreachable PostgreSQL or Redis fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PG_ADMIN_URL = os.environ.get("DIALOGRUM_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("DIALOGRUM_TEST_REDIS", "redis://127.0.0.1:6379")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+SMALL_GUIDE = {
+    "title": "Testguide",
+    "language": "da",
+    "sections": [
+        {
+            "title": "Demokrati",
+            "statement": "Vi vil styrke demokratiet",
+            "tags": ["Beboerdemokrati", "Frivillighed"],
+            "items": [
+                {"kind": "info", "title": "Formål", "text": "Derfor mødes vi."},
+                {"kind": "consideration", "text": "Er der tillid til os?"},
+                {"kind": "consideration", "text": "Er rollerne tydelige?", "allow_unsure": True},
+                {"kind": "prompt", "text": "Hvordan styrker vi deltagelsen?"},
+            ],
+        }
+    ],
+}
+
+
+def unavailable(what: str, exc: BaseException) -> None:
+    """Skip locally, fail in CI: CI must exercise PostgreSQL and Redis."""
+    message = f"{what} is not reachable: {exc}"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+# -- databases ---------------------------------------------------------------------------------
+
+
+def _migrate(url: str) -> None:
+    from shared.migrate import upgrade
+
+    upgrade(url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file, copied for every test (migrating once keeps the suite fast)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+def create_pg_database() -> str:
+    """A fresh, empty PostgreSQL database; returns its URL."""
+    name = "dialogrum_test_" + uuid.uuid4().hex[:10]
+    try:
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as exc:
+        unavailable("PostgreSQL", exc)
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop a database made by create_pg_database."""
+    name = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> Iterator[str]:
+    """One migrated PostgreSQL database for the session; tests empty it after use."""
+    url = create_pg_database()
+    _migrate(url)
+    yield url
+    drop_pg_database(url)
+
+
+def _empty_all_tables(url: str) -> None:
+    from shared.models import Base
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> Iterator[str]:
+    """A migrated, empty database URL: every test using it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "dialogrum.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg_migrated")
+        yield url
+        _empty_all_tables(url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, sqlite_template) -> str:
+    """A migrated, empty SQLite database only (for tests that need no PostgreSQL run)."""
+    path = tmp_path / "dialogrum.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+# -- the app -----------------------------------------------------------------------------------
+
+
+def make_app(url: str, tmp_path: Path, **overrides):
+    """An app on `url` with test settings."""
+    from shared.app import create_app
+
+    config = {
+        "SKIP_ENV": True,
+        "TESTING": True,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-" + secrets.token_hex(8),
+        "INSTANCE_DIR": str(tmp_path),
+        "RATELIMIT_STORAGE": "memory://",
+        "BASE_URL": "http://dialogrum.test",
+        "SOCKETIO_ASYNC_MODE": "threading",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    """The app on SQLite and on PostgreSQL."""
+    from shared import library
+    from shared.db import get_db
+
+    application = make_app(db_url, tmp_path)
+    with application.app_context():
+        library.install_builtins(get_db().session)
+        get_db().session.commit()
+        get_db().session.remove()
+    yield application
+    get_db(application).dispose()
+
+
+@pytest.fixture
+def client(app):
+    """The Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    """The ORM session of the app, inside an app context."""
+    from shared.db import get_db
+
+    with app.app_context():
+        session = get_db().session
+        yield session
+        session.remove()
+
+
+class Builders:
+    """Small builders for users, tokens, guides and sessions (Indico/Flask-tutorial habit)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def _session(self):
+        from shared.db import get_db
+
+        return get_db(self.app).session
+
+    def _done(self) -> None:
+        # Give the pooled connection back: SQLite's pool has exactly one.
+        self._session().remove()
+
+    def user(self, role: str = "facilitator", email: str | None = None, password: str = "correct horse"):
+        from shared import accounts
+
+        with self.app.app_context():
+            db = self._session()
+            user = accounts.create_user(db, email=email or f"{uuid.uuid4().hex[:8]}@example.org", role=role,
+                                        name=role.title(), password=password)
+            db.commit()
+            db.refresh(user)
+            db.expunge(user)
+            self._done()
+            return user
+
+    def token(self, user) -> str:
+        from shared import accounts
+        from shared.models import User
+
+        with self.app.app_context():
+            db = self._session()
+            token = accounts.create_token(db, db.get(User, user.id))
+            db.commit()
+            self._done()
+            return token
+
+    def guide(self, document: dict | None = None) -> str:
+        from shared import library
+
+        with self.app.app_context():
+            db = self._session()
+            guide = library.import_guide(db, document or SMALL_GUIDE)
+            db.commit()
+            self._done()
+            return guide.id
+
+    def meeting(self, user=None, guide_id: str | None = None, title: str = "Møde", unit: str = "") -> str:
+        from shared import meeting as rules
+
+        guide_id = guide_id or self.guide()
+        with self.app.app_context(), self._session().get_bind().begin() as conn:
+            return rules.create_meeting(conn, guide_id=guide_id, title=title, unit=unit,
+                                        facilitator_id=user.id if user else None)
+
+
+@pytest.fixture
+def make(app) -> Builders:
+    """Builders bound to the app."""
+    return Builders(app)
+
+
+# -- a real server -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """A `dialogrum serve` subprocess (eventlet unless told otherwise) on its own port."""
+
+    def __init__(self, instance: Path, database_url: str, *, port: int | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.instance = instance
+        self.database_url = database_url
+        self.port = port or free_port()
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen | None = None
+        self.log = instance / f"serve-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        """The base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """The environment of the server and of CLI calls against the same instance."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DIALOGRUM_")}
+        env.update({
+            "DIALOGRUM_INSTANCE": str(self.instance),
+            "DIALOGRUM_DATABASE_URL": self.database_url,
+            "DIALOGRUM_SECRET_KEY": "server-test-secret",
+            "DIALOGRUM_BASE_URL": self.url,
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 30) -> ServerProcess:
+        """Start and wait until /healthz answers."""
+        import requests
+
+        self.instance.mkdir(parents=True, exist_ok=True)
+        fh = self.log.open("ab")
+        self.proc = subprocess.Popen([str(BIN / "dialogrum"), "serve", "--port", str(self.port)],
+                                     env=self.env(), stdout=fh, stderr=subprocess.STDOUT, cwd=str(self.instance))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log.read_text()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not answer in {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self, sig: int | None = None) -> None:
+        """Stop with SIGTERM (or the given signal) and wait."""
+        import signal
+
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(sig or signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def cli(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        """Run `dialogrum ARGS` against the same instance."""
+        result = subprocess.run([str(BIN / "dialogrum"), *args], env=self.env(), input=stdin, capture_output=True,
+                                text=True, timeout=60, cwd=str(self.instance))
+        if check and result.returncode != 0:
+            raise RuntimeError(f"dialogrum {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def facilitator_token(self, email: str = "fac@example.org") -> str:
+        """Create a facilitator (if needed) and return a fresh API token."""
+        self.cli("user", "create", "--email", email, "--role", "facilitator", stdin="correct horse\n", check=False)
+        return self.cli("token", "create", "--email", email).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[ServerProcess]:
+    """One real eventlet server on SQLite per test module."""
+    instance = tmp_path_factory.mktemp("server")
+    srv = ServerProcess(instance, f"sqlite:///{instance / 'dialogrum.db'}").start()
+    yield srv
+    srv.stop()

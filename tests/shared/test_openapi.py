@@ -1,0 +1,241 @@
+"""The OpenAPI document against the app: every /api/v1 route documented, nothing invented, valid."""
+
+import re
+import string
+from urllib.parse import urlsplit
+
+import pytest
+
+from shared import openapi
+from shared.app import create_app
+from shared.openapi import document
+
+BASE = "http://testserver"
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+PUBLIC = {("/openapi.json", "get"), ("/healthz", "get")}
+ERROR_STATUSES = {"401", "403", "404", "409", "413", "422", "429"}
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app({"SKIP_ENV": True, "DATABASE_URL": f"sqlite:///{tmp_path/'t.db'}", "SECRET_KEY": "x",
+                       "TESTING": True, "INSTANCE_DIR": str(tmp_path)})
+
+
+@pytest.fixture
+def doc():
+    return document(BASE)
+
+
+def flask_to_openapi(rule: str) -> str:
+    """`/a/<int:x>/<y>` -> `/a/{x}/{y}`."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def routed(app) -> set[tuple[str, str]]:
+    """(path, method) of every rule of the app, in OpenAPI spelling, without HEAD and OPTIONS."""
+    return {
+        (flask_to_openapi(rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def documented(doc: dict) -> set[tuple[str, str]]:
+    """(full path, method) of every operation, the server's path (path-level override first) prepended."""
+    out = set()
+    for path, item in doc["paths"].items():
+        server = (item.get("servers") or doc["servers"])[0]["url"]
+        assert server.startswith(BASE), server
+        prefix = urlsplit(server).path.rstrip("/")
+        out |= {(prefix + path, method) for method in item if method in HTTP_METHODS}
+    return out
+
+
+def operations(doc: dict):
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, op
+
+
+def resolve(doc: dict, ref: str):
+    assert ref.startswith("#/"), f"only local references are used: {ref}"
+    node = doc
+    for raw in ref[2:].split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        assert isinstance(node, dict) and part in node, f"dangling $ref {ref}"
+        node = node[part]
+    return node
+
+
+def refs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from refs(value)
+
+
+# -- (a) routes <-> document ------------------------------------------------------------------
+
+
+def test_flask_to_openapi_converts_converters():
+    assert flask_to_openapi("/api/v1/sessions/<meeting_id>/comments/<int:comment_id>") == (
+        "/api/v1/sessions/{meeting_id}/comments/{comment_id}"
+    )
+
+
+def test_every_api_route_is_documented(app, doc):
+    api_routes = {(p, m) for p, m in routed(app) if p.startswith("/api/v1/")}
+    assert api_routes, "the api blueprint registered no routes"
+    missing = api_routes - documented(doc)
+    assert not missing, f"routes without documentation: {sorted(missing)}"
+
+
+def test_every_documented_operation_is_routed(app, doc):
+    invented = documented(doc) - routed(app)
+    assert not invented, f"documented but not routed: {sorted(invented)}"
+
+
+def test_healthz_is_documented_outside_the_prefix(app, doc):
+    assert doc["servers"] == [{"url": BASE + "/api/v1"}]
+    health = doc["paths"]["/healthz"]
+    assert health["servers"][0]["url"] == BASE
+    assert ("/healthz", "get") in routed(app)
+    assert not any(item.get("servers") for path, item in doc["paths"].items() if path != "/healthz")
+
+
+def test_served_document_is_public_and_the_same(app):
+    response = app.test_client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.get_json() == document("http://localhost")
+
+
+def test_trailing_slash_of_the_base_url_is_ignored():
+    assert document(BASE + "/") == document(BASE)
+
+
+# -- (b) validity -----------------------------------------------------------------------------
+
+
+def test_document_validates_with_openapi_spec_validator(doc):
+    validator = pytest.importorskip("openapi_spec_validator")
+    validator.validate(doc)
+
+
+def test_document_is_openapi_3_1_with_bearer_security(doc):
+    assert doc["openapi"].startswith("3.1")
+    assert doc["components"]["securitySchemes"]["bearerAuth"] == {
+        **doc["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer"}
+    assert doc["security"] == [{"bearerAuth": []}]
+
+
+# -- (c) references ---------------------------------------------------------------------------
+
+
+def test_every_ref_target_exists(doc):
+    found = list(refs(doc))
+    assert found
+    for ref in found:
+        resolve(doc, ref)
+
+
+def test_every_component_schema_is_used(doc):
+    used = {ref.rsplit("/", 1)[1] for ref in refs(doc) if ref.startswith("#/components/schemas/")}
+    assert set(doc["components"]["schemas"]) <= used
+
+
+# -- operations -------------------------------------------------------------------------------
+
+
+def test_operations_have_unique_ids_summaries_and_responses(doc):
+    ids = [op["operationId"] for _, _, op in operations(doc)]
+    assert len(ids) == len(set(ids))
+    for path, method, op in operations(doc):
+        assert op.get("summary"), (path, method)
+        assert any(code.startswith("2") for code in op["responses"]), (path, method)
+        assert op["x-dialogrum-contract"] in ("v1", "additive"), (path, method)
+
+
+def test_public_operations_and_the_rest_need_a_token(doc):
+    for path, method, op in operations(doc):
+        if (path, method) in PUBLIC:
+            assert op["security"] == [], path
+        else:
+            assert "security" not in op, f"{method} {path} should inherit the bearer requirement"
+            assert {"401", "429"} <= set(op["responses"]), (path, method)
+
+
+def test_error_responses_reference_the_error_schema(doc):
+    for path, _method, op in operations(doc):
+        for status, declared in op["responses"].items():
+            if status not in ERROR_STATUSES:
+                continue
+            response = resolve(doc, declared["$ref"]) if "$ref" in declared else declared
+            schema = response["content"]["application/json"]["schema"]
+            if schema["$ref"] != "#/components/schemas/Error":
+                # e.g. GuideError: an Error with more
+                assert {"$ref": "#/components/schemas/Error"} in resolve(doc, schema["$ref"])["allOf"], (path, status)
+
+
+def test_path_parameters_match_the_path(doc):
+    for path, item in doc["paths"].items():
+        names = set(re.findall(r"{([^}]+)}", path))
+        for method, op in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            params = item.get("parameters", []) + op.get("parameters", [])
+            declared = {p["name"] for p in params if p["in"] == "path"}
+            assert declared == names, (path, method)
+            assert all(p["required"] for p in params if p["in"] == "path")
+
+
+def test_exports_offer_their_formats(doc):
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    export = doc["paths"]["/sessions/{meeting_id}/export"]["get"]
+    fmt = next(p for p in export["parameters"] if p["name"] == "format")
+    assert fmt["in"] == "query"
+    assert set(fmt["schema"]["enum"]) == {"csv", "xlsx", "json"}
+    assert set(export["responses"]["200"]["content"]) == {"text/csv", xlsx, "application/json"}
+    rollup = doc["paths"]["/guides/{guide_id}/rollup"]["get"]
+    fmt = next(p for p in rollup["parameters"] if p["name"] == "format")
+    assert {"csv", "xlsx"} <= set(fmt["schema"]["enum"])
+    assert {"text/csv", xlsx} <= set(rollup["responses"]["200"]["content"])
+
+
+# -- the schemas mirror the rules -------------------------------------------------------------
+
+
+def test_enums_match_the_rules(doc):
+    from shared import guides, meeting
+    from shared.models import CHOICES
+
+    schemas = doc["components"]["schemas"]
+    assert schemas["ControlRequest"]["properties"]["action"]["enum"] == list(meeting.ACTIONS)
+    assert schemas["GuideDocument"]["properties"]["language"]["enum"] == list(guides.LANGUAGES)
+    assert schemas["GuideItem"]["properties"]["kind"]["enum"] == list(guides.KINDS)
+    assert list(schemas["Counts"]["properties"]) == list(CHOICES)
+    char = re.compile(openapi.CODE_PATTERN.replace("{6}", ""))
+    assert {ch for ch in string.digits + string.ascii_uppercase if char.fullmatch(ch)} == set(meeting.CODE_ALPHABET)
+
+
+def test_state_schema_is_the_contract_plus_the_additive_fields(doc):
+    state = doc["components"]["schemas"]["State"]
+    contract = {"session", "position", "item", "voting_open", "results_visible", "participants"}
+    assert set(state["properties"]) == contract | {"language", "labels", "version", "me"}
+    assert state["additionalProperties"] is False
+    assert "me" not in state["required"]
+    assert contract <= set(state["required"])
+
+
+def test_every_error_code_is_described(doc):
+    from shared.errors import STATUS
+
+    text = doc["components"]["schemas"]["Error"]["description"]
+    for code in STATUS:
+        assert code in text
