@@ -30,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, request
 from flask_login import current_user
-from flask_socketio import SocketIO
+from flask_socketio import ConnectionRefusedError, SocketIO
 
 from shared import meeting as rules
 from shared.accounts import user_for_token

@@ -294,9 +294,10 @@ class ServerProcess:
         import requests
 
         self.instance.mkdir(parents=True, exist_ok=True)
-        fh = self.log.open("ab")
-        self.proc = subprocess.Popen([str(BIN / "dialogrum"), "serve", "--port", str(self.port)],
-                                     env=self.env(), stdout=fh, stderr=subprocess.STDOUT, cwd=str(self.instance))
+        with self.log.open("ab") as fh:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen([str(BIN / "dialogrum"), "serve", "--port", str(self.port)],
+                                         env=self.env(), stdout=fh, stderr=subprocess.STDOUT,
+                                         cwd=str(self.instance))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -326,7 +327,7 @@ class ServerProcess:
     def cli(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
         """Run `dialogrum ARGS` against the same instance."""
         result = subprocess.run([str(BIN / "dialogrum"), *args], env=self.env(), input=stdin, capture_output=True,
-                                text=True, timeout=60, cwd=str(self.instance))
+                                text=True, timeout=60, cwd=str(self.instance), check=False)
         if check and result.returncode != 0:
             raise RuntimeError(f"dialogrum {' '.join(args)} failed: {result.stderr}")
         return result

@@ -353,10 +353,12 @@ def test_counts_always_equal_the_stored_votes(engine, make, steps):
                            and choice in item["choices"])
             try:
                 run(engine, rules.cast_vote, mid, people[who], item["id"], choice)
-                assert should_work
+                accepted = True
+            except DialogrumError:
+                accepted = False
+            assert accepted == should_work
+            if accepted:
                 model[(people[who], item["id"])] = choice
-            except DialogrumError as exc:
-                assert not should_work, exc.code
     with engine.begin() as conn:
         counted = rules.counts(conn, mid)
         stored = conn.execute(sa.select(Vote.participant_id, Vote.item_id, Vote.choice)
