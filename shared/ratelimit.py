@@ -12,8 +12,8 @@ from limits import parse, storage, strategies
 COMMENT_LIMIT = parse("30/minute")
 #: Changing one's mind is fine; hammering the vote button is not.
 VOTE_LIMIT = parse("60/minute")
-#: Socket connections from one address (a hall behind one NAT has many phones: be generous).
-CONNECT_LIMIT = parse("600/minute")
+#: Socket connections from one address: a hall of 1,000 phones can sit behind one NAT address.
+CONNECT_LIMIT = parse("3000/minute")
 #: Password guesses per e-mail address and per client address.
 LOGIN_LIMIT = parse("10/minute")
 #: REST calls per token.
