@@ -96,8 +96,12 @@ def serve(host: str, port: int) -> int:
                                  socket_timeout=None, keepalive=True)
         else:
             from gevent import pywsgi
+            from geventwebsocket.handler import WebSocketHandler
 
-            server = pywsgi.WSGIServer((host, port), app, log=None, backlog=BACKLOG)
+            # gevent-websocket's handler: with plain pywsgi a client's websocket close waits
+            # for a timeout instead of completing at once.
+            server = pywsgi.WSGIServer((host, port), app, log=None, backlog=BACKLOG,
+                                       handler_class=WebSocketHandler)
             server.serve_forever()
     except KeyboardInterrupt:
         pass

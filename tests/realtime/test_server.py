@@ -350,3 +350,52 @@ def test_sigterm_shuts_down_cleanly(tmp_path):
     srv.stop(signal.SIGTERM)
     assert srv.proc.returncode == 0
     assert "Dialogrum stopped." in srv.log.read_text()
+
+
+def _vote_round(srv: ServerProcess, phones: int = 10) -> None:
+    """Ten phones vote on a fresh session; the facilitator sees the exact count."""
+    meeting = Meeting(srv, srv.facilitator_token())
+    facilitator = meeting.facilitator()
+    item = meeting.to_kind("consideration")["item"]
+    meeting.control("open_voting")
+    room = [meeting.phone() for _ in range(phones)]
+    try:
+        assert [p.call("vote", {"item_id": item["id"], "choice": "yes"}) for p in room] == [{"ok": True}] * phones
+        assert facilitator.wait_for("results", lambda r: r["voters"] == phones)["counts"]["yes"] == phones
+        facilitator.wait_for("presence", lambda d: d["participants"] == phones)
+    finally:
+        for c in [facilitator, *room]:
+            c.close()
+
+
+def test_gevent_is_a_working_alternative(tmp_path):
+    srv = ServerProcess(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}",
+                        env={"DIALOGRUM_ASYNC_MODE": "gevent"}).start()
+    try:
+        _vote_round(srv)
+        assert "(gevent)" in srv.log.read_text()
+    finally:
+        srv.stop()
+
+
+@pytest.mark.postgres
+def test_realtime_on_postgresql_survives_kill_9(tmp_path):
+    from tests.conftest import create_pg_database, drop_pg_database
+
+    url = create_pg_database()
+    srv = ServerProcess(tmp_path, url.replace("postgresql+psycopg2://", "postgres://")).start()
+    try:
+        _vote_round(srv)
+        meeting = Meeting(srv, srv.facilitator_token())
+        item = meeting.to_kind("consideration")["item"]
+        meeting.control("open_voting")
+        phones = [meeting.phone() for _ in range(10)]
+        assert [p.call("vote", {"item_id": item["id"], "choice": "no"}) for p in phones] == [{"ok": True}] * 10
+        srv.stop(signal.SIGKILL)
+        for p in phones:
+            p.close()
+        srv.start()
+        assert meeting.results()["items"][item_index(meeting, item["id"])]["counts"]["no"] == 10
+    finally:
+        srv.stop()
+        drop_pg_database(url)
