@@ -168,7 +168,8 @@ def guide_rollup(guide_id: str):
     guide = db.get(Guide, guide_id)
     if guide is None:
         raise DialogrumError("not_found")
-    data = build_rollup(db, guide, g.user, unit=request.args.get("unit") or None)
+    data = build_rollup(db, guide, g.user, unit=request.args.get("unit") or None,
+                        since=_date_arg("from"), until=_date_arg("to", end_of_day=True))
     fmt = request.args.get("format", "json")
     if fmt == "json":
         return jsonify(data)
@@ -179,6 +180,21 @@ def guide_rollup(guide_id: str):
     else:
         raise DialogrumError("invalid", "format must be json, csv or xlsx")
     return _download(body, fmt, guide.title + " rollup")
+
+
+def _date_arg(name: str, *, end_of_day: bool = False):
+    """A `YYYY-MM-DD` query parameter as a UTC datetime (the day after, for an inclusive end)."""
+    import datetime as dt
+
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise DialogrumError("invalid", f"{name} must be a date like 2026-05-31") from None
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    return start + dt.timedelta(days=1) if end_of_day else start
 
 
 # -- sessions ---------------------------------------------------------------------------------
@@ -212,6 +228,19 @@ def create_session():
 def get_session(meeting_id: str):
     """One session object."""
     return jsonify(session_object(_meeting_for(meeting_id)))
+
+
+@bp.delete("/sessions/<meeting_id>")
+@token_required
+def delete_session(meeting_id: str):
+    """Delete a session for good, with its participants, votes, comments and conclusions."""
+    from shared.organiser import delete_meeting
+
+    meeting = _meeting_for(meeting_id)
+    db = get_db().session
+    delete_meeting(db.connection(), meeting.id)
+    db.commit()
+    return "", 204
 
 
 @bp.get("/sessions/<meeting_id>/state")

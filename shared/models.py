@@ -339,3 +339,41 @@ class Setting(Base):
     key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     #: JSON value
     value: so.Mapped[dict[str, Any]] = so.mapped_column()
+
+
+class Unit(Base):
+    """A region, kreds or forening that holds sessions; organisers keep the list."""
+
+    __tablename__ = "units"
+
+    #: surrogate key
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the unit's name as shown in lists and written on its sessions
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    #: `region`, `kreds`, `forening` or `other`
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20), default="region")
+    #: retired units stay on old sessions but are no longer offered
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    #: when it was added
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class PublicRollup(Base):
+    """A revocable public read-only link to a guide's roll-up ("följ kollegornas dialoger")."""
+
+    __tablename__ = "public_rollups"
+
+    #: surrogate key
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the guide whose roll-up is shown
+    guide_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("guides.id", ondelete="CASCADE"), index=True)
+    #: the unguessable key in the link (shown to organisers again, so kept in clear like the projector key)
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    #: whether visible comment texts are shown (off unless the organiser chooses it)
+    include_comments: so.Mapped[bool] = so.mapped_column(default=False)
+    #: the organiser who published it
+    created_by: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: when it was published
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    #: set when revoked; a revoked link answers 404
+    revoked_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()

@@ -352,6 +352,14 @@ def _schemas() -> dict[str, Any]:
                         "total": _ref("RollupCell"),
                     },
                     ["id", "kind", "text", "per_session", "total"])},
+                "tags": {"type": "array", "description": "Additive: the considerations carrying each tag "
+                         "(AlmenKompas målepunkter), summed per session and in total.",
+                         "items": _object({
+                             "tag": _string(),
+                             "items": {"type": "array", "items": _string()},
+                             "per_session": {"type": "object", "additionalProperties": _ref("Counts")},
+                             "total": _ref("Counts"),
+                         }, ["tag", "items", "per_session", "total"])},
             },
             ["guide", "sessions", "items"],
             description="One guide across every session of it the caller may see (an organiser all, a "
@@ -456,12 +464,16 @@ def _paths(base_url: str) -> dict[str, Any]:
                                      CSV_TYPE: {"schema": _string()},
                                      XLSX_TYPE: {"schema": _string(contentMediaType=XLSX_TYPE)}}}},
                 _errors(401, 404, 422, 429),
-                description="Sessions that have started, among those the caller may see. `format=json` "
-                "(the default) and the `unit` filter are additive.",
+                description="Every session of the guide the caller may see. `format=json` "
+                "(the default), the `unit`, `from` and `to` filters and `tags` are additive.",
                 parameters=[
                     _format_param(["json", "csv", "xlsx"], "json"),
                     {"name": "unit", "in": "query", "required": False, "schema": _string(),
                      "description": "Additive: only sessions of this unit."},
+                    {"name": "from", "in": "query", "required": False, "schema": _string(format="date"),
+                     "description": "Additive: only sessions started on or after this day (UTC)."},
+                    {"name": "to", "in": "query", "required": False, "schema": _string(format="date"),
+                     "description": "Additive: only sessions started on or before this day (UTC)."},
                 ],
             ),
         },
@@ -481,6 +493,10 @@ def _paths(base_url: str) -> dict[str, Any]:
             "parameters": [meeting_id],
             "get": _op("getSession", "Get a session", "sessions", _ok("The session.", _ref("Session")),
                        _errors(*mine)),
+            "delete": _op("deleteSession", "Delete a session for good", "sessions",
+                          {"204": {"description": "Deleted with its participants, votes, comments and "
+                                                  "conclusions."}},
+                          _errors(*mine), contract="additive"),
         },
         "/sessions/{meeting_id}/state": {
             "parameters": [meeting_id],

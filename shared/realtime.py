@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.1
 HEARTBEAT_SECONDS = 5.0
+#: How often expired comments are deleted (the retention is counted in days).
+PURGE_SECONDS = 600.0
 _connections = Connection.__table__
 _processes = ServerProcess.__table__
 _meetings = Meeting.__table__
@@ -81,6 +83,7 @@ class Hub:
         self._registered = False
         self._running = False
         self._last_heartbeat = 0.0
+        self._next_purge = time.monotonic() + 60
 
     # -- process registry ---------------------------------------------------------------------
 
@@ -145,6 +148,12 @@ class Hub:
         self.poll_states()
         self.flush_results()
         self.flush_presence()
+        if time.monotonic() >= self._next_purge:
+            self._next_purge = time.monotonic() + PURGE_SECONDS
+            from shared.organiser import purge_expired_comments
+
+            with self.db.begin() as conn:
+                purge_expired_comments(conn)
 
     # -- state ----------------------------------------------------------------------------------
 

@@ -72,6 +72,7 @@ def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
                 row["total"][key] += value
     return {
         "guide": {"id": guide.id, "title": guide.title},
+        "tags": by_tag(list(items.values())),
         "sessions": [{
             "id": m.id, "title": m.title, "unit": m.unit,
             "started_at": m.started_at.isoformat() if m.started_at else None,
@@ -85,3 +86,21 @@ def _row(item: dict) -> dict[str, Any]:
     return {"id": item["id"], "kind": item["kind"], "text": item["text"] or item["title"],
             "section": dict(item["section"]),
             "per_session": {}, "total": {**dict.fromkeys(CHOICES, 0), "voters": 0, "comments": 0}}
+
+
+def by_tag(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sum the considerations carrying each tag (AlmenKompas målepunkter), per session and in total."""
+    groups: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if item["kind"] != "consideration":
+            continue
+        for tag in item["section"].get("tags", []):
+            group = groups.setdefault(tag, {"tag": tag, "items": [], "per_session": {},
+                                            "total": rules.empty_counts()})
+            group["items"].append(item["id"])
+            for sid, cell in item["per_session"].items():
+                target = group["per_session"].setdefault(sid, rules.empty_counts())
+                for key in target:
+                    target[key] += cell[key]
+                    group["total"][key] += cell[key]
+    return sorted(groups.values(), key=lambda g: g["tag"].lower())

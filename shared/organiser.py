@@ -1,0 +1,200 @@
+"""The organiser's rules: units, inviting and deactivating users, deleting sessions, comment
+retention and public roll-up links. Pages, REST and the CLI call these; nothing else changes
+these rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from shared import accounts
+from shared.errors import DialogrumError
+from shared.models import (
+    Comment,
+    Conclusion,
+    Connection,
+    Guide,
+    Meeting,
+    Participant,
+    PublicRollup,
+    Setting,
+    Unit,
+    User,
+    Vote,
+    utcnow,
+)
+
+UNIT_KINDS = ("region", "kreds", "forening", "other")
+RETENTION_KEY = "comment_retention_days"
+#: 0 means "keep comments until the session is deleted"
+DEFAULT_RETENTION_DAYS = 0
+
+
+# -- units -------------------------------------------------------------------------------------
+
+
+def list_units(db: so.Session, *, active_only: bool = False) -> list[Unit]:
+    """Units by name."""
+    stmt = sa.select(Unit).order_by(Unit.name)
+    if active_only:
+        stmt = stmt.where(Unit.active.is_(True))
+    return list(db.scalars(stmt))
+
+
+def add_unit(db: so.Session, name: object, kind: object = "region") -> Unit:
+    """Add a unit; names are unique."""
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
+        raise DialogrumError("invalid", "a unit needs a name of at most 200 characters")
+    if kind not in UNIT_KINDS:
+        raise DialogrumError("invalid", "kind must be one of " + ", ".join(UNIT_KINDS))
+    name = name.strip()
+    if db.scalar(sa.select(Unit).where(sa.func.lower(Unit.name) == name.lower())) is not None:
+        raise DialogrumError("conflict", f"the unit {name} exists already")
+    unit = Unit(name=name, kind=kind)
+    db.add(unit)
+    db.flush()
+    return unit
+
+
+def set_unit_active(db: so.Session, unit_id: int, active: bool) -> Unit:
+    """Retire or restore a unit (its past sessions keep its name)."""
+    unit = db.get(Unit, unit_id)
+    if unit is None:
+        raise DialogrumError("not_found")
+    unit.active = active
+    db.flush()
+    return unit
+
+
+# -- users -------------------------------------------------------------------------------------
+
+
+def invite(db: so.Session, *, email: object, role: object, name: object = "") -> tuple[User, str]:
+    """Create a user without a password and a one-time link secret to choose one."""
+    user = accounts.create_user(db, email=email, role=role, name=name)
+    return user, accounts.create_link(db, user, "invite")
+
+
+def reset_password(db: so.Session, user_id: int) -> str:
+    """A one-time link secret with which the user chooses a new password."""
+    user = db.get(User, user_id)
+    if user is None:
+        raise DialogrumError("not_found")
+    return accounts.create_link(db, user, "reset")
+
+
+def set_user_active(db: so.Session, actor: User, user_id: int, active: bool) -> User:
+    """Deactivate (or reactivate) a user: they can no longer sign in nor use their tokens."""
+    user = db.get(User, user_id)
+    if user is None:
+        raise DialogrumError("not_found")
+    if user.id == actor.id and not active:
+        raise DialogrumError("wrong_state", "you cannot deactivate yourself")
+    user.active = active
+    db.flush()
+    return user
+
+
+# -- deletion and retention --------------------------------------------------------------------
+
+
+def delete_meeting(conn: sa.Connection, meeting_id: str) -> None:
+    """Delete a session with its participants, votes, comments and conclusions, for good.
+
+    Explicit deletes (children first) rather than relying on ON DELETE CASCADE alone, so the
+    result is the same whether or not a connection enforces foreign keys.
+    """
+    if conn.execute(sa.select(Meeting.id).where(Meeting.id == meeting_id)).first() is None:
+        raise DialogrumError("unknown_session")
+    for model in (Connection, Vote, Comment, Conclusion, Participant):
+        conn.execute(sa.delete(model).where(model.meeting_id == meeting_id))
+    conn.execute(sa.delete(Meeting).where(Meeting.id == meeting_id))
+
+
+def retention_days(conn: sa.Connection) -> int:
+    """How many days ended sessions keep their comments (0: until deleted)."""
+    value = conn.execute(sa.select(Setting.value).where(Setting.key == RETENTION_KEY)).scalar()
+    return int(value.get("days", DEFAULT_RETENTION_DAYS)) if isinstance(value, dict) else DEFAULT_RETENTION_DAYS
+
+
+def set_retention_days(conn: sa.Connection, days: object) -> int:
+    """Set the retention (0 to 3650 days)."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
+        raise DialogrumError("invalid", "days must be a whole number from 0 to 3650")
+    conn.execute(sa.delete(Setting).where(Setting.key == RETENTION_KEY))
+    conn.execute(sa.insert(Setting).values(key=RETENTION_KEY, value={"days": days}))
+    return days
+
+
+def purge_expired_comments(conn: sa.Connection, now: dt.datetime | None = None) -> int:
+    """Delete the comments of sessions that ended longer ago than the retention; returns how many."""
+    days = retention_days(conn)
+    if days <= 0:
+        return 0
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
+    expired = sa.select(Meeting.id).where(Meeting.status == "ended", Meeting.ended_at < cutoff)
+    return conn.execute(sa.delete(Comment).where(Comment.meeting_id.in_(expired))).rowcount or 0
+
+
+# -- public roll-up links ----------------------------------------------------------------------
+
+
+def publish_rollup(db: so.Session, guide_id: str, actor: User, *, include_comments: bool = False) -> PublicRollup:
+    """Publish a guide's roll-up at an unguessable link."""
+    if db.get(Guide, guide_id) is None:
+        raise DialogrumError("not_found")
+    link = PublicRollup(guide_id=guide_id, key=secrets.token_urlsafe(24), include_comments=bool(include_comments),
+                        created_by=actor.id)
+    db.add(link)
+    db.flush()
+    return link
+
+
+def revoke_rollup(db: so.Session, link_id: int) -> None:
+    """Revoke a public link; it answers 404 from now on."""
+    link = db.get(PublicRollup, link_id)
+    if link is None:
+        raise DialogrumError("not_found")
+    link.revoked_at = link.revoked_at or utcnow()
+    db.flush()
+
+
+def find_public_rollup(db: so.Session, key: object) -> PublicRollup | None:
+    """The live (not revoked) public link with this key."""
+    if not isinstance(key, str) or not key or len(key) > 64:
+        return None
+    return db.scalar(sa.select(PublicRollup).where(PublicRollup.key == key, PublicRollup.revoked_at.is_(None)))
+
+
+def per_unit(rollup: dict[str, Any]) -> dict[str, Any]:
+    """Aggregate a roll-up by unit: which units held the dialogue and when, and their results.
+
+    Carries no participant data and no comment texts.
+    """
+    units: dict[str, dict[str, Any]] = {}
+    session_unit = {}
+    for s in rollup["sessions"]:
+        if not s["started_at"]:
+            continue
+        name = s["unit"] or "—"
+        session_unit[s["id"]] = name
+        u = units.setdefault(name, {"unit": name, "sessions": 0, "first": s["started_at"], "last": s["started_at"]})
+        u["sessions"] += 1
+        u["first"], u["last"] = min(u["first"], s["started_at"]), max(u["last"], s["started_at"])
+    order = sorted(units.values(), key=lambda u: u["first"])
+    items = []
+    for item in rollup["items"]:
+        cells: dict[str, dict[str, int]] = {}
+        for sid, c in item["per_session"].items():
+            if sid not in session_unit:
+                continue
+            cell = cells.setdefault(session_unit[sid], {"yes": 0, "no": 0, "unsure": 0, "voters": 0, "comments": 0})
+            for key in cell:
+                cell[key] += c[key]
+        items.append({"id": item["id"], "kind": item["kind"], "text": item["text"], "section": item["section"],
+                      "per_unit": cells})
+    return {"guide": rollup["guide"], "units": order, "items": items}
