@@ -31,7 +31,7 @@ $(VENDOR)/socket.io.min.js: node_modules/.package-lock.json
 
 translations: $(STAMP)
 	@if ls shared/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -f -d shared/translations; fi
+		$(BIN)/pybabel compile -f -d shared/translations >/dev/null; fi
 
 run: setup
 	$(BIN)/dialogrum serve --host $(HOST) --port $(PORT)

@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from shared.accounts import EMAIL_RE
 
 
 class LoginForm(FlaskForm):
@@ -19,7 +21,9 @@ class LoginForm(FlaskForm):
 class SetPasswordForm(FlaskForm):
     """Choose a password through a one-time link."""
 
-    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    # The accounts module's own pattern: wtforms' Email() needs the email_validator package.
+    email = EmailField(_l("E-mail"), validators=[
+        Optional(), Regexp(EMAIL_RE, message=_l("Give a valid e-mail address.")), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=1000)])
     confirm = PasswordField(_l("Repeat the password"),

@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from facilitator.forms import GuideImportForm, LoginForm, SessionForm, SetPasswordForm
 from shared import accounts, guides, library
+from shared import export as export_module
 from shared import meeting as rules
 from shared.db import get_db
 from shared.errors import DialogrumError
+from shared.messages import MESSAGES
 from shared.models import Guide, Meeting
 from shared.ratelimit import LOGIN_LIMIT
 
 bp = Blueprint("facilitator", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/facilitator")
+
+
+@bp.app_context_processor
+def _names() -> dict:
+    """Translated names of item kinds and session states, for every template."""
+    return {
+        "kind_names": {"consideration": _("Consideration"), "prompt": _("Discussion question"),
+                       "info": _("Information")},
+        "status_names": {"waiting": _("Waiting"), "live": _("Live"), "ended": _("Ended")},
+    }
+
+
+def _errors() -> dict[str, str]:
+    return {code: str(text) for code, text in MESSAGES.items()}
 
 
 def _safe_next(target: str | None) -> str:
@@ -136,10 +153,72 @@ def console(meeting_id: str):
     conn = get_db().session.connection()
     snap = rules.snapshot(conn, meeting.id)
     base = current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
-    return render_template("facilitator/console.html", meeting=meeting, items=snap.items,
-                           conclusions=rules.conclusions(conn, meeting.id),
-                           labels=guides.VOTE_LABELS[snap.language], join_url=f"{base}/j/{meeting.code}",
-                           projector_url=url_for("facilitator.projector", key=meeting.projector_key))
+    config = {
+        "session_id": meeting.id,
+        "items": [{"index": it["index"], "id": it["id"], "kind": it["kind"]} for it in snap.items],
+        "conclusions": rules.conclusions(conn, meeting.id),
+        "labels": guides.VOTE_LABELS[snap.language],
+        "language": snap.language,
+        "errors": _errors(),
+        "text": _console_texts(),
+        "status": _names()["status_names"],
+    }
+    return render_template("facilitator/console.html", meeting=meeting, items=snap.items, language=snap.language,
+                           join_url=f"{base}/j/{meeting.code}", config_json=config,
+                           projector_url=url_for("facilitator.projector", key=meeting.projector_key,
+                                                 lang=str(get_locale())))
+
+
+def _console_texts() -> dict[str, str]:
+    """The console script's texts in the page's language."""
+    return {
+        "connected": _("Connected."),
+        "reconnecting": _("Connection lost, reconnecting…"),
+        "refused": _("The console could not connect: %(reason)s Reload the page or sign in again."),
+        "open_voting": _("Open voting"),
+        "close_voting": _("Close voting"),
+        "show_results": _("Show results"),
+        "hide_results": _("Hide results"),
+        "voting_open": _("Voting is open"),
+        "voting_closed": _("Voting is closed"),
+        "results_shown": _("Results are shown on the projector"),
+        "results_hidden": _("Results are hidden from the room"),
+        "position": _("Item %(n)s of %(count)s"),
+        "waiting": _("The session has not started. Start it when the room is ready."),
+        "ended": _("The session has ended. The results are in the exports."),
+        "voters": _("%(voters)s of %(participants)s phones have voted."),
+        "hidden_from_room": _("(only you see them)"),
+        "hide": _("Hide"),
+        "unhide": _("Show again"),
+        "pin": _("Pin"),
+        "unpin": _("Unpin"),
+        "hidden_label": _("hidden"),
+        "pinned_label": _("pinned"),
+        "saved": _("Saved."),
+        "saving": _("Saving…"),
+        "confirm_end": _("Click again to end the session for everyone."),
+        "moved": _("Now showing item %(n)s."),
+        "no_comments": _("No comments yet."),
+    }
+
+
+@bp.get("/sessions/<meeting_id>/export.<fmt>")
+@login_required
+def export(meeting_id: str, fmt: str):
+    """Download one session's results (CSV, XLSX or JSON), conclusions included."""
+    renderers = {"csv": export_module.session_csv, "xlsx": export_module.session_xlsx,
+                 "json": export_module.session_json}
+    if fmt not in renderers:
+        abort(404)
+    meeting = _managed(meeting_id)
+    facilitator = (meeting.facilitator.name or meeting.facilitator.email) if meeting.facilitator else None
+    data = rules.results(get_db().session.connection(), meeting.id, facilitator_name=facilitator)
+    mimetypes = {"csv": "text/csv; charset=utf-8", "json": "application/json",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    resp = Response(renderers[fmt](data), mimetype=mimetypes[fmt])
+    name = export_module.filename(f"{meeting.code}-{meeting.title}", fmt)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return resp
 
 
 @bp.get("/p/<key>")
@@ -150,8 +229,12 @@ def projector(key: str):
         abort(404)
     snap = rules.snapshot(get_db().session.connection(), meeting.id)
     base = current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
+    config = {"projector_key": key, "labels": guides.VOTE_LABELS[snap.language], "language": snap.language,
+              "text": {"voting_open": _("Voting is open: vote on your phone."),
+                       "voting_closed": _("Voting is closed."),
+                       "voters": _("%(voters)s of %(participants)s phones have voted.")}}
     return render_template("facilitator/projector.html", meeting=meeting, language=snap.language,
-                           labels=guides.VOTE_LABELS[snap.language], join_url=f"{base}/j/{meeting.code}",
+                           join_url=f"{base}/j/{meeting.code}", config_json=config,
                            short_url=base.split("://", 1)[-1])
 
 

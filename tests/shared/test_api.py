@@ -49,10 +49,13 @@ def test_a_missing_or_bad_token_is_401(client, header):
 
 
 def test_errors_speak_the_users_language(client):
-    resp = client.get("/api/v1/guides", headers={"Accept-Language": "da"})
-    assert resp.get_json()["error"] == "unauthorized"
-    # The message follows the request's language once catalogs are compiled; it is never empty.
-    assert resp.get_json()["message"]
+    danish = client.get("/api/v1/guides", headers={"Accept-Language": "da"}).get_json()
+    swedish = client.get("/api/v1/guides", headers={"Accept-Language": "sv-SE,sv;q=0.9"}).get_json()
+    english = client.get("/api/v1/guides", headers={"Accept-Language": "en"}).get_json()
+    assert danish["error"] == swedish["error"] == english["error"] == "unauthorized"
+    assert danish["message"] == "Log ind eller send en gyldig API-token."
+    assert swedish["message"] == "Logga in eller skicka en giltig API-token."
+    assert english["message"] == "Sign in or send a valid API token."
 
 
 def test_a_deactivated_users_token_stops_working(client, make, app):

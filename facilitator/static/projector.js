@@ -1,0 +1,99 @@
+/* The projector: follows the session live; QR code while waiting, then the item, bars and comment wall. */
+(function () {
+  "use strict";
+  var D = window.Dialogrum;
+  var cfg = D.config();
+  var t = cfg.text;
+  var $ = function (id) { return document.getElementById(id); };
+  var WALL_MAX = 40;
+
+  var state = null;
+  var participants = 0;
+  var comments = [];
+  var lastResults = null;
+
+  function render(st) {
+    if (state && st.version !== undefined && state.version !== undefined && st.version < state.version) { return; }
+    var previousItem = state && state.item ? state.item.id : null;
+    state = st;
+    var status = st.session.status;
+    participants = st.participants;
+    $("participants").textContent = participants;
+    $("waiting").hidden = status !== "waiting";
+    $("ended").hidden = status !== "ended";
+    $("current").hidden = status !== "live" || !st.item;
+    $("join-small").hidden = status !== "live";
+    if (status !== "live" || !st.item) { return; }
+    var item = st.item;
+    if (item.id !== previousItem) { comments = []; lastResults = null; }
+    D.setText("p-section", item.section.title);
+    D.setText("p-statement", item.section.statement);
+    D.setText("p-title", item.title);
+    D.setText("p-text", item.text);
+    $("current").classList.toggle("proj-info", item.kind === "info");
+    $("current").classList.toggle("has-wall", item.kind === "prompt");
+    var isVote = item.kind === "consideration";
+    var voting = $("p-voting");
+    voting.hidden = !isVote;
+    voting.dataset.open = String(!!st.voting_open);
+    voting.textContent = st.voting_open ? t.voting_open : t.voting_closed;
+    if (!isVote || !st.results_visible) { lastResults = null; }
+    renderResults();
+    $("wall").hidden = item.kind !== "prompt";
+    renderWall();
+  }
+
+  function renderResults() {
+    var show = !!(state && state.item && state.results_visible && lastResults);
+    $("p-bars").hidden = !show;
+    $("p-voters").hidden = !show;
+    if (!show) { return; }
+    D.renderBars($("p-bars"), lastResults.counts, state.item.choices, cfg.labels, cfg.language);
+    $("p-voters").textContent = D.format(t.voters, {voters: lastResults.voters, participants: participants});
+  }
+
+  function renderWall() {
+    var wall = $("wall");
+    wall.textContent = "";
+    D.sortComments(comments).slice(0, WALL_MAX).forEach(function (c) {
+      var li = D.el("li", c.pinned ? "pinned" : "", c.text);
+      li.dataset.id = c.id;
+      wall.appendChild(li);
+    });
+  }
+
+  function current(itemId) { return state && state.item && state.item.id === itemId; }
+
+  function upsert(comment) {
+    if (!current(comment.item_id)) { return; }
+    comments = comments.filter(function (c) { return c.id !== comment.id; });
+    if (!comment.hidden) { comments.push(comment); }
+    renderWall();
+  }
+
+  var socket = window.io({auth: {projector_key: cfg.projector_key}, reconnectionDelayMax: 5000});
+  socket.on("connect", function () { $("offline").hidden = true; });
+  socket.on("disconnect", function () { $("offline").hidden = false; });
+  socket.on("connect_error", function () { $("offline").hidden = false; });
+  socket.on("state", render);
+  socket.on("presence", function (p) {
+    participants = p.participants;
+    $("participants").textContent = participants;
+    renderResults();
+  });
+  socket.on("results", function (r) {
+    if (current(r.item_id) && state.results_visible) { lastResults = r; renderResults(); }
+  });
+  socket.on("comments", function (data) {
+    if (current(data.item_id)) {
+      comments = data.comments.filter(function (c) { return !c.hidden; });
+      renderWall();
+    }
+  });
+  socket.on("comment", upsert);
+  socket.on("comment_update", upsert);
+  socket.on("comment_hidden", function (data) {
+    comments = comments.filter(function (c) { return c.id !== data.id; });
+    renderWall();
+  });
+}());
