@@ -393,93 +393,87 @@ class Hub:
                 self._emit_local("presence", {"participants": st["participants"]}, sid)
         self.versions.setdefault(client.meeting_id, row.state_version)
 
-    # -- participant commands (hot path) ------------------------------------------------------
+    # -- commands -----------------------------------------------------------------------------
+    #
+    # Every command has the same shape: the sender's role is checked, the payload must be an
+    # object, the rule runs in its own transaction, and only after the commit is it announced.
+
+    def _command(self, sid: str, data: object, role: str, rule, announce=None) -> dict:
+        client = self.clients.get(sid)
+        if client is None or client.role != role:
+            return {"ok": False, "error": "forbidden"}
+        if not isinstance(data, dict):
+            return {"ok": False, "error": "invalid"}
+        try:
+            with self.db.begin() as conn:
+                result = rule(conn, client, data)
+        except DialogrumError as exc:
+            return {"ok": False, "error": exc.code}
+        return announce(client, data, result) if announce else result
 
     def vote(self, sid: str, data: object) -> dict:
-        """`vote {item_id, choice}` -> ack after commit."""
-        client = self.clients.get(sid)
-        if client is None or client.role != "participant":
-            return {"ok": False, "error": "forbidden"}
-        if not isinstance(data, dict):
-            return {"ok": False, "error": "invalid"}
-        item_id = data.get("item_id")
-        try:
-            with self.db.begin() as conn:
-                rules.cast_vote(conn, client.meeting_id, client.participant_id, item_id, data.get("choice"),
-                                limiter=self.limiter)
-        except DialogrumError as exc:
-            return {"ok": False, "error": exc.code}
-        self.mark_results(client.meeting_id, item_id)
-        return {"ok": True}
+        """`vote {item_id, choice}` (participants) -> `{ok}` after commit."""
+
+        def rule(conn, client, data):
+            rules.cast_vote(conn, client.meeting_id, client.participant_id, data.get("item_id"),
+                            data.get("choice"), limiter=self.limiter)
+
+        def announce(client, data, _result):
+            self.mark_results(client.meeting_id, data["item_id"])
+            return {"ok": True}
+
+        return self._command(sid, data, "participant", rule, announce)
 
     def comment(self, sid: str, data: object) -> dict:
-        """`comment {item_id, text}` -> ack with the id after commit."""
-        client = self.clients.get(sid)
-        if client is None or client.role != "participant":
-            return {"ok": False, "error": "forbidden"}
-        if not isinstance(data, dict):
-            return {"ok": False, "error": "invalid"}
-        try:
-            with self.db.begin() as conn:
-                comment = rules.add_comment(conn, client.meeting_id, client.participant_id, data.get("item_id"),
-                                            data.get("text"), limiter=self.limiter)
-        except DialogrumError as exc:
-            return {"ok": False, "error": exc.code}
-        self.comment_added(client.meeting_id, comment)
-        return {"ok": True, "id": comment["id"]}
+        """`comment {item_id, text}` (participants) -> `{ok, id}` after commit."""
 
-    # -- facilitator commands -----------------------------------------------------------------
+        def rule(conn, client, data):
+            return rules.add_comment(conn, client.meeting_id, client.participant_id, data.get("item_id"),
+                                     data.get("text"), limiter=self.limiter)
 
-    def _facilitator(self, sid: str) -> Client | None:
-        client = self.clients.get(sid)
-        return client if client is not None and client.role == "facilitator" else None
+        def announce(client, _data, comment):
+            self.comment_added(client.meeting_id, comment)
+            return {"ok": True, "id": comment["id"]}
+
+        return self._command(sid, data, "participant", rule, announce)
 
     def control(self, sid: str, data: object) -> dict:
-        """`control {action, index?}` -> the state after the action, or an error."""
-        client = self._facilitator(sid)
-        if client is None:
-            return {"ok": False, "error": "forbidden"}
-        if not isinstance(data, dict):
-            return {"ok": False, "error": "invalid"}
-        try:
+        """`control {action, index?}` (facilitators) -> the state after the action, or an error."""
+
+        def rule(conn, client, data):
+            return rules.control(conn, client.meeting_id, data.get("action"), data.get("index"))
+
+        def announce(client, _data, _row):
+            self.state_changed(client.meeting_id)
             with self.db.begin() as conn:
-                rules.control(conn, client.meeting_id, data.get("action"), data.get("index"))
-        except DialogrumError as exc:
-            return {"ok": False, "error": exc.code}
-        self.state_changed(client.meeting_id)
-        with self.db.begin() as conn:
-            return rules.state(conn, rules.get_meeting(conn, client.meeting_id))
+                return rules.state(conn, rules.get_meeting(conn, client.meeting_id))
+
+        return self._command(sid, data, "facilitator", rule, announce)
 
     def moderate(self, sid: str, data: object) -> dict:
-        """`moderate {comment_id, hidden?, pinned?}` -> `{ok, comment}`."""
-        client = self._facilitator(sid)
-        if client is None:
-            return {"ok": False, "error": "forbidden"}
-        if not isinstance(data, dict):
-            return {"ok": False, "error": "invalid"}
-        try:
-            with self.db.begin() as conn:
-                comment = rules.moderate(conn, client.meeting_id, data.get("comment_id"),
-                                         hidden=data.get("hidden"), pinned=data.get("pinned"))
-        except DialogrumError as exc:
-            return {"ok": False, "error": exc.code}
-        self.comment_moderated(client.meeting_id, comment)
-        return {"ok": True, "comment": comment}
+        """`moderate {comment_id, hidden?, pinned?}` (facilitators) -> `{ok, comment}`."""
+
+        def rule(conn, client, data):
+            return rules.moderate(conn, client.meeting_id, data.get("comment_id"),
+                                  hidden=data.get("hidden"), pinned=data.get("pinned"))
+
+        def announce(client, _data, comment):
+            self.comment_moderated(client.meeting_id, comment)
+            return {"ok": True, "comment": comment}
+
+        return self._command(sid, data, "facilitator", rule, announce)
 
     def conclude(self, sid: str, data: object) -> dict:
-        """`conclude {item_id, text}` -> `{ok, conclusion}`."""
-        client = self._facilitator(sid)
-        if client is None:
-            return {"ok": False, "error": "forbidden"}
-        if not isinstance(data, dict):
-            return {"ok": False, "error": "invalid"}
-        try:
-            with self.db.begin() as conn:
-                saved = rules.set_conclusion(conn, client.meeting_id, data.get("item_id"), data.get("text"))
-        except DialogrumError as exc:
-            return {"ok": False, "error": exc.code}
-        self.conclusion_saved(client.meeting_id, saved)
-        return {"ok": True, "conclusion": saved}
+        """`conclude {item_id, text}` (facilitators) -> `{ok, conclusion}`."""
+
+        def rule(conn, client, data):
+            return rules.set_conclusion(conn, client.meeting_id, data.get("item_id"), data.get("text"))
+
+        def announce(client, _data, saved):
+            self.conclusion_saved(client.meeting_id, saved)
+            return {"ok": True, "conclusion": saved}
+
+        return self._command(sid, data, "facilitator", rule, announce)
 
 
 def _safe(handler):
