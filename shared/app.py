@@ -46,9 +46,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    if app.config.get("TRUST_PROXY"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
-
     database = Database(app.config["DATABASE_URL"], pool_size=app.config.get("DB_POOL_SIZE"))
     database.init_app(app)
     limiter = Limiter(app.config.get("RATELIMIT_STORAGE", "memory://"))
@@ -83,6 +80,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     socketio.init_app(app)
     app.extensions["dialogrum.socketio"] = socketio
+    if app.config.get("TRUST_PROXY"):
+        # Outermost, so Socket.IO connections see the client's address and scheme too (rate
+        # limits per address, the same-origin check), not the proxy's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
 
     from shared import realtime
 

@@ -37,7 +37,7 @@ from shared.accounts import user_for_token
 from shared.db import Database
 from shared.errors import DialogrumError
 from shared.models import Connection, Meeting, ServerProcess, User, utcnow
-from shared.ratelimit import CONNECT_LIMIT, Limiter
+from shared.ratelimit import COMMENT_LIMIT, CONNECT_LIMIT, VOTE_LIMIT, Limiter
 
 log = logging.getLogger(__name__)
 
@@ -398,13 +398,17 @@ class Hub:
     # Every command has the same shape: the sender's role is checked, the payload must be an
     # object, the rule runs in its own transaction, and only after the commit is it announced.
 
-    def _command(self, sid: str, data: object, role: str, rule, announce=None) -> dict:
+    def _command(self, sid: str, data: object, role: str, rule, announce=None, *, rate=None) -> dict:
         client = self.clients.get(sid)
         if client is None or client.role != role:
             return {"ok": False, "error": "forbidden"}
         if not isinstance(data, dict):
             return {"ok": False, "error": "invalid"}
         try:
+            if rate is not None:
+                # Checked before the transaction: with Redis it is a network round trip, which
+                # must not hold one of the pooled database connections.
+                rules.check_rate(self.limiter, rate[0], rate[1], client.participant_id)
             with self.db.begin() as conn:
                 result = rule(conn, client, data)
         except DialogrumError as exc:
@@ -416,26 +420,26 @@ class Hub:
 
         def rule(conn, client, data):
             rules.cast_vote(conn, client.meeting_id, client.participant_id, data.get("item_id"),
-                            data.get("choice"), limiter=self.limiter)
+                            data.get("choice"))
 
         def announce(client, data, _result):
             self.mark_results(client.meeting_id, data["item_id"])
             return {"ok": True}
 
-        return self._command(sid, data, "participant", rule, announce)
+        return self._command(sid, data, "participant", rule, announce, rate=(VOTE_LIMIT, "vote"))
 
     def comment(self, sid: str, data: object) -> dict:
         """`comment {item_id, text}` (participants) -> `{ok, id}` after commit."""
 
         def rule(conn, client, data):
             return rules.add_comment(conn, client.meeting_id, client.participant_id, data.get("item_id"),
-                                     data.get("text"), limiter=self.limiter)
+                                     data.get("text"))
 
         def announce(client, _data, comment):
             self.comment_added(client.meeting_id, comment)
             return {"ok": True, "id": comment["id"]}
 
-        return self._command(sid, data, "participant", rule, announce)
+        return self._command(sid, data, "participant", rule, announce, rate=(COMMENT_LIMIT, "comment"))
 
     def control(self, sid: str, data: object) -> dict:
         """`control {action, index?}` (facilitators) -> the state after the action, or an error."""
