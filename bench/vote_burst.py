@@ -119,15 +119,19 @@ def start_app(env: dict, port: int, log: Path) -> Server:
     return server
 
 
+def _cli(env: dict, *args: str, stdin: str | None = None) -> str:
+    out = subprocess.run([_bin("dialogrum"), *args], check=False, input=stdin, text=True, env=env, cwd=ROOT,
+                         capture_output=True, timeout=120)
+    if out.returncode != 0:
+        raise RuntimeError(f"dialogrum {' '.join(args)} failed ({out.returncode}): {out.stderr.strip()[-2000:]}")
+    return out.stdout
+
+
 def facilitator_token(env: dict, email: str) -> str:
     """Create a facilitator (password on stdin) and an API token with the CLI."""
-    subprocess.run([_bin("dialogrum"), "db", "upgrade"], env=env, check=True, cwd=ROOT, capture_output=True)
-    subprocess.run([_bin("dialogrum"), "user", "create", "--email", email, "--role", "facilitator"],
-                   input=secrets.token_urlsafe(16) + "\n", text=True, env=env, check=True, cwd=ROOT,
-                   capture_output=True)
-    out = subprocess.run([_bin("dialogrum"), "token", "create", "--email", email], env=env, check=True,
-                         cwd=ROOT, capture_output=True, text=True)
-    return out.stdout.strip().splitlines()[-1]
+    _cli(env, "db", "upgrade")
+    _cli(env, "user", "create", "--email", email, "--role", "facilitator", stdin=secrets.token_urlsafe(16) + "\n")
+    return _cli(env, "token", "create", "--email", email).strip().splitlines()[-1]
 
 
 def prepare_meeting(base: str, token: str, *, language: str = "da", open_voting: bool = True) -> dict:
@@ -213,7 +217,7 @@ class Probe:
         self.peak = max(self.peak, rss)
         self.marks[name] = (t.user + t.system, rss)
         if self.profile is not None and name == "connected":
-            self._spy = subprocess.Popen([_bin("py-spy"), "record", "--pid", str(self.p.pid), "--rate", "250",
+            self._spy = subprocess.Popen([_bin("py-spy"), "record", "--pid", str(self.p.pid), "--rate", "1000",
                                           "--format", "raw", "-o", str(self.profile.with_suffix(".txt")),
                                           "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)  # let py-spy attach before the burst
@@ -227,7 +231,7 @@ class Probe:
         self._thread.join(1)
 
     def figures(self, n: int) -> dict:
-        cpu0, rss0 = self.marks["start"]
+        _cpu0, rss0 = self.marks["start"]
         _, rss1 = self.marks["connected"]
         b0, _ = self.marks["burst"]
         b1, _ = self.marks.get("burst_end", self.marks["burst"])
@@ -249,7 +253,8 @@ def one_run(kind: str, args: argparse.Namespace, workdir: Path, profile_dir: Pat
         probe = Probe(server.proc.pid, profile)
         try:
             res = run_burst(target, args.n, workers=args.workers, connect_concurrency=args.connect_concurrency,
-                            timeout=args.timeout, mark=probe.mark)
+                            timeout=args.timeout, mark=probe.mark,
+                            spread_addresses=not args.single_address)
         finally:
             probe.close()
         res.update(probe.figures(args.n))
@@ -355,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2, help="load-generator processes (default 2)")
     p.add_argument("--connect-concurrency", type=int, default=100, help="connects in flight (all workers)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per phase")
+    p.add_argument("--single-address", action="store_true",
+                   help="connect every phone from 127.0.0.1 (default: 200 phones per loopback address)")
     p.add_argument("--profile", type=Path, help="record the app with py-spy (connected..burst end) into DIR")
     args = p.parse_args(argv)
 
