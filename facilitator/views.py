@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
-from facilitator.forms import GuideImportForm, LoginForm, SessionForm, SetPasswordForm
-from shared import accounts, guides, library
+from facilitator import overview
+from facilitator.forms import FreeUnitSessionForm, GuideImportForm, LoginForm, SessionForm, SetPasswordForm
+from shared import accounts, guides, library, organiser
 from shared import export as export_module
 from shared import meeting as rules
 from shared.db import get_db
@@ -29,6 +30,7 @@ def _names() -> dict:
         "kind_names": {"consideration": _("Consideration"), "prompt": _("Discussion question"),
                        "info": _("Information")},
         "status_names": {"waiting": _("Waiting"), "live": _("Live"), "ended": _("Ended")},
+        "unit_kinds": {"region": _("Region"), "kreds": _("Kreds"), "forening": _("Forening"), "other": _("Other")},
     }
 
 
@@ -103,24 +105,27 @@ def setup(secret: str):
     return render_template("facilitator/setup.html", form=form, link=link, error=error)
 
 
-def _visible_meetings():
-    stmt = sa.select(Meeting).order_by(Meeting.created_at.desc())
-    if not current_user.is_organiser:
-        stmt = stmt.where(Meeting.facilitator_id == current_user.id)
-    return stmt
-
-
 def _guide_choices(db) -> list[tuple[str, str]]:
     return [(gd.id, gd.title) for gd in library.list_guides(db)]
+
+
+def session_form(db) -> SessionForm:
+    """The create form: a choice among the active units, or a text field while there are none."""
+    units = organiser.list_units(db, active_only=True)
+    form = SessionForm() if units else FreeUnitSessionForm()
+    form.guide_id.choices = _guide_choices(db)
+    if units:
+        form.unit.choices = [SelectChoice("", _("No unit"))] + [SelectChoice(u.name, u.name) for u in units]
+    return form
 
 
 @bp.route("/sessions", methods=["GET", "POST"])
 @login_required
 def sessions():
-    """The user's sessions (all of them for an organiser) and a form to create one."""
+    """Every session the user may see (all for an organiser), filtered and sorted, and a form to
+    create one."""
     db = get_db().session
-    form = SessionForm()
-    form.guide_id.choices = _guide_choices(db)
+    form = session_form(db)
     if request.method == "GET" and request.args.get("guide"):
         form.guide_id.data = request.args["guide"]
     if form.validate_on_submit():
@@ -132,8 +137,13 @@ def sessions():
         except DialogrumError as exc:
             db.rollback()
             flash(exc.message, "error")
-    meetings = list(db.scalars(_visible_meetings()))
-    return render_template("facilitator/sessions.html", meetings=meetings, form=form)
+    filters = overview.parse_filters(request.args, organiser=current_user.is_organiser)
+    rows = overview.sessions(db, current_user, filters, get_timezone())
+    return render_template(
+        "facilitator/sessions.html", rows=rows, form=form, filters=filters,
+        guides=library.list_guides(db), unit_names=overview.unit_names(db, current_user),
+        facilitators=overview.facilitators(db) if current_user.is_organiser else [],
+    )
 
 
 def _managed(meeting_id: str) -> Meeting:

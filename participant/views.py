@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shared import guides, qr
+from shared import guides, organiser, qr
 from shared import meeting as rules
 from shared.db import get_db
 from shared.messages import MESSAGES
@@ -45,10 +45,12 @@ def join(code: str):
                                code=code), 404
     if meeting.code != code:
         return redirect(url_for("participant.join", code=meeting.code))
-    snap = rules.snapshot(get_db().session.connection(), meeting.id)
+    conn = get_db().session.connection()
+    snap = rules.snapshot(conn, meeting.id)
     config = {"code": meeting.code, "text": _phone_texts(), "errors": {k: str(v) for k, v in MESSAGES.items()}}
     return render_template("participant/phone.html", meeting=meeting, language=snap.language,
-                           labels=guides.VOTE_LABELS[snap.language], config_json=config)
+                           labels=guides.VOTE_LABELS[snap.language], config_json=config,
+                           retention_days=organiser.retention_days(conn))
 
 
 def _phone_texts() -> dict[str, str]:

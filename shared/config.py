@@ -64,5 +64,6 @@ def from_environment() -> dict:
         # Rate limits must hold across processes: with a message queue they share its Redis.
         "RATELIMIT_STORAGE": env.get("DIALOGRUM_RATELIMIT_STORAGE") or queue or "memory://",
         "TRUST_PROXY": env.get("DIALOGRUM_TRUST_PROXY", "0") in ("1", "true", "yes"),
-        "COMMENT_RETENTION_DAYS": int(env.get("DIALOGRUM_COMMENT_RETENTION_DAYS", "0") or 0),
+        # Dates and times on pages and reports: Sweden and Denmark share this zone.
+        "BABEL_DEFAULT_TIMEZONE": env.get("DIALOGRUM_TIMEZONE") or "Europe/Stockholm",
     }

@@ -23,7 +23,7 @@ def visible_meetings(db: so.Session, user: User, guide_id: str | None = None) ->
 
 
 def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
-           since: Any = None, until: Any = None, include_comments: bool = False) -> dict[str, Any]:
+           since: Any = None, until: Any = None) -> dict[str, Any]:
     """Every item of the guide against every session of it that `user` may see.
 
     Items are the guide's current items followed by items that only older sessions had (their

@@ -80,6 +80,35 @@
       (tag === "input" && !/^(button|submit|reset|checkbox|radio)$/i.test(target.type));
   }
 
+  /* Page buttons that need a script (CSP: no inline handlers): print, copy a field. */
+  function wireButtons() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), function (button) {
+      var field = document.getElementById(button.getAttribute("data-copy"));
+      var note = document.getElementById(button.getAttribute("data-copy") + "-note");
+      button.addEventListener("click", function () {
+        if (!field) { return; }
+        field.focus();
+        field.select();
+        var done = function () { if (note) { note.textContent = button.getAttribute("data-copied") || ""; } };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(field.value).then(done, function () {
+            if (document.execCommand("copy")) { done(); }
+          });
+        } else if (document.execCommand("copy")) {
+          done();
+        }
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", wireButtons);
+  } else {
+    wireButtons();
+  }
+
   window.Dialogrum = {
     CHOICES: CHOICES, config: config, el: el, setText: setText, format: format, percent: percent,
     renderBars: renderBars, sortComments: sortComments, typing: typing

@@ -1,0 +1,167 @@
+"""The organiser's pages: users (invite, deactivate, reset the password), units, and how long
+ended sessions keep their comments. Facilitators get 403 on every one of them."""
+
+from __future__ import annotations
+
+import functools
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from facilitator.forms import ActionForm, InviteForm, RetentionForm, UnitForm
+from facilitator.views import bp
+from shared import organiser
+from shared.db import get_db
+from shared.errors import DialogrumError
+from shared.models import OneTimeLink, User, utcnow
+
+
+def organiser_required(view):
+    """Signed in as an organiser, else 403 (or the login page)."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not current_user.is_organiser:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _setup_url(secret: str) -> str:
+    base = current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
+    return base + url_for("facilitator.setup", secret=secret)
+
+
+def _users_page(invite_form: InviteForm, *, link: dict | None = None, status: int = 200):
+    db = get_db().session
+    users = list(db.scalars(sa.select(User).order_by(User.active.desc(), sa.func.lower(User.email))))
+    # Who has an open invitation: one query for every user.
+    pending = set(db.scalars(sa.select(OneTimeLink.user_id).where(OneTimeLink.used_at.is_(None),
+                                                                   OneTimeLink.expires_at > utcnow())))
+    return render_template("facilitator/users.html", users=users, pending=pending, form=invite_form,
+                           action_form=ActionForm(), link=link), status
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@organiser_required
+def users():
+    """Everyone who can sign in, and a form to invite a facilitator or an organiser."""
+    db = get_db().session
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            user, secret = organiser.invite(db, email=form.email.data, role=form.role.data,
+                                            name=(form.name.data or "").strip())
+            db.commit()
+        except DialogrumError as exc:
+            db.rollback()
+            if exc.code == "conflict":
+                form.email.errors.append(_("A user with this e-mail exists already."))
+            else:
+                form.email.errors.append(exc.message)
+            return _users_page(form, status=422)
+        # Shown once, on this response only: the secret is not stored anywhere we could show it again.
+        return _users_page(InviteForm(formdata=None), link={"url": _setup_url(secret), "user": user,
+                                                            "purpose": "invite"})
+    return _users_page(form, status=422 if form.errors else 200)
+
+
+@bp.post("/users/<int:user_id>/active")
+@organiser_required
+def set_active(user_id: int):
+    """Deactivate or reactivate a user."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = get_db().session
+    active = request.form.get("active") == "1"
+    try:
+        user = organiser.set_user_active(db, current_user, user_id, active)
+        db.commit()
+    except DialogrumError as exc:
+        db.rollback()
+        if exc.code == "not_found":
+            abort(404)
+        flash(_("You cannot deactivate yourself."), "error")
+        return redirect(url_for("facilitator.users"))
+    who = user.name or user.email
+    flash(_("%(who)s can sign in again.", who=who) if active else
+          _("%(who)s can no longer sign in or use API tokens.", who=who), "success")
+    return redirect(url_for("facilitator.users"))
+
+
+@bp.post("/users/<int:user_id>/reset")
+@organiser_required
+def reset(user_id: int):
+    """A new one-time link with which the user chooses a new password."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = get_db().session
+    try:
+        secret = organiser.reset_password(db, user_id)
+        db.commit()
+    except DialogrumError:
+        db.rollback()
+        abort(404)
+    return _users_page(InviteForm(formdata=None), link={"url": _setup_url(secret), "user": db.get(User, user_id),
+                                                        "purpose": "reset"})
+
+
+@bp.route("/units", methods=["GET", "POST"])
+@organiser_required
+def units():
+    """The regions, kredse and foreninger a session can be held by."""
+    db = get_db().session
+    form = UnitForm()
+    if form.validate_on_submit():
+        try:
+            unit = organiser.add_unit(db, form.name.data, form.kind.data)
+            db.commit()
+            flash(_("“%(name)s” was added.", name=unit.name), "success")
+            return redirect(url_for("facilitator.units"))
+        except DialogrumError as exc:
+            db.rollback()
+            form.name.errors.append(_("A unit with this name exists already.") if exc.code == "conflict"
+                                    else exc.message)
+    status = 422 if form.errors else 200
+    return render_template("facilitator/units.html", units=organiser.list_units(db), form=form,
+                           action_form=ActionForm()), status
+
+
+@bp.post("/units/<int:unit_id>/active")
+@organiser_required
+def set_unit_active(unit_id: int):
+    """Retire a unit (no longer offered; old sessions keep its name) or restore it."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = get_db().session
+    active = request.form.get("active") == "1"
+    try:
+        unit = organiser.set_unit_active(db, unit_id, active)
+        db.commit()
+    except DialogrumError:
+        db.rollback()
+        abort(404)
+    flash(_("“%(name)s” is offered again for new sessions.", name=unit.name) if active else
+          _("“%(name)s” is retired: no longer offered for new sessions.", name=unit.name), "success")
+    return redirect(url_for("facilitator.units"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@organiser_required
+def settings():
+    """How long ended sessions keep their comments (0: until the session is deleted)."""
+    db = get_db().session
+    conn = db.connection()
+    form = RetentionForm()
+    if request.method == "GET":
+        form.days.data = organiser.retention_days(conn)
+    if form.validate_on_submit():
+        organiser.set_retention_days(conn, form.days.data)
+        db.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("facilitator.settings"))
+    return render_template("facilitator/settings.html", form=form), (422 if form.errors else 200)

@@ -1,0 +1,131 @@
+"""The sessions overview: every session the user may see, filtered and sorted in SQL.
+
+Participant, vote and comment counts come from one GROUP BY per table, joined to the session
+rows, so the page costs the same few queries however many sessions there are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from shared.models import Comment, Guide, Meeting, Participant, User, Vote
+from shared.rollup import visible_meetings
+
+#: ?sort= keys; a leading "-" sorts descending
+SORT_KEYS = ("title", "guide", "unit", "facilitator", "date", "status", "participants", "votes", "comments")
+DEFAULT_SORT = "-date"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The overview's GET parameters, parsed."""
+
+    guide: str = ""
+    unit: str = ""
+    facilitator: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    sort: str = DEFAULT_SORT
+
+    @property
+    def active(self) -> bool:
+        """True when anything narrows the list."""
+        return bool(self.guide or self.unit or self.facilitator or self.date_from or self.date_to)
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """The filters as URL parameters, with `changes` applied (for sort links)."""
+        values = {"guide": self.guide, "unit": self.unit,
+                  "facilitator": str(self.facilitator) if self.facilitator else "",
+                  "from": self.date_from.isoformat() if self.date_from else "",
+                  "to": self.date_to.isoformat() if self.date_to else "", "sort": self.sort}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v}
+
+
+def _date(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def parse_filters(args: Any, *, organiser: bool) -> Filters:
+    """Read the filters from request args; unknown or malformed values are ignored."""
+    sort = args.get("sort", DEFAULT_SORT)
+    if sort.lstrip("-") not in SORT_KEYS:
+        sort = DEFAULT_SORT
+    facilitator = args.get("facilitator", "")
+    return Filters(
+        guide=args.get("guide", "")[:16],
+        unit=args.get("unit", "")[:200],
+        facilitator=int(facilitator) if organiser and facilitator.isdigit() else None,
+        date_from=_date(args.get("from")),
+        date_to=_date(args.get("to")),
+        sort=sort,
+    )
+
+
+def day_start(day: dt.date, tz: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """Midnight in `tz` (the organisation's time zone) at the start of `day`, in UTC."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+
+
+def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UTC) -> list[sa.Row]:
+    """The rows of the overview: session columns, guide title, facilitator, and the three counts."""
+    base = visible_meetings(db, user).subquery()
+    m = so.aliased(Meeting, base)
+    participants = (sa.select(Participant.meeting_id, sa.func.count().label("n"))
+                    .group_by(Participant.meeting_id).subquery())
+    votes = sa.select(Vote.meeting_id, sa.func.count().label("n")).group_by(Vote.meeting_id).subquery()
+    comments = (sa.select(Comment.meeting_id, sa.func.count().label("n")).where(Comment.hidden.is_(False))
+                .group_by(Comment.meeting_id).subquery())
+    when = sa.func.coalesce(m.started_at, m.created_at)
+    facilitator_name = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
+    columns = {
+        "title": sa.func.lower(m.title), "guide": sa.func.lower(Guide.title), "unit": sa.func.lower(m.unit),
+        "facilitator": sa.func.lower(facilitator_name), "date": when, "status": m.status,
+        "participants": sa.func.coalesce(participants.c.n, 0), "votes": sa.func.coalesce(votes.c.n, 0),
+        "comments": sa.func.coalesce(comments.c.n, 0),
+    }
+    stmt = (
+        sa.select(m.id, m.title, m.unit, m.code, m.status, m.facilitator_id, m.guide_id,
+                  when.label("held_at"), Guide.title.label("guide_title"),
+                  facilitator_name.label("facilitator"),
+                  columns["participants"].label("participants"), columns["votes"].label("votes"),
+                  columns["comments"].label("comments"))
+        .outerjoin(Guide, Guide.id == m.guide_id)
+        .outerjoin(User, User.id == m.facilitator_id)
+        .outerjoin(participants, participants.c.meeting_id == m.id)
+        .outerjoin(votes, votes.c.meeting_id == m.id)
+        .outerjoin(comments, comments.c.meeting_id == m.id)
+    )
+    if filters.guide:
+        stmt = stmt.where(m.guide_id == filters.guide)
+    if filters.unit:
+        stmt = stmt.where(m.unit == filters.unit)
+    if filters.facilitator:
+        stmt = stmt.where(m.facilitator_id == filters.facilitator)
+    if filters.date_from:
+        stmt = stmt.where(when >= day_start(filters.date_from, tz))
+    if filters.date_to:
+        stmt = stmt.where(when < day_start(filters.date_to + dt.timedelta(days=1), tz))
+    key = filters.sort.lstrip("-")
+    order = columns[key].desc() if filters.sort.startswith("-") else columns[key].asc()
+    return list(db.execute(stmt.order_by(order, when.desc(), m.id)))
+
+
+def unit_names(db: so.Session, user: User) -> list[str]:
+    """The distinct, non-empty units of the sessions the user may see (for the unit filter)."""
+    base = visible_meetings(db, user).subquery()
+    return list(db.scalars(sa.select(base.c.unit).where(base.c.unit != "").distinct().order_by(base.c.unit)))
+
+
+def facilitators(db: so.Session) -> list[User]:
+    """Everyone who can run a session (for the organiser's facilitator filter)."""
+    return list(db.scalars(sa.select(User).order_by(sa.func.lower(sa.func.coalesce(sa.func.nullif(User.name, ""),
+                                                                                    User.email)))))
