@@ -7,6 +7,7 @@ With CI=true an unreachable PostgreSQL or Redis fails the run instead of skippin
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -132,6 +133,36 @@ def sqlite_url(tmp_path, sqlite_template) -> str:
     return f"sqlite:///{path}"
 
 
+# -- pages -------------------------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = CSRF_RE.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def csrf():
+    """`csrf(html)`: the CSRF token of a page's form."""
+    return csrf_token
+
+
+@pytest.fixture
+def login(client):
+    """Sign a user in through the real login form (with its CSRF token); returns the response."""
+
+    def _login(user, password: str = "correct horse"):
+        page = client.get("/login")
+        form = {"csrf_token": csrf_token(page.text), "email": user.email, "password": password}
+        return client.post("/login", data=form)
+
+    return _login
+
+
 # -- the app -----------------------------------------------------------------------------------
 
 
@@ -247,6 +278,45 @@ class Builders:
 def make(app) -> Builders:
     """Builders bound to the app."""
     return Builders(app)
+
+
+def hold_meeting(engine: sa.Engine, meeting_id: str, votes: dict[str, list[str]], comments=(), *,
+                 comment_on: str | None = None, hide=(), pin=(), conclusions: dict[str, str] | None = None,
+                 end: bool = True, people: int = 0) -> dict[str, int]:
+    """Run a session through the meeting rules, as a room would: start, go through every item,
+    open voting on considerations and cast `votes` ({item id: [choice per participant]}), write
+    `comments` on the prompts (or only on `comment_on`), hide and pin some by text, save
+    conclusions, end. Returns the comment ids by text."""
+    from shared import meeting as rules
+
+    with engine.begin() as conn:
+        rules.control(conn, meeting_id, "start")
+        snap = rules.snapshot(conn, meeting_id)
+        meeting = rules.get_meeting(conn, meeting_id)
+        size = max([people, len(comments), *(len(v) for v in votes.values()), 1])
+        room = [rules.join(conn, meeting)[0] for _ in range(size)]
+    ids: dict[str, int] = {}
+    for item in snap.items:
+        with engine.begin() as conn:
+            if item["index"]:
+                rules.control(conn, meeting_id, "goto", item["index"])
+            if item["kind"] == "consideration":
+                rules.control(conn, meeting_id, "open_voting")
+            for who, choice in enumerate(votes.get(item["id"], [])):
+                rules.cast_vote(conn, meeting_id, room[who], item["id"], choice)
+            if item["kind"] == "prompt" and comment_on in (None, item["id"]):
+                for who, text in enumerate(comments):
+                    ids[text] = rules.add_comment(conn, meeting_id, room[who], item["id"], text)["id"]
+    with engine.begin() as conn:
+        for text in hide:
+            rules.moderate(conn, meeting_id, ids[text], hidden=True)
+        for text in pin:
+            rules.moderate(conn, meeting_id, ids[text], pinned=True)
+        for item_id, text in (conclusions or {}).items():
+            rules.set_conclusion(conn, meeting_id, item_id, text)
+        if end:
+            rules.control(conn, meeting_id, "end")
+    return ids
 
 
 # -- a real server -----------------------------------------------------------------------------

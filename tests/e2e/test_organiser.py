@@ -12,6 +12,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from tests.conftest import hold_meeting
+
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 PASSWORD = "correct horse battery"
@@ -25,33 +27,13 @@ REGIONS = {
 }
 
 
-def _hold(engine, rules, meeting_id, votes, comments, started):
-    """Start, vote, comment, moderate, conclude and end through the meeting rules."""
+def _hold(engine, meeting_id, votes, comments, started):
+    """Hold the session through the meeting rules, then date it."""
+    hold_meeting(engine, meeting_id, votes, comments, comment_on="sv51-s1-p1", people=4,
+                 hide=[t for t in comments if t.startswith("Dold")],
+                 pin=[t for t in comments if t.startswith("Fler")],
+                 conclusions={"sv51-s1-c1": "Vi behöver synas mer – en kampanj i höst."})
     with engine.begin() as conn:
-        rules.control(conn, meeting_id, "start")
-        snap = rules.snapshot(conn, meeting_id)
-        meeting = rules.get_meeting(conn, meeting_id)
-        people = [rules.join(conn, meeting)[0] for _ in range(4)]
-    ids = {}
-    for item in snap.items:
-        with engine.begin() as conn:
-            if item["index"]:
-                rules.control(conn, meeting_id, "goto", item["index"])
-            if item["kind"] == "consideration":
-                rules.control(conn, meeting_id, "open_voting")
-            for who, choice in enumerate(votes.get(item["id"], [])):
-                rules.cast_vote(conn, meeting_id, people[who], item["id"], choice)
-            if item["id"] == "sv51-s1-p1":
-                for who, text in enumerate(comments):
-                    ids[text] = rules.add_comment(conn, meeting_id, people[who], item["id"], text)["id"]
-    with engine.begin() as conn:
-        for text, cid in ids.items():
-            if text.startswith("Dold"):
-                rules.moderate(conn, meeting_id, cid, hidden=True)
-            if text.startswith("Fler"):
-                rules.moderate(conn, meeting_id, cid, pinned=True)
-        rules.set_conclusion(conn, meeting_id, "sv51-s1-c1", "Vi behöver synas mer – en kampanj i höst.")
-        rules.control(conn, meeting_id, "end")
         conn.execute(sa.text("UPDATE meetings SET started_at = :t, ended_at = :e WHERE id = :id"),
                      {"t": started, "e": started + dt.timedelta(hours=2), "id": meeting_id})
 
@@ -80,7 +62,7 @@ def office(server, browser, screenshots):
         with engine.begin() as conn:
             meetings[unit] = rules.create_meeting(conn, guide_id=guide_id, title=f"Dialogmöte {unit}", unit=unit,
                                                   facilitator_id=organiser_id)
-        _hold(engine, rules, meetings[unit], votes, comments,
+        _hold(engine, meetings[unit], votes, comments,
               dt.datetime(2026, 3, 3 + 14 * n, 18, 0, tzinfo=dt.UTC).replace(tzinfo=None))
     engine.dispose()
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")

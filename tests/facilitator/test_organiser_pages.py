@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from shared import meeting as rules
 from shared.db import get_db
+from tests.conftest import hold_meeting
 
 GUIDE = {
     "title": "Förtroendemannadialogen",
@@ -36,39 +37,10 @@ ROOMS = {
 }
 
 
-def hold(app, meeting_id, votes, comments=(), *, hide=(), pin=(), conclusions=None, end=True):
-    """Run a session through the rules: start, vote per item, comment on the prompt, moderate,
-    conclude, end. Returns the ids of the comments by their text."""
-    engine = get_db(app).engine
-    conclusions = conclusions or {}
-    ids: dict[str, int] = {}
+def hold(app, meeting_id, votes, comments=(), **kwargs):
+    """Hold a session on the app's database (see tests.conftest.hold_meeting)."""
     with app.app_context():
-        with engine.begin() as conn:
-            rules.control(conn, meeting_id, "start")
-            snap = rules.snapshot(conn, meeting_id)
-            meeting = rules.get_meeting(conn, meeting_id)
-            people = [rules.join(conn, meeting)[0] for _ in range(max([len(v) for v in votes.values()] + [1]))]
-        for item in snap.items:
-            with engine.begin() as conn:
-                if item["index"]:
-                    rules.control(conn, meeting_id, "goto", item["index"])
-                if item["kind"] == "consideration":
-                    rules.control(conn, meeting_id, "open_voting")
-                for who, choice in enumerate(votes.get(item["id"], [])):
-                    rules.cast_vote(conn, meeting_id, people[who], item["id"], choice)
-                if item["kind"] == "prompt":
-                    for text in comments:
-                        ids[text] = rules.add_comment(conn, meeting_id, people[0], item["id"], text)["id"]
-        with engine.begin() as conn:
-            for text in hide:
-                rules.moderate(conn, meeting_id, ids[text], hidden=True)
-            for text in pin:
-                rules.moderate(conn, meeting_id, ids[text], pinned=True)
-            for item_id, text in conclusions.items():
-                rules.set_conclusion(conn, meeting_id, item_id, text)
-            if end:
-                rules.control(conn, meeting_id, "end")
-    return ids
+        return hold_meeting(get_db(app).engine, meeting_id, votes, comments, **kwargs)
 
 
 @pytest.fixture
@@ -110,7 +82,7 @@ def test_organiser_pages_need_a_login(client):
 
 def signed_in_client(app, user):
     """A fresh test client signed in as `user` through the login form."""
-    from tests.facilitator.conftest import csrf_token
+    from tests.conftest import csrf_token
 
     other = app.test_client()
     page = other.get("/login")

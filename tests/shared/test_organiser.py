@@ -13,6 +13,7 @@ from shared.db import get_db
 from shared.errors import DialogrumError
 from shared.models import Base, Meeting, User
 from shared.rollup import rollup
+from tests.conftest import hold_meeting
 
 GUIDE = {
     "title": "Tre regioner",
@@ -37,30 +38,6 @@ ROOM = {
 }
 
 
-def _hold(engine, mid, votes, comments=()):
-    with engine.begin() as conn:
-        rules.control(conn, mid, "start")
-        snap = rules.snapshot(conn, mid)
-    people = []
-    size = max(len(v) for v in votes.values()) if votes else 0
-    with engine.begin() as conn:
-        meeting = rules.get_meeting(conn, mid)
-        people = [rules.join(conn, meeting)[0] for _ in range(max(size, 1))]
-    for item in snap.items:
-        with engine.begin() as conn:
-            rules.control(conn, mid, "goto", item["index"]) if item["index"] else None
-            if item["kind"] == "consideration":
-                rules.control(conn, mid, "open_voting")
-        for who, choice in enumerate(votes.get(item["id"], [])):
-            with engine.begin() as conn:
-                rules.cast_vote(conn, mid, people[who], item["id"], choice)
-        if item["kind"] == "prompt":
-            for text in comments:
-                with engine.begin() as conn:
-                    rules.add_comment(conn, mid, people[0], item["id"], text)
-    return people
-
-
 @pytest.fixture
 def three_regions(app, make):
     engine = get_db(app).engine
@@ -70,7 +47,7 @@ def three_regions(app, make):
     mids = {}
     for i, (unit, votes) in enumerate(ROOM.items()):
         mids[unit] = make.meeting(fac if i < 2 else organiser_user, guide_id=gid, unit=unit, title=f"Dialog {unit}")
-        _hold(engine, mids[unit], votes, comments=[f"Kommentar från {unit}"])
+        hold_meeting(engine, mids[unit], votes, [f"Kommentar från {unit}"], end=False)
     return {"guide": gid, "meetings": mids, "organiser": organiser_user, "facilitator": fac, "engine": engine}
 
 
