@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import unavailable
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -26,7 +28,8 @@ PASSWORD = "correct horse battery"
 def browser() -> Iterator[object]:
     """One headless Chromium (the system's, never a downloaded build) per module."""
     if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (make browsers)")
+        # `make test` installs it; in CI a missing browser is a failure, not a reason to skip.
+        unavailable("Chromium (make browsers)", FileNotFoundError(CHROMIUM))
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
