@@ -399,3 +399,34 @@ def test_realtime_on_postgresql_survives_kill_9(tmp_path):
     finally:
         srv.stop()
         drop_pg_database(url)
+
+
+def test_first_run_prints_a_one_time_link_for_the_first_organiser(tmp_path):
+    import re
+
+    srv = ServerProcess(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}").start()
+    try:
+        log = srv.log.read_text()
+        link = re.search(r"(http://\S+/setup/\S+)", log).group(1)
+        http = requests.Session()
+        page = http.get(link, timeout=10)
+        assert page.status_code == 200
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+        resp = http.post(link, timeout=10, allow_redirects=False, data={
+            "csrf_token": token, "email": "Kansli@Example.org", "name": "Kansliet",
+            "password": "ett långt lösenord", "confirm": "ett långt lösenord"})
+        assert resp.status_code == 302
+        assert http.get(srv.url + "/sessions", timeout=10, allow_redirects=False).status_code == 200
+        # The link is spent, and the organiser can sign in with the chosen password.
+        assert requests.get(link, timeout=10).status_code == 404
+        fresh = requests.Session()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', fresh.get(srv.url + "/login").text).group(1)
+        resp = fresh.post(srv.url + "/login", timeout=10, allow_redirects=False, data={
+            "csrf_token": token, "email": "kansli@example.org", "password": "ett långt lösenord"})
+        assert resp.status_code == 302
+        # A restart prints no link once somebody can sign in.
+        srv.stop()
+        srv.start()
+        assert srv.log.read_text().count("/setup/") == 1
+    finally:
+        srv.stop()
