@@ -45,6 +45,22 @@ SMALL_GUIDE = {
     ],
 }
 
+#: One guide held by three regions in the organiser's tests (roll-up, report, public page).
+REGIONS_GUIDE = {
+    "title": "Förtroendemannadialogen",
+    "language": "sv",
+    "sections": [
+        {"title": "Medlemmar", "tags": ["Värvning", "Engagemang"], "items": [
+            {"id": "c1", "kind": "consideration", "text": "Når vi 51 procent?"},
+            {"id": "c2", "kind": "consideration", "text": "Har vi stöd?", "allow_unsure": True},
+            {"id": "p1", "kind": "prompt", "text": "Hur värvar vi fler?"},
+        ]},
+        {"title": "Påverkan", "tags": ["Engagemang"], "items": [
+            {"id": "c3", "kind": "consideration", "text": "Syns vi i valet?"},
+        ]},
+    ],
+}
+
 
 def unavailable(what: str, exc: BaseException) -> None:
     """Skip locally, fail in CI: CI must exercise PostgreSQL and Redis."""

@@ -13,22 +13,8 @@ import sqlalchemy as sa
 
 from shared import meeting as rules
 from shared.db import get_db
+from tests.conftest import REGIONS_GUIDE as GUIDE
 from tests.conftest import hold_meeting
-
-GUIDE = {
-    "title": "Förtroendemannadialogen",
-    "language": "sv",
-    "sections": [
-        {"title": "Medlemmar", "tags": ["Värvning", "Engagemang"], "items": [
-            {"id": "c1", "kind": "consideration", "text": "Når vi 51 procent?"},
-            {"id": "c2", "kind": "consideration", "text": "Har vi stöd?", "allow_unsure": True},
-            {"id": "p1", "kind": "prompt", "text": "Hur värvar vi fler?"},
-        ]},
-        {"title": "Påverkan", "tags": ["Engagemang"], "items": [
-            {"id": "c3", "kind": "consideration", "text": "Syns vi i valet?"},
-        ]},
-    ],
-}
 
 ROOMS = {
     "Region Stockholm": {"c1": ["yes", "yes", "no"], "c2": ["unsure", "yes"], "c3": ["no"]},

@@ -13,22 +13,8 @@ from shared.db import get_db
 from shared.errors import DialogrumError
 from shared.models import Base, Meeting, User
 from shared.rollup import rollup
+from tests.conftest import REGIONS_GUIDE as GUIDE
 from tests.conftest import hold_meeting
-
-GUIDE = {
-    "title": "Tre regioner",
-    "language": "sv",
-    "sections": [
-        {"title": "Medlemmar", "tags": ["Värvning", "Engagemang"], "items": [
-            {"id": "c1", "kind": "consideration", "text": "Når vi 51 procent?"},
-            {"id": "c2", "kind": "consideration", "text": "Har vi stöd?", "allow_unsure": True},
-            {"id": "p1", "kind": "prompt", "text": "Hur värvar vi fler?"},
-        ]},
-        {"title": "Påverkan", "tags": ["Engagemang"], "items": [
-            {"id": "c3", "kind": "consideration", "text": "Syns vi i valet?"},
-        ]},
-    ],
-}
 
 # votes per unit: {item: [choices]}
 ROOM = {
