@@ -433,17 +433,18 @@ def check_rate(limiter: Any, limit: Any, kind: str, participant_id: str) -> None
 _compiled: dict[tuple[int, str], tuple[str, tuple[str, ...] | None, dict, dict]] = {}
 
 
-def _execute_compiled(conn: sa.Connection, stmt: sa.Executable, params: dict[str, Any]):
-    """Run a statement compiled once per dialect, straight on the driver.
+def _driver_statement(dialect: sa.Dialect, stmt: sa.Executable, params: dict[str, Any]) -> tuple[str, Any]:
+    """A statement compiled once per dialect, as SQL text and driver parameters.
 
     The vote is the one statement that runs a thousand times a second; skipping SQLAlchemy's
-    per-execution cache-key walk halves its cost (bench/ and stack-notes.md). Bind processors are
-    applied here from the compiled statement, so types (UTC timestamps) are handled as usual.
+    per-execution cache-key walk and its Connection machinery halves its cost (bench/,
+    stack-notes.md). Bind processors are applied from the compiled statement, so types (UTC
+    timestamps) are handled exactly as SQLAlchemy would.
     """
-    key = (id(stmt), conn.dialect.name)
+    key = (id(stmt), dialect.name)
     entry = _compiled.get(key)
     if entry is None:
-        compiled = stmt.compile(dialect=conn.dialect)
+        compiled = stmt.compile(dialect=dialect)
         processors = {name: proc for name, proc in compiled._bind_processors.items() if proc is not None}
         # Literal values of the statement (e.g. status = 'live') are bound parameters too.
         defaults = {name: value for name, value in compiled.params.items() if name not in params}
@@ -452,30 +453,73 @@ def _execute_compiled(conn: sa.Connection, stmt: sa.Executable, params: dict[str
     sql, order, processors, defaults = entry
     merged = {**defaults, **params}
     values = {name: (processors[name](value) if name in processors else value) for name, value in merged.items()}
-    return conn.exec_driver_sql(sql, tuple(values[name] for name in order) if order else values)
+    return sql, (tuple(values[name] for name in order) if order else values)
 
 
-def cast_vote(conn: sa.Connection, meeting_id: str, participant_id: str, item_id: object, choice: object,
-              *, limiter: Any = None) -> None:
-    """Record (or replace) a participant's vote on the current item while voting is open."""
-    check_rate(limiter, VOTE_LIMIT, "vote", participant_id)
+def check_vote(snap: Snapshot, item_id: object, choice: object) -> None:
+    """Refuse a vote that cannot be right whatever the state: unknown item or choice."""
     if not isinstance(item_id, str) or not isinstance(choice, str):
         raise DialogrumError("invalid_choice" if isinstance(item_id, str) else "not_current_item")
-    item = snapshot(conn, meeting_id).by_id.get(item_id)
+    item = snap.by_id.get(item_id)
     if item is None:
         raise DialogrumError("not_current_item")
     if choice not in item["choices"]:
         raise DialogrumError("invalid_choice")
-    result = _execute_compiled(conn, _vote_statement(conn.dialect.name),
-                               {"m": meeting_id, "p": participant_id, "i": item_id, "c": choice, "t": utcnow()})
-    if result.rowcount == 0:
-        # Only the refusal path pays for a second look, to say why.
-        row = conn.execute(
-            sa.select(_meetings.c.current_item_id, _meetings.c.status).where(_meetings.c.id == meeting_id)
-        ).first()
-        if row is not None and row.status == "live" and row.current_item_id != item_id:
-            raise DialogrumError("not_current_item")
-        raise DialogrumError("voting_closed")
+
+
+def _vote_params(meeting_id: str, participant_id: str, item_id: str, choice: str) -> dict[str, Any]:
+    return {"m": meeting_id, "p": participant_id, "i": item_id, "c": choice, "t": utcnow()}
+
+
+def vote_refusal(conn: sa.Connection, meeting_id: str, item_id: str) -> DialogrumError:
+    """Why the guarded upsert stored nothing: the item is no longer current, or voting is closed."""
+    row = conn.execute(
+        sa.select(_meetings.c.current_item_id, _meetings.c.status).where(_meetings.c.id == meeting_id)
+    ).first()
+    if row is not None and row.status == "live" and row.current_item_id != item_id:
+        return DialogrumError("not_current_item")
+    return DialogrumError("voting_closed")
+
+
+def cast_vote(conn: sa.Connection, meeting_id: str, participant_id: str, item_id: object, choice: object,
+              *, limiter: Any = None) -> None:
+    """Record (or replace) a participant's vote on the current item while voting is open.
+
+    One guarded upsert: it stores the vote only if the session is live, voting is open and the
+    item is the current one, so a vote can never land on a closed or left item.
+    """
+    check_rate(limiter, VOTE_LIMIT, "vote", participant_id)
+    check_vote(snapshot(conn, meeting_id), item_id, choice)
+    sql, params = _driver_statement(conn.dialect, _vote_statement(conn.dialect.name),
+                                    _vote_params(meeting_id, participant_id, item_id, choice))
+    if conn.exec_driver_sql(sql, params).rowcount == 0:
+        raise vote_refusal(conn, meeting_id, item_id)
+
+
+def cast_vote_fast(db: Any, meeting_id: str, participant_id: str, item_id: object, choice: object) -> None:
+    """`cast_vote` for the socket hot path: the same checks and the same statement, run on a
+    pooled DB-API connection in its own committed transaction (no SQLAlchemy Connection).
+
+    Returns only after the commit. The refusal path, rare, takes an ordinary transaction.
+    """
+    snap = _snapshot_cache.get(meeting_id)
+    if snap is None:
+        with db.begin() as conn:
+            snap = snapshot(conn, meeting_id)
+    check_vote(snap, item_id, choice)
+    dialect = db.engine.dialect
+    sql, params = _driver_statement(dialect, _vote_statement(dialect.name),
+                                    _vote_params(meeting_id, participant_id, item_id, choice))
+    with db.driver_transaction() as raw:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, params)
+            stored = cursor.rowcount != 0
+        finally:
+            cursor.close()
+    if not stored:
+        with db.begin() as conn:
+            raise vote_refusal(conn, meeting_id, item_id)
 
 
 def counts(conn: sa.Connection, meeting_id: str, item_ids: list[str] | None = None) -> dict[str, dict[str, int]]:

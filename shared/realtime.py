@@ -398,7 +398,8 @@ class Hub:
     # Every command has the same shape: the sender's role is checked, the payload must be an
     # object, the rule runs in its own transaction, and only after the commit is it announced.
 
-    def _command(self, sid: str, data: object, role: str, rule, announce=None, *, rate=None) -> dict:
+    def _command(self, sid: str, data: object, role: str, rule, announce=None, *, rate=None,
+                 own_transaction: bool = False) -> dict:
         client = self.clients.get(sid)
         if client is None or client.role != role:
             return {"ok": False, "error": "forbidden"}
@@ -409,8 +410,11 @@ class Hub:
                 # Checked before the transaction: with Redis it is a network round trip, which
                 # must not hold one of the pooled database connections.
                 rules.check_rate(self.limiter, rate[0], rate[1], client.participant_id)
-            with self.db.begin() as conn:
-                result = rule(conn, client, data)
+            if own_transaction:
+                result = rule(client, data)
+            else:
+                with self.db.begin() as conn:
+                    result = rule(conn, client, data)
         except DialogrumError as exc:
             return {"ok": False, "error": exc.code}
         return announce(client, data, result) if announce else result
@@ -418,15 +422,16 @@ class Hub:
     def vote(self, sid: str, data: object) -> dict:
         """`vote {item_id, choice}` (participants) -> `{ok}` after commit."""
 
-        def rule(conn, client, data):
-            rules.cast_vote(conn, client.meeting_id, client.participant_id, data.get("item_id"),
-                            data.get("choice"))
+        def rule(client, data):
+            rules.cast_vote_fast(self.db, client.meeting_id, client.participant_id, data.get("item_id"),
+                                 data.get("choice"))
 
         def announce(client, data, _result):
             self.mark_results(client.meeting_id, data["item_id"])
             return {"ok": True}
 
-        return self._command(sid, data, "participant", rule, announce, rate=(VOTE_LIMIT, "vote"))
+        return self._command(sid, data, "participant", rule, announce, rate=(VOTE_LIMIT, "vote"),
+                             own_transaction=True)
 
     def comment(self, sid: str, data: object) -> dict:
         """`comment {item_id, text}` (participants) -> `{ok, id}` after commit."""

@@ -375,3 +375,39 @@ def test_counts_always_equal_the_stored_votes(engine, make, steps):
                 expected[choice] += 1
                 expected["voters"] += 1
         assert counted.get(item["id"], rules.empty_counts()) == expected
+
+
+def test_the_socket_fast_path_applies_the_same_rules(app, engine, meeting_id):
+    """cast_vote_fast (a pooled driver connection, used by the socket hub) refuses and stores
+    exactly like cast_vote, on both databases."""
+    database = get_db(app)
+    alice, _ = join(engine, meeting_id)
+    bob, _ = join(engine, meeting_id)
+    with engine.begin() as conn:
+        first = rules.snapshot(conn, meeting_id).items[1]["id"]
+        unsure_item = rules.snapshot(conn, meeting_id).items[2]["id"]
+
+    def fast_refused(code, *args):
+        with pytest.raises(DialogrumError) as info:
+            rules.cast_vote_fast(database, meeting_id, *args)
+        assert info.value.code == code
+
+    fast_refused("voting_closed", alice, first, "yes")
+    item = goto_consideration(engine, meeting_id)
+    fast_refused("invalid_choice", alice, item, "unsure")
+    fast_refused("invalid_choice", alice, item, None)
+    fast_refused("not_current_item", alice, None, "yes")
+    fast_refused("not_current_item", alice, "nope", "yes")
+    fast_refused("not_current_item", alice, unsure_item, "yes")
+    rules.cast_vote_fast(database, meeting_id, alice, item, "yes")
+    rules.cast_vote_fast(database, meeting_id, alice, item, "no")
+    rules.cast_vote_fast(database, meeting_id, bob, item, "no")
+    with engine.begin() as conn:
+        assert rules.counts(conn, meeting_id, [item])[item] == {"yes": 0, "no": 2, "unsure": 0, "voters": 2}
+        stamp = conn.execute(sa.select(Vote.updated_at).where(Vote.participant_id == alice)).scalar_one()
+    assert stamp.tzinfo is not None
+    assert abs((stamp - rules.utcnow()).total_seconds()) < 60, "timestamps are stored in UTC"
+    run(engine, rules.control, meeting_id, "close_voting")
+    fast_refused("voting_closed", alice, item, "yes")
+    with engine.begin() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(Vote)).scalar_one() == 2
