@@ -169,3 +169,24 @@ def test_report_prints_to_pdf_with_its_text(office):
     assert "Logga ut" not in flat and "Skriv ut eller spara som PDF" not in flat
     (office.shots / "report-sv.pdf").write_bytes(pdf)
     assert len(reader.pages) >= 2
+
+
+def test_organiser_pages_have_no_serious_accessibility_violations(office, ui):
+    """axe-core on every organiser page, in a scan context (see tests/e2e/conftest.py)."""
+    ctx = ui.scan_context(office.browser, viewport={"width": 1280, "height": 900}, locale="da-DK")
+    page = ctx.new_page()
+    try:
+        ui.sign_in(page, office.server.url, {"email": "kansli@example.org", "password": PASSWORD}, lang="da")
+        first = next(iter(office.meetings.values()))
+        paths = ["/sessions", f"/sessions/{first}/report", f"/sessions/{first}/delete",
+                 f"/guides/{office.guide_id}/rollup", "/guides", f"/guides/{office.guide_id}", "/users", "/units",
+                 "/settings"]
+        found = {}
+        for path in paths:
+            page.goto(f"{office.server.url}{path}?lang=da")
+            violations = ui.axe_violations(page)
+            if violations:
+                found[path] = violations
+        assert found == {}
+    finally:
+        ctx.close()
