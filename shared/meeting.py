@@ -52,6 +52,9 @@ _participants = Participant.__table__
 _connections = Connection.__table__
 _processes = ServerProcess.__table__
 _conclusions = Conclusion.__table__
+#: A meeting row without its guide snapshot: rows are read on every connect and every state
+#: change, and the snapshot (parsed JSON) is only ever needed through the `snapshot()` cache.
+MEETING_COLUMNS = tuple(c for c in _meetings.c if c.name != "guide_snapshot")
 
 
 def _random_id(n: int = 12) -> str:
@@ -171,7 +174,7 @@ def get_meeting(conn: sa.Connection, meeting_id: object) -> sa.Row:
     """The meeting row, or `unknown_session`."""
     if not isinstance(meeting_id, str):
         raise DialogrumError("unknown_session")
-    row = conn.execute(sa.select(_meetings).where(_meetings.c.id == meeting_id)).first()
+    row = conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.id == meeting_id)).first()
     if row is None:
         raise DialogrumError("unknown_session")
     return row
@@ -182,14 +185,14 @@ def find_by_code(conn: sa.Connection, raw_code: object) -> sa.Row | None:
     code = normalise_code(raw_code)
     if code is None:
         return None
-    return conn.execute(sa.select(_meetings).where(_meetings.c.code == code)).first()
+    return conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.code == code)).first()
 
 
 def find_by_projector_key(conn: sa.Connection, key: object) -> sa.Row | None:
     """The meeting whose projector key this is."""
     if not isinstance(key, str) or not key or len(key) > 64:
         return None
-    return conn.execute(sa.select(_meetings).where(_meetings.c.projector_key == key)).first()
+    return conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.projector_key == key)).first()
 
 
 def may_manage(user: Any, meeting: sa.Row) -> bool:

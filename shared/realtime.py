@@ -163,7 +163,7 @@ class Hub:
         if not meeting_ids:
             return
         with self.db.begin() as conn:
-            rows = conn.execute(sa.select(_meetings).where(_meetings.c.id.in_(meeting_ids))).all()
+            rows = conn.execute(sa.select(*rules.MEETING_COLUMNS).where(_meetings.c.id.in_(meeting_ids))).all()
             for row in rows:
                 if self.versions.get(row.id) != row.state_version:
                     self._send_state(conn, row)
@@ -171,7 +171,7 @@ class Hub:
     def state_changed(self, meeting_id: str) -> None:
         """Called after a committed change of state: this process tells its sockets at once."""
         with self.db.begin() as conn:
-            row = conn.execute(sa.select(_meetings).where(_meetings.c.id == meeting_id)).first()
+            row = conn.execute(sa.select(*rules.MEETING_COLUMNS).where(_meetings.c.id == meeting_id)).first()
             if row is not None and self.versions.get(meeting_id, -1) < row.state_version:
                 self._send_state(conn, row)
 
@@ -381,7 +381,7 @@ class Hub:
         if welcome is not None:
             self._emit_local("welcome", welcome, sid)
         with self.db.begin() as conn:
-            row = conn.execute(sa.select(_meetings).where(_meetings.c.id == client.meeting_id)).one()
+            row = conn.execute(sa.select(*rules.MEETING_COLUMNS).where(_meetings.c.id == client.meeting_id)).one()
             st = rules.state(conn, row)
             if client.role == "participant":
                 item_id = st["item"]["id"] if st["item"] else None

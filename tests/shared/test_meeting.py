@@ -76,7 +76,7 @@ def test_create_meeting_snapshots_the_guide(app, make, engine):
         assert (row.title, row.unit, row.status, row.position) == ("Møde i Aarhus", "Region Midt", "waiting", None)
         assert rules.find_by_code(conn, row.code.lower()).id == mid
         assert rules.find_by_projector_key(conn, row.projector_key).id == mid
-        assert row.guide_snapshot["title"] == "Testguide"
+        assert rules.snapshot(conn, mid).title == "Testguide"
 
 
 @pytest.mark.parametrize(("kwargs", "code"), [
