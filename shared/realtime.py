@@ -191,28 +191,28 @@ class Hub:
             if client is not None and client.role == "participant":
                 self._emit_local("state", {**st, "me": mine.get(client.participant_id, nobody)}, sid)
         if item_id is not None and row.status == "live":
-            self._send_item_extras(conn, row, st, local=True)
+            self._send_item_extras(conn, row, st)
 
-    def _send_item_extras(self, conn: sa.Connection, row: sa.Row, st: dict, *, local: bool,
+    def _send_item_extras(self, conn: sa.Connection, row: sa.Row, st: dict, *,
                           to_sid: str | None = None, role: str | None = None) -> None:
-        """Results and the comment list of the current item, to the audiences allowed to see them."""
+        """Results and the comment list of the current item, to this process's sockets allowed to
+        see them (all of a session's audiences, or one socket that just connected)."""
         item = st["item"]
         if item is None:
             return
-        emit = self._emit_local if local else self._emit_queue
-        payload = self._results_payload(conn, row.id, item["id"], st["participants"])
-        everyone = {"comments": rules.comments_for(conn, row.id, item["id"], include_hidden=True)}
-        visible = {"comments": [c for c in everyone["comments"] if not c["hidden"]]}
         targets = [(room(row.id, "f"), "facilitator"), (room(row.id, "p"), "projector"),
-                   (room(row.id, "a"), "participant")]
-        if to_sid is not None:
-            targets = [(to_sid, role)]
+                   (room(row.id, "a"), "participant")] if to_sid is None else [(to_sid, role)]
+        payload = everyone = None
         for target, who in targets:
             if who == "facilitator" or row.results_visible:
-                emit("results", payload, target)
+                if payload is None:
+                    payload = self._results_payload(conn, row.id, item["id"], st["participants"])
+                self._emit_local("results", payload, target)
             if who in ("facilitator", "projector") and item["kind"] != "info":
-                lst = everyone if who == "facilitator" else visible
-                emit("comments", {"item_id": item["id"], **lst}, target)
+                if everyone is None:
+                    everyone = rules.comments_for(conn, row.id, item["id"], include_hidden=True)
+                shown = everyone if who == "facilitator" else [c for c in everyone if not c["hidden"]]
+                self._emit_local("comments", {"item_id": item["id"], "comments": shown}, target)
 
     # -- results and presence -----------------------------------------------------------------
 
@@ -388,7 +388,7 @@ class Hub:
                 st = {**st, "me": rules.me(conn, row.id, client.participant_id, item_id)}
             self._emit_local("state", st, sid)
             if row.status == "live":
-                self._send_item_extras(conn, row, st, local=True, to_sid=sid, role=client.role)
+                self._send_item_extras(conn, row, st, to_sid=sid, role=client.role)
             if client.role != "participant":
                 self._emit_local("presence", {"participants": st["participants"]}, sid)
         self.versions.setdefault(client.meeting_id, row.state_version)
