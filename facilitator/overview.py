@@ -19,6 +19,8 @@ from shared.rollup import visible_meetings
 #: ?sort= keys; a leading "-" sorts descending
 SORT_KEYS = ("title", "guide", "unit", "facilitator", "date", "status", "participants", "votes", "comments")
 DEFAULT_SORT = "-date"
+#: sessions per page: a year of a whole organisation's dialogues must not make one huge page
+PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Filters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     sort: str = DEFAULT_SORT
+    page: int = 1
 
     @property
     def active(self) -> bool:
@@ -38,11 +41,12 @@ class Filters:
         return bool(self.guide or self.unit or self.facilitator or self.date_from or self.date_to)
 
     def query(self, **changes: Any) -> dict[str, str]:
-        """The filters as URL parameters, with `changes` applied (for sort links)."""
+        """The filters as URL parameters, with `changes` applied (for sort and page links)."""
         values = {"guide": self.guide, "unit": self.unit,
                   "facilitator": str(self.facilitator) if self.facilitator else "",
                   "from": self.date_from.isoformat() if self.date_from else "",
-                  "to": self.date_to.isoformat() if self.date_to else "", "sort": self.sort}
+                  "to": self.date_to.isoformat() if self.date_to else "", "sort": self.sort,
+                  "page": str(self.page) if self.page > 1 else ""}
         values.update(changes)
         return {k: v for k, v in values.items() if v}
 
@@ -60,6 +64,7 @@ def parse_filters(args: Any, *, organiser: bool) -> Filters:
     if sort.lstrip("-") not in SORT_KEYS:
         sort = DEFAULT_SORT
     facilitator = args.get("facilitator", "")
+    page = args.get("page", "1")
     return Filters(
         guide=args.get("guide", "")[:16],
         unit=args.get("unit", "")[:200],
@@ -67,6 +72,7 @@ def parse_filters(args: Any, *, organiser: bool) -> Filters:
         date_from=_date(args.get("from")),
         date_to=_date(args.get("to")),
         sort=sort,
+        page=min(int(page), 100_000) if page.isdigit() and int(page) >= 1 else 1,
     )
 
 
@@ -75,8 +81,33 @@ def day_start(day: dt.date, tz: dt.tzinfo = dt.UTC) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
 
-def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UTC) -> list[sa.Row]:
-    """The rows of the overview: session columns, guide title, facilitator, and the three counts."""
+@dataclass(frozen=True)
+class Page:
+    """One page of the overview."""
+
+    rows: list[sa.Row]
+    total: int
+    number: int
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        """1-based position of the first row on this page."""
+        return (self.number - 1) * self.size + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        """1-based position of the last row on this page."""
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UTC) -> Page:
+    """One page of the overview: session columns, guide title, facilitator, and the three counts."""
     base = visible_meetings(db, user).subquery()
     m = so.aliased(Meeting, base)
     participants = (sa.select(Participant.meeting_id, sa.func.count().label("n"))
@@ -116,7 +147,11 @@ def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UT
         stmt = stmt.where(when < day_start(filters.date_to + dt.timedelta(days=1), tz))
     key = filters.sort.lstrip("-")
     order = columns[key].desc() if filters.sort.startswith("-") else columns[key].asc()
-    return list(db.execute(stmt.order_by(order, when.desc(), m.id)))
+    total = db.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    number = min(filters.page, max(1, -(-total // PAGE_SIZE)))
+    rows = list(db.execute(stmt.order_by(order, when.desc(), m.id)
+                           .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
+    return Page(rows, total, number)
 
 
 def unit_names(db: so.Session, user: User) -> list[str]:

@@ -138,9 +138,9 @@ def sessions():
             db.rollback()
             flash(exc.message, "error")
     filters = overview.parse_filters(request.args, organiser=current_user.is_organiser)
-    rows = overview.sessions(db, current_user, filters, get_timezone())
+    page = overview.sessions(db, current_user, filters, get_timezone())
     return render_template(
-        "facilitator/sessions.html", rows=rows, form=form, filters=filters,
+        "facilitator/sessions.html", rows=page.rows, page=page, form=form, filters=filters,
         guides=library.list_guides(db), unit_names=overview.unit_names(db, current_user),
         facilitators=overview.facilitators(db) if current_user.is_organiser else [],
     )

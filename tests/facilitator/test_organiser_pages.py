@@ -136,6 +136,33 @@ def test_overview_counts_filters_and_sorts(client, login, regions, make):
     assert len(_table_titles(client.get("/sessions?from=2000-01-01&sort=bogus").text)) == 3
 
 
+def test_overview_pages_through_many_sessions(client, login, make, app):
+    from facilitator.overview import PAGE_SIZE
+
+    boss = make.user("organiser")
+    gid = make.guide()
+    with app.app_context(), get_db(app).engine.begin() as conn:
+        for n in range(PAGE_SIZE + 5):
+            rules.create_meeting(conn, guide_id=gid, title=f"Møde {n:03d}", unit="", facilitator_id=boss.id)
+    login(boss)
+    first = client.get("/sessions?sort=title", headers={"Accept-Language": "en"}).text
+    titles = _table_titles(first)
+    assert len(titles) == PAGE_SIZE
+    assert titles[0] == "Møde 000"
+    assert f"{PAGE_SIZE + 5} sessions" in first
+    assert "Page 1 of 2" in first
+    assert 'rel="next" href="/sessions?sort=title&amp;page=2"' in first
+    second = client.get("/sessions?sort=title&page=2", headers={"Accept-Language": "en"}).text
+    assert _table_titles(second) == [f"Møde {n:03d}" for n in range(PAGE_SIZE, PAGE_SIZE + 5)]
+    assert 'rel="prev"' in second
+    assert 'rel="next"' not in second
+    # A page past the end shows the last one; nonsense shows the first.
+    assert _table_titles(client.get("/sessions?sort=title&page=99").text) == _table_titles(second)
+    assert _table_titles(client.get("/sessions?sort=title&page=x").text) == titles
+    # Sorting starts again at the first page.
+    assert "page=2" not in re.search(r'<th[^>]*>\s*<a href="([^"]+)"', second).group(1)
+
+
 def test_overview_counts_use_group_by_queries(client, login, regions, app):
     """The page costs the same number of statements however many sessions there are."""
     login(regions["organiser"])
