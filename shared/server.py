@@ -76,6 +76,13 @@ def serve(host: str, port: int) -> int:
         secret = accounts.first_run_link(db)
         db.commit()
         db.remove()
+    # Bind before announcing anything: a port in use is a one-line error, not a traceback.
+    try:
+        serve_forever = _listen(mode, app, host, port)
+    except OSError as exc:
+        print(f"dialogrum: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        get_db(app).dispose()
+        return 1
     base = app.config.get("BASE_URL") or f"http://{host}:{port}"
     print(f"Dialogrum serves on http://{host}:{port} ({mode}).", flush=True)
     if secret:
@@ -87,22 +94,7 @@ def serve(host: str, port: int) -> int:
     # SIGTERM (systemd, Procfile platforms) shuts down like Ctrl-C: the finally below runs.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        if mode == "eventlet":
-            import eventlet
-            import eventlet.wsgi
-
-            sock = eventlet.listen((host, port), backlog=BACKLOG, reuse_addr=True)
-            eventlet.wsgi.server(sock, app, log_output=False, max_size=MAX_CONNECTIONS,
-                                 socket_timeout=None, keepalive=True)
-        else:
-            from gevent import pywsgi
-            from geventwebsocket.handler import WebSocketHandler
-
-            # gevent-websocket's handler: with plain pywsgi a client's websocket close waits
-            # for a timeout instead of completing at once.
-            server = pywsgi.WSGIServer((host, port), app, log=None, backlog=BACKLOG,
-                                       handler_class=WebSocketHandler)
-            server.serve_forever()
+        serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
@@ -110,3 +102,24 @@ def serve(host: str, port: int) -> int:
         get_db(app).dispose()
         print("Dialogrum stopped.", flush=True)
     return 0
+
+
+def _listen(mode: str, app, host: str, port: int):
+    """Bind the listening socket now; return the function that serves until interrupted."""
+    if mode == "eventlet":
+        import eventlet
+        import eventlet.wsgi
+
+        # No SO_REUSEPORT (eventlet's default): a second `serve` on the same port would silently
+        # share it, splitting one meeting's sockets over two processes without a message queue.
+        sock = eventlet.listen((host, port), backlog=BACKLOG, reuse_addr=True, reuse_port=False)
+        return lambda: eventlet.wsgi.server(sock, app, log_output=False, max_size=MAX_CONNECTIONS,
+                                            socket_timeout=None, keepalive=True)
+    from gevent import pywsgi
+    from geventwebsocket.handler import WebSocketHandler
+
+    # gevent-websocket's handler: with plain pywsgi a client's websocket close waits for a
+    # timeout instead of completing at once.
+    server = pywsgi.WSGIServer((host, port), app, log=None, backlog=BACKLOG, handler_class=WebSocketHandler)
+    server.init_socket()
+    return server.serve_forever

@@ -436,3 +436,18 @@ def test_first_run_prints_a_one_time_link_for_the_first_organiser(tmp_path):
         assert srv.log.read_text().count("/setup/") == 1
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("mode", ["eventlet", "gevent"])
+def test_a_port_in_use_is_a_one_line_error(tmp_path, server, mode):
+    import subprocess
+
+    from tests.conftest import BIN
+
+    busy = ServerProcess(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", port=server.port,
+                         env={"DIALOGRUM_ASYNC_MODE": mode})
+    out = subprocess.run([str(BIN / "dialogrum"), "serve", "--port", str(server.port)], env=busy.env(),
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 1
+    assert out.stderr.strip().startswith(f"dialogrum: cannot listen on 127.0.0.1:{server.port}:")
+    assert "Traceback" not in out.stderr
