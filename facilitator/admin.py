@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -16,6 +16,7 @@ from shared import organiser
 from shared.db import get_db
 from shared.errors import DialogrumError
 from shared.models import OneTimeLink, User, utcnow
+from shared.urls import base_url
 
 
 def organiser_required(view):
@@ -32,8 +33,7 @@ def organiser_required(view):
 
 
 def _setup_url(secret: str) -> str:
-    base = current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
-    return base + url_for("facilitator.setup", secret=secret)
+    return base_url() + url_for("facilitator.setup", secret=secret)
 
 
 def _users_page(invite_form: InviteForm, *, link: dict | None = None, status: int = 200):

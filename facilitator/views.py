@@ -18,6 +18,7 @@ from shared.errors import DialogrumError
 from shared.messages import MESSAGES
 from shared.models import Guide, Meeting
 from shared.ratelimit import LOGIN_LIMIT
+from shared.urls import base_url
 
 bp = Blueprint("facilitator", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/facilitator")
@@ -162,7 +163,7 @@ def console(meeting_id: str):
     meeting = _managed(meeting_id)
     conn = get_db().session.connection()
     snap = rules.snapshot(conn, meeting.id)
-    base = current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
+    base = base_url()
     config = {
         "session_id": meeting.id,
         "items": [{"index": it["index"], "id": it["id"], "kind": it["kind"]} for it in snap.items],
@@ -238,7 +239,7 @@ def projector(key: str):
     if meeting is None:
         abort(404)
     snap = rules.snapshot(get_db().session.connection(), meeting.id)
-    base = current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
+    base = base_url()
     config = {"projector_key": key, "labels": guides.VOTE_LABELS[snap.language], "language": snap.language,
               "text": {"voting_open": _("Voting is open: vote on your phone."),
                        "voting_closed": _("Voting is closed."),

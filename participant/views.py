@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from shared import guides, organiser, qr
 from shared import meeting as rules
 from shared.db import get_db
 from shared.messages import MESSAGES
+from shared.urls import base_url
 
 bp = Blueprint("participant", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/participant")
-
-
-def _base_url() -> str:
-    return current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -81,6 +78,6 @@ def qr_svg(code: str):
     meeting = rules.find_by_code(get_db().session.connection(), code)
     if meeting is None:
         abort(404)
-    resp = Response(qr.svg(f"{_base_url()}/j/{meeting.code}"), mimetype="image/svg+xml")
+    resp = Response(qr.svg(f"{base_url()}/j/{meeting.code}"), mimetype="image/svg+xml")
     resp.headers["Cache-Control"] = "public, max-age=300"
     return resp

@@ -22,6 +22,7 @@ from shared.messages import message_for
 from shared.models import Guide, Meeting
 from shared.ratelimit import API_LIMIT
 from shared.rollup import rollup as build_rollup
+from shared.urls import base_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -60,9 +61,6 @@ def _http_error(exc: HTTPException):
     return error_response(code, None, exc.code)
 
 
-def base_url() -> str:
-    """The public base URL: configured, or derived from the request."""
-    return current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
 
 
 def token_required(view):
