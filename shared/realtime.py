@@ -36,7 +36,7 @@ from shared import meeting as rules
 from shared.accounts import user_for_token
 from shared.db import Database
 from shared.errors import DialogrumError
-from shared.models import Connection, Meeting, ServerProcess, User, utcnow
+from shared.models import CHOICES, Connection, Meeting, ServerProcess, User, utcnow
 from shared.ratelimit import COMMENT_LIMIT, CONNECT_LIMIT, VOTE_LIMIT, Limiter
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,12 @@ class Client:
     role: str  # participant | facilitator | projector
     participant_id: str | None = None
     user_id: int | None = None
+
+
+def results_payload(item_id: str, counts: dict[str, int], participants: int) -> dict:
+    """The `results` event: one serializer for the per-item recount and the coalesced one."""
+    return {"item_id": item_id, "counts": {k: counts[k] for k in CHOICES}, "voters": counts["voters"],
+            "participants": participants}
 
 
 def room(meeting_id: str, audience: str) -> str:
@@ -220,9 +226,7 @@ class Hub:
         self.socketio.emit(event, data, to=to)
 
     def _results_payload(self, conn: sa.Connection, meeting_id: str, item_id: str, participants: int) -> dict:
-        c = rules.counts(conn, meeting_id, [item_id])[item_id]
-        return {"item_id": item_id, "counts": {k: c[k] for k in ("yes", "no", "unsure")},
-                "voters": c["voters"], "participants": participants}
+        return results_payload(item_id, rules.counts(conn, meeting_id, [item_id])[item_id], participants)
 
     def flush_results(self) -> None:
         """Recount every dirty item with one query per session and emit one `results` per item."""
@@ -242,9 +246,7 @@ class Hub:
                 participants = rules.participant_count(conn, meeting_id)
                 all_counts = rules.counts(conn, meeting_id, item_ids)
                 for item_id in item_ids:
-                    c = all_counts[item_id]
-                    payload = {"item_id": item_id, "counts": {k: c[k] for k in ("yes", "no", "unsure")},
-                               "voters": c["voters"], "participants": participants}
+                    payload = results_payload(item_id, all_counts[item_id], participants)
                     self._emit_queue("results", payload, room(meeting_id, "f"))
                     if row.results_visible and row.current_item_id == item_id:
                         self._emit_queue("results", payload, room(meeting_id, "p"))
