@@ -7,7 +7,7 @@ whole eventlet loop). PostgreSQL uses psycopg2, which the server entry point mak
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -56,6 +56,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self.session = so.scoped_session(so.sessionmaker(bind=self.engine, expire_on_commit=False))
+        #: Called with the events of every committed unit of work (shared.uow); the realtime hub
+        #: subscribes when the app serves sockets. The CLI has none: other processes poll.
+        self.subscribers: list[Callable[[list[Any]], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
