@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from shared.access import visible_meetings
 from shared.models import Comment, Guide, Meeting, Participant, User, Vote
-from shared.rollup import visible_meetings
 
 #: ?sort= keys; a leading "-" sorts descending
 SORT_KEYS = ("title", "guide", "unit", "facilitator", "date", "status", "participants", "votes", "comments")
@@ -108,7 +108,7 @@ class Page:
 
 def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UTC) -> Page:
     """One page of the overview: session columns, guide title, facilitator, and the three counts."""
-    base = visible_meetings(db, user).subquery()
+    base = visible_meetings(user).subquery()
     m = so.aliased(Meeting, base)
     participants = (sa.select(Participant.meeting_id, sa.func.count().label("n"))
                     .group_by(Participant.meeting_id).subquery())
@@ -156,7 +156,7 @@ def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UT
 
 def unit_names(db: so.Session, user: User) -> list[str]:
     """The distinct, non-empty units of the sessions the user may see (for the unit filter)."""
-    base = visible_meetings(db, user).subquery()
+    base = visible_meetings(user).subquery()
     return list(db.scalars(sa.select(base.c.unit).where(base.c.unit != "").distinct().order_by(base.c.unit)))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,15 +16,12 @@ from flask_login import current_user, login_required
 from facilitator.forms import ActionForm, PublishForm
 from facilitator.overview import day_start
 from facilitator.views import _managed, bp
+from shared import access, guides, organiser
 from shared import export as export_module
-from shared import guides, organiser
 from shared import meeting as rules
 from shared.db import get_db
 from shared.models import CHOICES, Comment, Guide, Meeting, Participant, PublicRollup, Vote, utcnow
 from shared.rollup import rollup as build_rollup
-
-#: who the public page reads the roll-up as: every session counts, as for an organiser
-_PUBLIC_READER = SimpleNamespace(role="organiser", id=None)
 
 
 def share(counts: dict[str, int], choices: list[str] | tuple[str, ...] = CHOICES) -> dict[str, Any]:
@@ -148,9 +144,8 @@ def rollup(guide_id: str):
     by_unit = organiser.per_unit(data)
     units = [u["unit"] for u in by_unit["units"]]
     unit_items = {item["id"]: item["per_unit"] for item in by_unit["items"]}
-    visible = sa.select(Meeting.unit).where(Meeting.guide_id == guide.id, Meeting.unit != "")
-    if not current_user.is_organiser:
-        visible = visible.where(Meeting.facilitator_id == current_user.id)
+    visible = access.visible(sa.select(Meeting.unit).where(Meeting.guide_id == guide.id, Meeting.unit != ""),
+                             current_user)
     unit_choices = list(db.scalars(visible.distinct().order_by(Meeting.unit)))
     links = []
     if current_user.is_organiser:
@@ -250,7 +245,7 @@ def public_rollup(key: str):
     if link is None:
         abort(404)
     guide = _guide(link.guide_id)
-    data = build_rollup(db, guide, _PUBLIC_READER)
+    data = build_rollup(db, guide, access.EVERYONE)
     # Only sessions that have ended: a meeting in progress is not shown to the world half-way.
     ended = set(db.scalars(sa.select(Meeting.id).where(Meeting.guide_id == guide.id, Meeting.status == "ended")))
     data["sessions"] = [s for s in data["sessions"] if s["id"] in ended]

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from facilitator import overview
 from facilitator.forms import FreeUnitSessionForm, GuideImportForm, LoginForm, SessionForm, SetPasswordForm
-from shared import accounts, guides, library, organiser
+from shared import access, accounts, guides, library, organiser
 from shared import export as export_module
 from shared import meeting as rules
 from shared.db import get_db
@@ -151,7 +151,7 @@ def _managed(meeting_id: str) -> Meeting:
     meeting = get_db().session.get(Meeting, meeting_id)
     if meeting is None:
         abort(404)
-    if not rules.may_manage(current_user, meeting):
+    if not access.may_manage(current_user, meeting):
         abort(403)
     return meeting
 

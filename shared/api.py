@@ -9,11 +9,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from shared import export, guides, library
+from shared import access, export, guides, library
 from shared import meeting as rules
 from shared.accounts import user_for_token
 from shared.db import get_db
@@ -95,7 +94,7 @@ def _meeting_for(meeting_id: str) -> Meeting:
     meeting = db.get(Meeting, meeting_id)
     if meeting is None:
         raise DialogrumError("unknown_session")
-    if not rules.may_manage(g.user, meeting):
+    if not access.may_manage(g.user, meeting):
         raise DialogrumError("forbidden")
     return meeting
 
@@ -203,9 +202,7 @@ def _date_arg(name: str, *, end_of_day: bool = False):
 def list_sessions():
     """The sessions the caller may see, newest first."""
     db = get_db().session
-    stmt = sa.select(Meeting).order_by(Meeting.created_at.desc())
-    if g.user.role != "organiser":
-        stmt = stmt.where(Meeting.facilitator_id == g.user.id)
+    stmt = access.visible_meetings(g.user).order_by(Meeting.created_at.desc())
     return jsonify([session_object(m) for m in db.scalars(stmt)])
 
 

@@ -7,29 +7,20 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from shared import guides
+from shared import access, guides
 from shared import meeting as rules
 from shared.models import CHOICES, Comment, Guide, Meeting, Participant, User
 
 
-def visible_meetings(db: so.Session, user: User, guide_id: str | None = None) -> sa.Select:
-    """Sessions the user may see: an organiser every one, a facilitator their own."""
-    stmt = sa.select(Meeting)
-    if guide_id is not None:
-        stmt = stmt.where(Meeting.guide_id == guide_id)
-    if user.role != "organiser":
-        stmt = stmt.where(Meeting.facilitator_id == user.id)
-    return stmt
-
-
 def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
            since: Any = None, until: Any = None) -> dict[str, Any]:
-    """Every item of the guide against every session of it that `user` may see.
+    """Every item of the guide against every session of it that `user` may see (`shared.access`;
+    `access.EVERYONE` for a published roll-up).
 
     Items are the guide's current items followed by items that only older sessions had (their
     ids are stable, so a kept item lines up across edits of the guide).
     """
-    stmt = visible_meetings(db, user, guide.id)
+    stmt = access.visible_meetings(user, guide.id)
     if unit:
         stmt = stmt.where(Meeting.unit == unit)
     if since is not None:
