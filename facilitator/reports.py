@@ -14,13 +14,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from facilitator.forms import ActionForm, PublishForm
-from facilitator.overview import day_start
 from facilitator.views import _managed, bp
 from shared import access, guides, organiser
 from shared import export as export_module
 from shared import meeting as rules
 from shared.db import get_db
 from shared.models import CHOICES, Comment, Guide, Meeting, Participant, PublicRollup, Vote, utcnow
+from shared.overview import day_start
 from shared.rollup import rollup as build_rollup
 
 

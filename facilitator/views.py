@@ -8,9 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
-from facilitator import overview
 from facilitator.forms import FreeUnitSessionForm, GuideImportForm, LoginForm, SessionForm, SetPasswordForm
-from shared import access, accounts, guides, library, organiser
+from shared import access, accounts, guides, library, organiser, overview
 from shared import export as export_module
 from shared import meeting as rules
 from shared.db import get_db

@@ -137,7 +137,7 @@ def test_overview_counts_filters_and_sorts(client, login, regions, make):
 
 
 def test_overview_pages_through_many_sessions(client, login, make, app):
-    from facilitator.overview import PAGE_SIZE
+    from shared.overview import PAGE_SIZE
 
     boss = make.user("organiser")
     gid = make.guide()

@@ -1,4 +1,5 @@
-"""The sessions overview: every session the user may see, filtered and sorted in SQL.
+"""The sessions overview: every session the user may see (`shared.access`), filtered, sorted and
+paged in SQL; the sessions page only translates it.
 
 Participant, vote and comment counts come from one GROUP BY per table, joined to the session
 rows, so the page costs the same few queries however many sessions there are.
@@ -106,7 +107,7 @@ class Page:
         return self.first + len(self.rows) - 1 if self.rows else 0
 
 
-def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UTC) -> Page:
+def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UTC, *, size: int = PAGE_SIZE) -> Page:
     """One page of the overview: session columns, guide title, facilitator, and the three counts."""
     base = visible_meetings(user).subquery()
     m = so.aliased(Meeting, base)
@@ -148,10 +149,9 @@ def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UT
     key = filters.sort.lstrip("-")
     order = columns[key].desc() if filters.sort.startswith("-") else columns[key].asc()
     total = db.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    number = min(filters.page, max(1, -(-total // PAGE_SIZE)))
-    rows = list(db.execute(stmt.order_by(order, when.desc(), m.id)
-                           .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
-    return Page(rows, total, number)
+    number = min(filters.page, max(1, -(-total // size)))
+    rows = list(db.execute(stmt.order_by(order, when.desc(), m.id).limit(size).offset((number - 1) * size)))
+    return Page(rows, total, number, size)
 
 
 def unit_names(db: so.Session, user: User) -> list[str]:
