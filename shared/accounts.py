@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.errors import DialogrumError
-from shared.meeting import hash_token
+from shared.ids import hash_token
 from shared.models import ROLES, ApiToken, OneTimeLink, User, utcnow
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -91,6 +91,8 @@ def serve(host: str, port: int) -> int:
 
     hub = get_hub(app)
     hub.start()
+    socketio = app.extensions["dialogrum.socketio"]
+    socketio.start_background_task(_purge_periodically, app, socketio)
     # SIGTERM (systemd, Procfile platforms) shuts down like Ctrl-C: the finally below runs.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
@@ -102,6 +104,28 @@ def serve(host: str, port: int) -> int:
         get_db(app).dispose()
         print("Dialogrum stopped.", flush=True)
     return 0
+
+
+#: How often a serving process deletes comments past the retention (it is counted in days).
+PURGE_SECONDS = 600.0
+
+
+def _purge_periodically(app, socketio) -> None:
+    """The server's one scheduled job: `dialogrum purge` every ten minutes, so retention holds
+    on an installation without cron. Several processes may run it at once: it is idempotent."""
+    import logging
+
+    from shared.db import get_db
+    from shared.organiser import purge_expired_comments
+
+    socketio.sleep(60)
+    while True:
+        try:
+            with get_db(app).begin() as conn:
+                purge_expired_comments(conn)
+        except Exception:  # a database hiccup must not end the job; the next round retries
+            logging.getLogger(__name__).exception("purging expired comments failed")
+        socketio.sleep(PURGE_SECONDS)
 
 
 def _listen(mode: str, app, host: str, port: int):

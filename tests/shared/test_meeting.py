@@ -8,15 +8,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared import meeting as rules
+from shared import uow
 from shared.db import get_db
 from shared.errors import DialogrumError
-from shared.models import Comment, Participant, Vote
+from shared.events import StateChanged, VotesChanged
+from shared.models import Comment, Participant, Vote, utcnow
 from shared.ratelimit import Limiter
+from shared.uow import Work
 
 
 @pytest.fixture
 def engine(app):
-    return get_db(app).engine
+    """The app's Database: `begin()` gives a connection in a transaction, and votes need it whole."""
+    return get_db(app)
 
 
 @pytest.fixture
@@ -24,10 +28,11 @@ def meeting_id(make):
     return make.meeting(make.user())
 
 
-def run(engine, fn, *args, **kwargs):
-    """Call a rule in its own committed transaction, like every handler does."""
-    with engine.begin() as conn:
-        return fn(conn, *args, **kwargs)
+def run(database, fn, *args, **kwargs):
+    """Call a command in its own unit of work, like every handler does; votes take the Database."""
+    if fn is rules.cast_vote:
+        return fn(database, *args, **kwargs)
+    return uow.run(database, fn, *args, **kwargs)
 
 
 def refused(code, engine, fn, *args, **kwargs):
@@ -39,15 +44,15 @@ def refused(code, engine, fn, *args, **kwargs):
 
 def join(engine, meeting_id, token=None):
     with engine.begin() as conn:
-        return rules.join(conn, rules.get_meeting(conn, meeting_id), token)
+        return rules.join(Work(conn), rules.get_meeting(conn, meeting_id), token)
 
 
 def goto_consideration(engine, meeting_id, open_voting=True):
     run(engine, rules.control, meeting_id, "start")
-    row = run(engine, rules.control, meeting_id, "next")  # item 1: the first consideration
+    state = run(engine, rules.control, meeting_id, "next")  # item 1: the first consideration
     if open_voting:
-        row = run(engine, rules.control, meeting_id, "open_voting")
-    return row.current_item_id
+        state = run(engine, rules.control, meeting_id, "open_voting")
+    return state["item"]["id"]
 
 
 # -- codes and sessions ------------------------------------------------------------------------
@@ -100,34 +105,34 @@ def test_a_meeting_steps_through_its_guide(engine, meeting_id):
         state = rules.state(conn, rules.get_meeting(conn, meeting_id))
     assert state["item"] is None
     assert state["position"] == {"index": 0, "count": 4}
-    row = run(engine, rules.control, meeting_id, "start")
-    assert (row.status, row.position) == ("live", 0)
+    state = run(engine, rules.control, meeting_id, "start")
+    assert (state["session"]["status"], state["position"]["index"]) == ("live", 0)
     refused("wrong_state", engine, rules.control, meeting_id, "prev")
     refused("wrong_state", engine, rules.control, meeting_id, "open_voting")  # info item
-    row = run(engine, rules.control, meeting_id, "next")
-    row = run(engine, rules.control, meeting_id, "open_voting")
-    row = run(engine, rules.control, meeting_id, "show_results")
-    assert row.voting_open and row.results_visible
+    run(engine, rules.control, meeting_id, "next")
+    run(engine, rules.control, meeting_id, "open_voting")
+    state = run(engine, rules.control, meeting_id, "show_results")
+    assert state["voting_open"] and state["results_visible"]
     refused("wrong_state", engine, rules.control, meeting_id, "open_voting")
     # Moving on closes voting and hides results on the item left behind.
-    row = run(engine, rules.control, meeting_id, "goto", 3)
-    assert (row.position, row.voting_open, row.results_visible) == (3, False, False)
+    state = run(engine, rules.control, meeting_id, "goto", 3)
+    assert (state["position"]["index"], state["voting_open"], state["results_visible"]) == (3, False, False)
     refused("wrong_state", engine, rules.control, meeting_id, "next")
     refused("wrong_state", engine, rules.control, meeting_id, "goto", 4)
     refused("invalid", engine, rules.control, meeting_id, "goto", "2")
     refused("invalid", engine, rules.control, meeting_id, "goto", True)
     refused("invalid", engine, rules.control, meeting_id, "dance")
-    row = run(engine, rules.control, meeting_id, "end")
-    assert row.status == "ended"
+    state = run(engine, rules.control, meeting_id, "end")
+    assert state["session"]["status"] == "ended"
     for action in rules.ACTIONS:
         refused("session_ended", engine, rules.control, meeting_id, action, 0)
 
 
 def test_state_object_has_the_contract_shape(engine, meeting_id):
     run(engine, rules.control, meeting_id, "start")
-    row = run(engine, rules.control, meeting_id, "next")
+    state = run(engine, rules.control, meeting_id, "next")
     with engine.begin() as conn:
-        state = rules.state(conn, row)
+        assert rules.state(conn, rules.get_meeting(conn, meeting_id)) == state, "computed once, the same"
     assert set(state) >= {"session", "position", "item", "voting_open", "results_visible", "participants"}
     assert set(state["session"]) == {"id", "code", "title", "status"}
     assert state["item"]["kind"] == "consideration"
@@ -224,7 +229,7 @@ def test_a_token_from_another_session_is_not_reused(make, engine, meeting_id):
 
 def _to_prompt(engine, meeting_id):
     run(engine, rules.control, meeting_id, "start")
-    return run(engine, rules.control, meeting_id, "goto", 3).current_item_id
+    return run(engine, rules.control, meeting_id, "goto", 3)["item"]["id"]
 
 
 def test_comments(engine, meeting_id):
@@ -253,10 +258,11 @@ def test_comment_rate_limit_allows_five_and_refuses_past_thirty(engine, meeting_
     prompt = _to_prompt(engine, meeting_id)
     limiter = Limiter("memory://")
     for i in range(30):
-        run(engine, rules.add_comment, meeting_id, alice, prompt, f"comment {i}", limiter=limiter)
-    refused("rate_limited", engine, rules.add_comment, meeting_id, alice, prompt, "one more", limiter=limiter)
+        rules.post_comment(engine, meeting_id, alice, prompt, f"comment {i}", limiter=limiter)
+    with pytest.raises(DialogrumError, match="rate_limited"):
+        rules.post_comment(engine, meeting_id, alice, prompt, "one more", limiter=limiter)
     bob, _ = join(engine, meeting_id)
-    run(engine, rules.add_comment, meeting_id, bob, prompt, "others are not affected", limiter=limiter)
+    rules.post_comment(engine, meeting_id, bob, prompt, "others are not affected", limiter=limiter)
     with engine.begin() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(Comment)).scalar_one() == 31
 
@@ -303,7 +309,7 @@ def test_results_export(engine, meeting_id):
     run(engine, rules.cast_vote, meeting_id, alice, item, "yes")
     run(engine, rules.cast_vote, meeting_id, bob, item, "no")
     run(engine, rules.set_conclusion, meeting_id, item, "Delt")
-    prompt = run(engine, rules.control, meeting_id, "goto", 3).current_item_id
+    prompt = run(engine, rules.control, meeting_id, "goto", 3)["item"]["id"]
     c = run(engine, rules.add_comment, meeting_id, bob, prompt, "Flere møder")
     run(engine, rules.moderate, meeting_id, c["id"], hidden=True)
     with engine.begin() as conn:
@@ -377,9 +383,9 @@ def test_counts_always_equal_the_stored_votes(engine, make, steps):
         assert counted.get(item["id"], rules.empty_counts()) == expected
 
 
-def test_the_socket_fast_path_applies_the_same_rules(app, engine, meeting_id):
-    """cast_vote_fast (a pooled driver connection, used by the socket hub) refuses and stores
-    exactly like cast_vote, on both databases."""
+def test_a_vote_is_committed_and_then_published(app, engine, meeting_id):
+    """cast_vote (a pooled driver connection, the one vote function of sockets and tests) refuses
+    and stores on both databases, and publishes VotesChanged only for a stored vote."""
     database = get_db(app)
     alice, _ = join(engine, meeting_id)
     bob, _ = join(engine, meeting_id)
@@ -389,7 +395,7 @@ def test_the_socket_fast_path_applies_the_same_rules(app, engine, meeting_id):
 
     def fast_refused(code, *args):
         with pytest.raises(DialogrumError) as info:
-            rules.cast_vote_fast(database, meeting_id, *args)
+            rules.cast_vote(database, meeting_id, *args)
         assert info.value.code == code
 
     fast_refused("voting_closed", alice, first, "yes")
@@ -399,15 +405,19 @@ def test_the_socket_fast_path_applies_the_same_rules(app, engine, meeting_id):
     fast_refused("not_current_item", alice, None, "yes")
     fast_refused("not_current_item", alice, "nope", "yes")
     fast_refused("not_current_item", alice, unsure_item, "yes")
-    rules.cast_vote_fast(database, meeting_id, alice, item, "yes")
-    rules.cast_vote_fast(database, meeting_id, alice, item, "no")
-    rules.cast_vote_fast(database, meeting_id, bob, item, "no")
+    published = []
+    database.subscribers.append(published.extend)
+    rules.cast_vote(database, meeting_id, alice, item, "yes")
+    rules.cast_vote(database, meeting_id, alice, item, "no")
+    rules.cast_vote(database, meeting_id, bob, item, "no")
+    assert published == [VotesChanged(meeting_id, item)] * 3
     with engine.begin() as conn:
         assert rules.counts(conn, meeting_id, [item])[item] == {"yes": 0, "no": 2, "unsure": 0, "voters": 2}
         stamp = conn.execute(sa.select(Vote.updated_at).where(Vote.participant_id == alice)).scalar_one()
     assert stamp.tzinfo is not None
-    assert abs((stamp - rules.utcnow()).total_seconds()) < 60, "timestamps are stored in UTC"
+    assert abs((stamp - utcnow()).total_seconds()) < 60, "timestamps are stored in UTC"
     run(engine, rules.control, meeting_id, "close_voting")
     fast_refused("voting_closed", alice, item, "yes")
+    assert len(published) == 4 and isinstance(published[3], StateChanged), "refusals publish nothing"
     with engine.begin() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(Vote)).scalar_one() == 2

@@ -1,0 +1,256 @@
+"""Meeting commands: every change of a session's data, with the rule that guards it.
+
+Each command takes the `Work` of the caller's unit of work (shared/uow.py), runs its SQL on
+`work.conn`, never commits, and records the events the room must hear about with `work.emit`;
+the unit of work publishes them after the commit. Refusals raise `DialogrumError` with the
+contract's code. Votes have their own lean path in `shared.meeting.votes`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from types import SimpleNamespace
+from typing import Any
+
+import sqlalchemy as sa
+
+from shared.errors import DialogrumError
+from shared.events import CommentAdded, CommentModerated, ConclusionSaved, StateChanged
+from shared.ids import hash_token, new_code, random_id, unique_value
+from shared.meeting.read import comment_payload, get_meeting, state
+from shared.meeting.snapshot import snapshot
+from shared.meeting.votes import check_rate
+from shared.models import Comment, Conclusion, Guide, Meeting, Participant, utcnow
+from shared.ratelimit import COMMENT_LIMIT
+from shared.uow import Work, unit_of_work
+
+MAX_TITLE = 300
+MAX_UNIT = 200
+MAX_COMMENT = 1000
+MAX_CONCLUSION = 10000
+ACTIONS = ("start", "next", "prev", "goto", "open_voting", "close_voting", "show_results", "hide_results", "end")
+
+_meetings = Meeting.__table__
+_comments = Comment.__table__
+_participants = Participant.__table__
+_conclusions = Conclusion.__table__
+_guides = Guide.__table__
+
+
+def create_meeting(work: Work, *, guide_id: object, title: object, unit: object = "",
+                   facilitator_id: int | None) -> str:
+    """Create a waiting session from a guide, snapshotting the guide; returns the session id."""
+    conn = work.conn
+    if not isinstance(guide_id, str) or not guide_id:
+        raise DialogrumError("invalid", "guide_id must be a string")
+    if not isinstance(title, str) or not title.strip():
+        raise DialogrumError("invalid", "title must be a non-empty string")
+    if unit is None:
+        unit = ""
+    if not isinstance(unit, str):
+        raise DialogrumError("invalid", "unit must be a string")
+    title, unit = title.strip(), unit.strip()
+    if len(title) > MAX_TITLE or len(unit) > MAX_UNIT:
+        raise DialogrumError("invalid", "title or unit is too long")
+    guide = conn.execute(sa.select(_guides).where(_guides.c.id == guide_id)).first()
+    if guide is None:
+        raise DialogrumError("not_found", "unknown guide")
+    meeting_id = unique_value(conn, _meetings.c.id, random_id)
+    conn.execute(
+        _meetings.insert().values(
+            id=meeting_id,
+            code=unique_value(conn, _meetings.c.code, new_code),
+            projector_key=secrets.token_urlsafe(24),
+            title=title,
+            unit=unit,
+            guide_id=guide.id,
+            guide_snapshot=guide.document,
+            facilitator_id=facilitator_id,
+            status="waiting",
+            voting_open=False,
+            results_visible=False,
+            state_version=0,
+            created_at=utcnow(),
+        )
+    )
+    return meeting_id
+
+
+def control(work: Work, meeting_id: object, action: object, index: object = None) -> dict[str, Any]:
+    """Apply a facilitator's action; returns the state object after it (computed once).
+
+    Moving to another item closes voting and hides results. An action that does not fit the
+    state is refused with `wrong_state` (or `session_ended` after the end).
+    """
+    conn = work.conn
+    if action not in ACTIONS:
+        raise DialogrumError("invalid", "action must be one of " + ", ".join(ACTIONS))
+    meeting = get_meeting(conn, meeting_id)
+    snap = snapshot(conn, meeting.id)
+    if meeting.status == "ended":
+        raise DialogrumError("session_ended")
+    live = meeting.status == "live"
+    current = snap.items[meeting.position] if live and meeting.position is not None else None
+    values: dict[str, Any] = {}
+
+    def move_to(pos: int) -> None:
+        values.update(position=pos, current_item_id=snap.items[pos]["id"], voting_open=False, results_visible=False)
+
+    if action == "start":
+        if meeting.status != "waiting":
+            raise DialogrumError("wrong_state", "the session has already started")
+        move_to(0)
+        values.update(status="live", started_at=utcnow())
+    elif action == "end":
+        values.update(status="ended", voting_open=False, ended_at=utcnow())
+    elif not live:
+        raise DialogrumError("wrong_state", "the session has not started")
+    elif action == "next":
+        if meeting.position + 1 >= len(snap.items):
+            raise DialogrumError("wrong_state", "already at the last item")
+        move_to(meeting.position + 1)
+    elif action == "prev":
+        if meeting.position == 0:
+            raise DialogrumError("wrong_state", "already at the first item")
+        move_to(meeting.position - 1)
+    elif action == "goto":
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise DialogrumError("invalid", "index must be an integer")
+        if not 0 <= index < len(snap.items):
+            raise DialogrumError("wrong_state", "index is outside the guide")
+        if index == meeting.position:
+            raise DialogrumError("wrong_state", "already at that item")
+        move_to(index)
+    else:  # open_voting, close_voting, show_results, hide_results
+        if current is None or current["kind"] != "consideration":
+            raise DialogrumError("wrong_state", "only considerations are voted on")
+        flag, wanted = {
+            "open_voting": ("voting_open", True),
+            "close_voting": ("voting_open", False),
+            "show_results": ("results_visible", True),
+            "hide_results": ("results_visible", False),
+        }[action]
+        if bool(getattr(meeting, flag)) == wanted:
+            raise DialogrumError("wrong_state", f"{flag} is already {str(wanted).lower()}")
+        values[flag] = wanted
+    version = meeting.state_version + 1
+    # The version guard makes two concurrent actions on the same state serialise: the loser
+    # sees no row updated and is told to retry instead of silently overwriting.
+    result = conn.execute(
+        _meetings.update()
+        .where(_meetings.c.id == meeting.id, _meetings.c.state_version == meeting.state_version)
+        .values(state_version=version, **values)
+    )
+    if result.rowcount != 1:
+        raise DialogrumError("conflict", "the session changed at the same time; try again")
+    after = state(conn, SimpleNamespace(**{**meeting._asdict(), **values, "state_version": version}))
+    work.emit(StateChanged(meeting.id, version, after))
+    return after
+
+
+def join(work: Work, meeting: Any, token: object = None) -> tuple[str, str]:
+    """Return (participant_id, token): the same participant when the phone sends its token back."""
+    conn = work.conn
+    if meeting.status == "ended":
+        raise DialogrumError("session_ended")
+    if isinstance(token, str) and 16 <= len(token) <= 128:
+        pid = conn.execute(
+            sa.select(_participants.c.id).where(
+                _participants.c.token_hash == hash_token(token), _participants.c.meeting_id == meeting.id
+            )
+        ).scalar()
+        if pid is not None:
+            return pid, token
+    token = secrets.token_urlsafe(24)
+    pid = random_id()
+    conn.execute(
+        _participants.insert().values(id=pid, meeting_id=meeting.id, token_hash=hash_token(token), created_at=utcnow())
+    )
+    return pid, token
+
+
+def add_comment(work: Work, meeting_id: str, participant_id: str, item_id: object, text: object) -> dict:
+    """Store a participant's comment on the current item; returns its wire form."""
+    conn = work.conn
+    if not isinstance(text, str) or not text.strip():
+        raise DialogrumError("empty")
+    text = text.strip()
+    if len(text) > MAX_COMMENT:
+        raise DialogrumError("too_long")
+    if not isinstance(item_id, str):
+        raise DialogrumError("not_current_item")
+    meeting = get_meeting(conn, meeting_id)
+    if meeting.status != "live":
+        raise DialogrumError("comments_closed" if meeting.status == "ended" else "not_current_item")
+    if meeting.current_item_id != item_id:
+        raise DialogrumError("not_current_item")
+    if snapshot(conn, meeting_id).by_id[item_id]["kind"] == "info":
+        raise DialogrumError("comments_closed")
+    # Drop control characters that would garble a projector or a spreadsheet, keep line breaks.
+    text = "".join(ch for ch in text if ch in "\n\t" or ch >= " ")
+    now = utcnow()
+    comment_id = conn.execute(
+        _comments.insert()
+        .values(meeting_id=meeting_id, participant_id=participant_id, item_id=item_id, text=text, created_at=now)
+        .returning(_comments.c.id)
+    ).scalar_one()
+    comment = {"id": comment_id, "item_id": item_id, "text": text, "created_at": now.isoformat(),
+               "pinned": False, "hidden": False}
+    work.emit(CommentAdded(meeting_id, comment))
+    return comment
+
+
+def post_comment(db: Any, meeting_id: str, participant_id: str, item_id: object, text: object, *,
+                 limiter: Any = None) -> dict:
+    """A participant's comment, as sockets take it: the rate limit first (with Redis a network
+    round trip, which must not hold a pooled database connection), then `add_comment` in its
+    own unit of work. Returns the comment after the commit."""
+    check_rate(limiter, COMMENT_LIMIT, "comment", participant_id)
+    with unit_of_work(db) as work:
+        return add_comment(work, meeting_id, participant_id, item_id, text)
+
+
+def moderate(work: Work, meeting_id: str, comment_id: object, *, hidden: object = None,
+             pinned: object = None) -> dict:
+    """Hide/unhide or pin/unpin a comment; returns the comment after the change."""
+    conn = work.conn
+    if isinstance(comment_id, bool) or not isinstance(comment_id, int):
+        raise DialogrumError("invalid", "comment_id must be an integer")
+    values = {}
+    for name, value in (("hidden", hidden), ("pinned", pinned)):
+        if value is not None:
+            if not isinstance(value, bool):
+                raise DialogrumError("invalid", f"{name} must be true or false")
+            values[name] = value
+    if not values:
+        raise DialogrumError("invalid", "nothing to change: give hidden or pinned")
+    get_meeting(conn, meeting_id)
+    result = conn.execute(
+        _comments.update().where(_comments.c.id == comment_id, _comments.c.meeting_id == meeting_id).values(**values)
+    )
+    if result.rowcount != 1:
+        raise DialogrumError("unknown_comment")
+    comment = comment_payload(conn.execute(sa.select(_comments).where(_comments.c.id == comment_id)).one())
+    work.emit(CommentModerated(meeting_id, comment))
+    return comment
+
+
+def set_conclusion(work: Work, meeting_id: str, item_id: object, text: object) -> dict:
+    """Save (or clear, with an empty text) the group's conclusion on an item."""
+    conn = work.conn
+    get_meeting(conn, meeting_id)
+    if not isinstance(item_id, str) or item_id not in snapshot(conn, meeting_id).by_id:
+        raise DialogrumError("unknown_item")
+    if not isinstance(text, str):
+        raise DialogrumError("invalid", "text must be a string")
+    text = text.strip()
+    if len(text) > MAX_CONCLUSION:
+        raise DialogrumError("too_long", f"at most {MAX_CONCLUSION} characters")
+    where = (_conclusions.c.meeting_id == meeting_id, _conclusions.c.item_id == item_id)
+    conn.execute(_conclusions.delete().where(*where))
+    if text:
+        conn.execute(_conclusions.insert().values(meeting_id=meeting_id, item_id=item_id, text=text,
+                                                  updated_at=utcnow()))
+    saved = {"item_id": item_id, "text": text}
+    work.emit(ConclusionSaved(meeting_id, saved))
+    return saved

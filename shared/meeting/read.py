@@ -1,0 +1,246 @@
+"""Read models of a session: its row, the state object, counts, comments, conclusions, results.
+
+Everything here only reads. The serialisers of the wire payloads (`state`, `comment`, the JSON
+export) live here once, so sockets, REST and pages send the same shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from shared import guides
+from shared.errors import DialogrumError
+from shared.ids import normalise_code
+from shared.meeting.snapshot import snapshot
+from shared.models import CHOICES, Comment, Conclusion, Meeting, Participant, Vote
+from shared.presence import participant_count
+
+_meetings = Meeting.__table__
+_votes = Vote.__table__
+_comments = Comment.__table__
+_participants = Participant.__table__
+_conclusions = Conclusion.__table__
+#: A meeting row without its guide snapshot: rows are read on every connect and every state
+#: change, and the snapshot (parsed JSON) is only ever needed through the `snapshot()` cache.
+MEETING_COLUMNS = tuple(c for c in _meetings.c if c.name != "guide_snapshot")
+
+
+def get_meeting(conn: sa.Connection, meeting_id: object) -> sa.Row:
+    """The meeting row, or `unknown_session`."""
+    if not isinstance(meeting_id, str):
+        raise DialogrumError("unknown_session")
+    row = conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.id == meeting_id)).first()
+    if row is None:
+        raise DialogrumError("unknown_session")
+    return row
+
+
+def meeting_rows(conn: sa.Connection, meeting_ids: list[str]) -> list[sa.Row]:
+    """The rows of several meetings (those that still exist)."""
+    return list(conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.id.in_(meeting_ids))))
+
+
+def find_by_code(conn: sa.Connection, raw_code: object) -> sa.Row | None:
+    """The meeting with this join code (any case, spaces and dashes ignored)."""
+    code = normalise_code(raw_code)
+    if code is None:
+        return None
+    return conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.code == code)).first()
+
+
+def find_by_projector_key(conn: sa.Connection, key: object) -> sa.Row | None:
+    """The meeting whose projector key this is."""
+    if not isinstance(key, str) or not key or len(key) > 64:
+        return None
+    return conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.projector_key == key)).first()
+
+
+# ---------------------------------------------------------------------------------------------
+# State
+
+
+def public_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The contract's `item` of the state object."""
+    if item is None:
+        return None
+    return {
+        "id": item["id"],
+        "kind": item["kind"],
+        "title": item["title"],
+        "text": item["text"],
+        "choices": list(item["choices"]),
+        "section": dict(item["section"]),
+    }
+
+
+def state(conn: sa.Connection, meeting: Any, *, participants: int | None = None) -> dict[str, Any]:
+    """The contract's state object for a meeting row."""
+    snap = snapshot(conn, meeting.id)
+    item = snap.items[meeting.position] if meeting.position is not None and meeting.status != "waiting" else None
+    if participants is None:
+        participants = participant_count(conn, meeting.id)
+    return {
+        "session": {"id": meeting.id, "code": meeting.code, "title": meeting.title, "status": meeting.status},
+        # The index stays an integer (0) while waiting, as in the contract's example; `item` is null.
+        "position": {"index": meeting.position if item is not None else 0, "count": len(snap.items)},
+        "item": public_item(item),
+        "voting_open": bool(meeting.voting_open),
+        "results_visible": bool(meeting.results_visible),
+        "participants": participants,
+        # Additive fields: the vote labels in the guide's language, and the state's version.
+        "language": snap.language,
+        "labels": dict(guides.VOTE_LABELS.get(snap.language, guides.VOTE_LABELS["en"])),
+        "version": meeting.state_version,
+    }
+
+
+NOBODY = {"vote": None, "comments": 0}
+
+
+def me(conn: sa.Connection, meeting_id: str, participant_id: str, item_id: str | None) -> dict[str, Any]:
+    """The participant's own vote and comment count on an item (the `me` of a state)."""
+    if item_id is None:
+        return dict(NOBODY)
+    vote = conn.execute(
+        sa.select(_votes.c.choice).where(_votes.c.participant_id == participant_id, _votes.c.item_id == item_id)
+    ).scalar()
+    comments = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(_comments)
+        .where(_comments.c.participant_id == participant_id, _comments.c.item_id == item_id)
+    ).scalar_one()
+    return {"vote": vote, "comments": comments}
+
+
+def me_for_all(conn: sa.Connection, meeting_id: str, item_id: str | None) -> dict[str, dict[str, Any]]:
+    """`me` for every participant of a session that voted or commented on the item (two queries)."""
+    out: dict[str, dict[str, Any]] = {}
+    if item_id is None:
+        return out
+    for pid, choice in conn.execute(
+        sa.select(_votes.c.participant_id, _votes.c.choice).where(
+            _votes.c.meeting_id == meeting_id, _votes.c.item_id == item_id
+        )
+    ):
+        out[pid] = {"vote": choice, "comments": 0}
+    for pid, n in conn.execute(
+        sa.select(_comments.c.participant_id, sa.func.count())
+        .where(_comments.c.meeting_id == meeting_id, _comments.c.item_id == item_id)
+        .group_by(_comments.c.participant_id)
+    ):
+        out.setdefault(pid, dict(NOBODY))["comments"] = n
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Counts, comments, conclusions
+
+
+def empty_counts() -> dict[str, int]:
+    """Counts of an item nobody voted on."""
+    return {**dict.fromkeys(CHOICES, 0), "voters": 0}
+
+
+def counts(conn: sa.Connection, meeting_id: str, item_ids: list[str] | None = None) -> dict[str, dict[str, int]]:
+    """Vote counts per item with one GROUP BY: {item_id: {"yes", "no", "unsure", "voters"}}."""
+    stmt = sa.select(_votes.c.item_id, _votes.c.choice, sa.func.count()).where(_votes.c.meeting_id == meeting_id)
+    if item_ids is not None:
+        stmt = stmt.where(_votes.c.item_id.in_(item_ids))
+    out: dict[str, dict[str, int]] = {i: empty_counts() for i in item_ids or ()}
+    for item_id, choice, n in conn.execute(stmt.group_by(_votes.c.item_id, _votes.c.choice)):
+        c = out.setdefault(item_id, empty_counts())
+        c[choice] = n
+        c["voters"] += n
+    return out
+
+
+def results_payload(item_id: str, item_counts: dict[str, int], participants: int) -> dict[str, Any]:
+    """The `results` event of one item."""
+    return {"item_id": item_id, "counts": {k: item_counts[k] for k in CHOICES}, "voters": item_counts["voters"],
+            "participants": participants}
+
+
+def comment_payload(row: Any) -> dict[str, Any]:
+    """The wire form of a comment (the contract's fields plus `pinned` and `hidden`)."""
+    return {
+        "id": row.id,
+        "item_id": row.item_id,
+        "text": row.text,
+        "created_at": row.created_at.isoformat(),
+        "pinned": bool(row.pinned),
+        "hidden": bool(row.hidden),
+    }
+
+
+def comments_for(conn: sa.Connection, meeting_id: str, item_id: str | None, *, include_hidden: bool) -> list[dict]:
+    """Comments on an item, pinned first then newest first."""
+    if item_id is None:
+        return []
+    stmt = sa.select(_comments).where(_comments.c.meeting_id == meeting_id, _comments.c.item_id == item_id)
+    if not include_hidden:
+        stmt = stmt.where(_comments.c.hidden.is_(False))
+    stmt = stmt.order_by(_comments.c.pinned.desc(), _comments.c.created_at.desc(), _comments.c.id.desc())
+    return [comment_payload(r) for r in conn.execute(stmt)]
+
+
+def conclusions(conn: sa.Connection, meeting_id: str) -> dict[str, str]:
+    """The conclusions of a session by item id."""
+    return dict(conn.execute(sa.select(_conclusions.c.item_id, _conclusions.c.text)
+                             .where(_conclusions.c.meeting_id == meeting_id)).all())
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+def results(conn: sa.Connection, meeting_id: str, *, facilitator_name: str | None = None) -> dict[str, Any]:
+    """The contract's JSON export of one session, with a few additive fields for reports."""
+    meeting = get_meeting(conn, meeting_id)
+    snap = snapshot(conn, meeting_id)
+    all_counts = counts(conn, meeting_id)
+    texts = conclusions(conn, meeting_id)
+    by_item: dict[str, list[dict]] = {}
+    for row in conn.execute(
+        sa.select(_comments).where(_comments.c.meeting_id == meeting_id)
+        .order_by(_comments.c.created_at, _comments.c.id)
+    ):
+        by_item.setdefault(row.item_id, []).append(comment_payload(row))
+    participants_total = conn.execute(
+        sa.select(sa.func.count()).select_from(_participants).where(_participants.c.meeting_id == meeting_id)
+    ).scalar_one()
+    items = []
+    for item in snap.items:
+        c = all_counts.get(item["id"], empty_counts())
+        items.append({
+            "id": item["id"],
+            "index": item["index"],
+            "kind": item["kind"],
+            "title": item["title"],
+            "section": dict(item["section"]),
+            "text": item["text"],
+            "choices": list(item["choices"]),
+            "counts": {k: c[k] for k in CHOICES},
+            "voters": c["voters"],
+            "comments": by_item.get(item["id"], []),
+            "conclusion": texts.get(item["id"]),
+        })
+    return {
+        "session": {
+            "id": meeting.id,
+            "code": meeting.code,
+            "title": meeting.title,
+            "unit": meeting.unit,
+            "status": meeting.status,
+            "guide_id": meeting.guide_id,
+            "guide_title": snap.title,
+            "language": snap.language,
+            "created_at": meeting.created_at.isoformat(),
+            "started_at": meeting.started_at.isoformat() if meeting.started_at else None,
+            "ended_at": meeting.ended_at.isoformat() if meeting.ended_at else None,
+            "facilitator": facilitator_name,
+            "participants": participants_total,
+        },
+        "items": items,
+    }

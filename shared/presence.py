@@ -1,0 +1,74 @@
+"""Who is connected: server processes with a heartbeat, and one row per open socket.
+
+Socket.IO's rooms live in one process's memory, so they cannot answer "how many phones are in the
+room" when several processes serve one session (docs/architecture.md#the-process-model). Each
+process writes a row per socket it holds and refreshes its heartbeat; a process that stops beating
+(killed, crashed) stops counting after `PROCESS_TIMEOUT_SECONDS`, and its rows are swept later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from shared.models import Connection, ServerProcess, utcnow
+
+#: a process whose heartbeat is older than this no longer counts its connections
+PROCESS_TIMEOUT_SECONDS = 30
+#: how often a live process refreshes its heartbeat
+HEARTBEAT_SECONDS = 5.0
+
+_connections = Connection.__table__
+_processes = ServerProcess.__table__
+
+
+def _timeout() -> dt.timedelta:
+    return dt.timedelta(seconds=PROCESS_TIMEOUT_SECONDS)
+
+
+def participant_count(conn: sa.Connection, meeting_id: str) -> int:
+    """Phones connected to the session right now, across all live server processes."""
+    cutoff = utcnow() - _timeout()
+    return conn.execute(
+        sa.select(sa.func.count(sa.distinct(_connections.c.participant_id)))
+        .select_from(_connections.join(_processes, _processes.c.id == _connections.c.process_id))
+        .where(
+            _connections.c.meeting_id == meeting_id,
+            _connections.c.role == "participant",
+            _processes.c.heartbeat_at > cutoff,
+        )
+    ).scalar_one()
+
+
+def register_process(conn: sa.Connection, process_id: str) -> None:
+    """Record a serving process, and sweep processes silent for a long time with their sockets."""
+    now = utcnow()
+    conn.execute(_processes.insert().values(id=process_id, started_at=now, heartbeat_at=now))
+    stale = now - 4 * _timeout()
+    dead = sa.select(_processes.c.id).where(_processes.c.heartbeat_at < stale)
+    conn.execute(_connections.delete().where(_connections.c.process_id.in_(dead)))
+    conn.execute(_processes.delete().where(_processes.c.heartbeat_at < stale))
+
+
+def heartbeat(conn: sa.Connection, process_id: str) -> None:
+    """Keep a process's connections counted."""
+    conn.execute(_processes.update().where(_processes.c.id == process_id).values(heartbeat_at=utcnow()))
+
+
+def unregister_process(conn: sa.Connection, process_id: str) -> None:
+    """Forget a process and its sockets (clean shutdown)."""
+    conn.execute(_connections.delete().where(_connections.c.process_id == process_id))
+    conn.execute(_processes.delete().where(_processes.c.id == process_id))
+
+
+def add_connection(conn: sa.Connection, *, sid: str, process_id: str, meeting_id: str, role: str,
+                   participant_id: str | None) -> None:
+    """Record an open socket."""
+    conn.execute(_connections.insert().values(sid=sid, process_id=process_id, meeting_id=meeting_id, role=role,
+                                              participant_id=participant_id, connected_at=utcnow()))
+
+
+def remove_connection(conn: sa.Connection, sid: str) -> None:
+    """Forget a socket that went away."""
+    conn.execute(_connections.delete().where(_connections.c.sid == sid))

@@ -1,0 +1,294 @@
+"""The hub: this process's sockets, and how committed events reach each audience.
+
+Three rules shape it (docs/architecture.md#realtime):
+
+* Emit after commit. The hub subscribes to the events of committed units of work
+  (shared/uow.py); it never learns of a change that could still be rolled back.
+* Coalesce. A vote only marks its item dirty; the loop recounts dirty items every 100 ms with
+  one GROUP BY and emits one `results` per item. Presence is coalesced the same way, so a room
+  filling up does not send N x N messages.
+* Nothing that matters lives in one process. Participant counts come from shared.presence; a
+  change of state bumps `meetings.state_version`, which every process polls for the sessions it
+  has sockets for, then sends `state` to its own sockets (participants' states carry their own
+  `me`, so they cannot be one room message). `results`, `presence` and `comment` go through the
+  message queue when there is one.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask_socketio import SocketIO
+
+from shared import meeting as rules
+from shared import presence
+from shared.db import Database
+from shared.events import (
+    CommentAdded,
+    CommentModerated,
+    ConclusionSaved,
+    Event,
+    SessionDeleted,
+    StateChanged,
+    VotesChanged,
+)
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.1
+AUDIENCE = {"participant": "a", "facilitator": "f", "projector": "p"}
+
+
+@dataclass
+class Client:
+    """One local socket: who it is and which session it watches."""
+
+    sid: str
+    meeting_id: str
+    role: str  # participant | facilitator | projector
+    participant_id: str | None = None
+    user_id: int | None = None
+
+
+def room(meeting_id: str, audience: str) -> str:
+    """The room of one audience of a session: `f` facilitators, `p` projector, `a` participants."""
+    return f"{meeting_id}:{audience}"
+
+
+class Hub:
+    """Per-process realtime state: local sockets, dirty marks, and the broadcast loop."""
+
+    def __init__(self, socketio: SocketIO, database: Database) -> None:
+        self.socketio = socketio
+        self.db = database
+        self.process_id = secrets.token_hex(8)
+        self.clients: dict[str, Client] = {}
+        self.by_meeting: dict[str, set[str]] = {}
+        self.versions: dict[str, int] = {}
+        self.dirty_results: set[tuple[str, str]] = set()
+        self.dirty_presence: set[str] = set()
+        self._lock = threading.Lock()
+        self._registered = False
+        self._running = False
+        self._last_heartbeat = 0.0
+        database.subscribers.append(self.publish)
+
+    # -- process registry and the loop -----------------------------------------------------------
+
+    def start(self) -> None:
+        """Register this process and start its broadcast loop (once; called on the first socket)."""
+        if not self._registered:
+            with self.db.begin() as conn:
+                presence.register_process(conn, self.process_id)
+            self._registered = True
+            self._last_heartbeat = time.monotonic()
+        if not self._running:
+            self._running = True
+            self.socketio.start_background_task(self._run)
+
+    def stop(self) -> None:
+        """Stop the loop and forget this process's sockets (clean shutdown)."""
+        self._running = False
+        if not self._registered:
+            return
+        try:
+            with self.db.begin() as conn:
+                presence.unregister_process(conn, self.process_id)
+            self._registered = False
+        except Exception:  # pragma: no cover - shutdown is best effort
+            log.exception("could not unregister the process")
+
+    def _run(self) -> None:
+        while self._running:
+            self.socketio.sleep(TICK_SECONDS)
+            try:
+                self.tick()
+            except Exception:  # pragma: no cover - keep the loop alive whatever happens
+                log.exception("realtime tick failed")
+
+    def tick(self) -> None:
+        """One round: heartbeat, changed states, dirty results, dirty presence."""
+        if self._registered and time.monotonic() - self._last_heartbeat >= presence.HEARTBEAT_SECONDS:
+            self._last_heartbeat = time.monotonic()
+            with self.db.begin() as conn:
+                presence.heartbeat(conn, self.process_id)
+        self.poll_states()
+        self.flush_results()
+        self.flush_presence()
+
+    # -- committed events -----------------------------------------------------------------------
+
+    def publish(self, events: list[Event]) -> None:
+        """Tell the rooms about committed events (the database's subscriber)."""
+        for event in events:
+            if isinstance(event, VotesChanged):
+                with self._lock:
+                    self.dirty_results.add((event.meeting_id, event.item_id))
+            elif isinstance(event, StateChanged):
+                self._state_changed(event)
+            elif isinstance(event, CommentAdded):
+                for audience in ("f", "p", "a"):
+                    self._emit_queue("comment", event.comment, room(event.meeting_id, audience))
+            elif isinstance(event, CommentModerated):
+                self._comment_moderated(event.meeting_id, event.comment)
+            elif isinstance(event, ConclusionSaved):
+                self._emit_queue("conclusion", event.conclusion, room(event.meeting_id, "f"))
+            elif isinstance(event, SessionDeleted):
+                self._let_go(event.meeting_id)
+
+    def _comment_moderated(self, meeting_id: str, comment: dict) -> None:
+        """A committed hide/pin: the room only learns what it may see."""
+        self._emit_queue("comment_update", comment, room(meeting_id, "f"))
+        for audience in ("p", "a"):
+            if comment["hidden"]:
+                self._emit_queue("comment_hidden", {"id": comment["id"], "item_id": comment["item_id"]},
+                                 room(meeting_id, audience))
+            else:
+                self._emit_queue("comment_update", comment, room(meeting_id, audience))
+
+    def _state_changed(self, event: StateChanged) -> None:
+        """This process tells its own sockets at once; the others notice the new version."""
+        if not self.by_meeting.get(event.meeting_id) or self.versions.get(event.meeting_id, -1) >= event.version:
+            return
+        with self.db.begin() as conn:
+            rows = rules.meeting_rows(conn, [event.meeting_id])
+            row = rows[0] if rows else None
+            if row is not None and row.state_version == event.version:
+                self._send_state(conn, row, event.state)
+            elif row is not None:  # changed again meanwhile: send the newest
+                self._send_state(conn, row)
+
+    def _let_go(self, meeting_id: str) -> None:
+        """Disconnect this process's sockets of a session that no longer exists."""
+        for sid in list(self.by_meeting.get(meeting_id, ())):
+            self.socketio.server.disconnect(sid)
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def poll_states(self) -> None:
+        """Send `state` to this process's sockets of every session whose version moved."""
+        meeting_ids = [m for m, sids in self.by_meeting.items() if sids]
+        if not meeting_ids:
+            return
+        with self.db.begin() as conn:
+            rows = rules.meeting_rows(conn, meeting_ids)
+            for row in rows:
+                if self.versions.get(row.id) != row.state_version:
+                    self._send_state(conn, row)
+        for gone in set(meeting_ids) - {row.id for row in rows}:
+            self._let_go(gone)
+
+    def _emit_local(self, event: str, data: Any, to: str) -> None:
+        self.socketio.emit(event, data, to=to, ignore_queue=True)
+
+    def _emit_queue(self, event: str, data: Any, to: str) -> None:
+        self.socketio.emit(event, data, to=to)
+
+    def _send_state(self, conn: sa.Connection, row: Any, st: dict | None = None) -> None:
+        self.versions[row.id] = row.state_version
+        if st is None:
+            st = rules.state(conn, row)
+        self._emit_local("state", st, room(row.id, "f"))
+        self._emit_local("state", st, room(row.id, "p"))
+        item_id = row.current_item_id if row.status != "waiting" else None
+        mine = rules.me_for_all(conn, row.id, item_id)
+        for sid in list(self.by_meeting.get(row.id, ())):
+            client = self.clients.get(sid)
+            if client is not None and client.role == "participant":
+                self._emit_local("state", {**st, "me": mine.get(client.participant_id, rules.read.NOBODY)}, sid)
+        if item_id is not None and row.status == "live":
+            self.send_item_extras(conn, row, st)
+
+    def send_item_extras(self, conn: sa.Connection, row: Any, st: dict, *,
+                         to_sid: str | None = None, role: str | None = None) -> None:
+        """Results and the comment list of the current item, to this process's sockets allowed to
+        see them (all of a session's audiences, or one socket that just connected)."""
+        item = st["item"]
+        if item is None:
+            return
+        targets = [(room(row.id, "f"), "facilitator"), (room(row.id, "p"), "projector"),
+                   (room(row.id, "a"), "participant")] if to_sid is None else [(to_sid, role)]
+        payload = everyone = None
+        for target, who in targets:
+            if who == "facilitator" or row.results_visible:
+                if payload is None:
+                    payload = rules.results_payload(item["id"], rules.counts(conn, row.id, [item["id"]])[item["id"]],
+                                                    st["participants"])
+                self._emit_local("results", payload, target)
+            if who in ("facilitator", "projector") and item["kind"] != "info":
+                if everyone is None:
+                    everyone = rules.comments_for(conn, row.id, item["id"], include_hidden=True)
+                shown = everyone if who == "facilitator" else [c for c in everyone if not c["hidden"]]
+                self._emit_local("comments", {"item_id": item["id"], "comments": shown}, target)
+
+    # -- results and presence -----------------------------------------------------------------
+
+    def flush_results(self) -> None:
+        """Recount every dirty item with one query per session and emit one `results` per item."""
+        with self._lock:
+            dirty, self.dirty_results = self.dirty_results, set()
+        if not dirty:
+            return
+        per_meeting: dict[str, list[str]] = {}
+        for meeting_id, item_id in dirty:
+            per_meeting.setdefault(meeting_id, []).append(item_id)
+        with self.db.begin() as conn:
+            for row in rules.meeting_rows(conn, list(per_meeting)):
+                item_ids = per_meeting[row.id]
+                participants = rules.participant_count(conn, row.id)
+                all_counts = rules.counts(conn, row.id, item_ids)
+                for item_id in item_ids:
+                    payload = rules.results_payload(item_id, all_counts[item_id], participants)
+                    self._emit_queue("results", payload, room(row.id, "f"))
+                    if row.results_visible and row.current_item_id == item_id:
+                        self._emit_queue("results", payload, room(row.id, "p"))
+                        self._emit_queue("results", payload, room(row.id, "a"))
+
+    def flush_presence(self) -> None:
+        """Emit the participant count of every session whose phones came or went."""
+        with self._lock:
+            dirty, self.dirty_presence = self.dirty_presence, set()
+        if not dirty:
+            return
+        with self.db.begin() as conn:
+            for meeting_id in dirty:
+                payload = {"participants": rules.participant_count(conn, meeting_id)}
+                self._emit_queue("presence", payload, room(meeting_id, "f"))
+                self._emit_queue("presence", payload, room(meeting_id, "p"))
+
+    # -- local sockets ----------------------------------------------------------------------------
+
+    def attach(self, client: Client) -> None:
+        """Remember a socket that was let in, and put it in its audience's room."""
+        self.clients[client.sid] = client
+        self.by_meeting.setdefault(client.meeting_id, set()).add(client.sid)
+        self.socketio.server.enter_room(client.sid, room(client.meeting_id, AUDIENCE[client.role]))
+        if client.role == "participant":
+            with self._lock:
+                self.dirty_presence.add(client.meeting_id)
+
+    def detach(self, sid: str) -> None:
+        """Forget a socket that went away."""
+        client = self.clients.pop(sid, None)
+        if client is None:
+            return
+        sids = self.by_meeting.get(client.meeting_id)
+        if sids is not None:
+            sids.discard(sid)
+            if not sids:
+                self.by_meeting.pop(client.meeting_id, None)
+                self.versions.pop(client.meeting_id, None)
+        try:
+            with self.db.begin() as conn:
+                presence.remove_connection(conn, sid)
+        except Exception:  # pragma: no cover - the heartbeat cleans up after a dead database
+            log.exception("could not delete connection %s", sid)
+        if client.role == "participant":
+            with self._lock:
+                self.dirty_presence.add(client.meeting_id)

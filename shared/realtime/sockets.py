@@ -1,0 +1,218 @@
+"""Socket.IO handlers: authenticate a socket, and translate its commands to the meeting rules.
+
+Every command has one shape: the sender's role is checked, the payload must be an object, the
+rule runs in one unit of work (shared/uow.py) whose events reach the rooms only after the commit,
+and the acknowledgement says what the rule returned. An `ok: true` ack means the row is committed.
+
+The hot events (`vote`, `comment`) skip Flask-SocketIO's per-event app and request context: all
+events are registered directly on python-socketio's server, and the participant and session were
+resolved once, at connect (docs/architecture.md#the-vote-path).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, request
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, SocketIO
+
+from shared import meeting as rules
+from shared import presence
+from shared.accounts import user_for_token
+from shared.db import Database
+from shared.errors import DialogrumError
+from shared.models import User
+from shared.ratelimit import CONNECT_LIMIT, Limiter
+from shared.realtime.hub import Client, Hub
+from shared.uow import Work, unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+class Sockets:
+    """The socket side of one app: who may connect, and what each command does."""
+
+    def __init__(self, hub: Hub, database: Database, limiter: Limiter) -> None:
+        self.hub = hub
+        self.db = database
+        self.limiter = limiter
+
+    # -- connections ------------------------------------------------------------------------------
+
+    def connect(self, sid: str, auth: object, *, remote_addr: str | None, user: User | None) -> Client:
+        """Authenticate a new socket from its `auth` dict (or the login cookie's user); raise
+        ConnectionRefusedError with the contract's code when it may not connect."""
+        self.hub.start()
+        auth = auth if isinstance(auth, dict) else {}
+        welcome = None
+        if "session_id" in auth and "api_token" in auth:
+            user = user_for_token(self.db.session, auth.get("api_token"))
+        # The ORM session (token or login cookie lookup) must give its pooled connection back
+        # before the transaction below: SQLite has exactly one.
+        self.db.session.remove()
+        try:
+            with unit_of_work(self.db) as work:
+                conn = work.conn
+                if "code" in auth:
+                    if not self.limiter.hit(CONNECT_LIMIT, "connect", remote_addr or "?"):
+                        raise DialogrumError("rate_limited")
+                    meeting = rules.find_by_code(conn, auth.get("code"))
+                    if meeting is None:
+                        raise DialogrumError("unknown_session")
+                    participant_id, token = rules.join(work, meeting, auth.get("token"))
+                    client = Client(sid, meeting.id, "participant", participant_id=participant_id)
+                    welcome = {"token": token, "participant_id": participant_id}
+                elif "projector_key" in auth:
+                    meeting = rules.find_by_projector_key(conn, auth.get("projector_key"))
+                    if meeting is None:
+                        raise DialogrumError("unknown_session")
+                    client = Client(sid, meeting.id, "projector")
+                elif "session_id" in auth:
+                    if user is None:
+                        raise DialogrumError("unauthorized")
+                    try:
+                        meeting = rules.get_meeting(conn, auth.get("session_id"))
+                    except DialogrumError:
+                        raise DialogrumError("unknown_session") from None
+                    if not rules.may_manage(user, meeting):
+                        raise DialogrumError("forbidden")
+                    client = Client(sid, meeting.id, "facilitator", user_id=user.id)
+                else:
+                    raise DialogrumError("unauthorized")
+                presence.add_connection(conn, sid=sid, process_id=self.hub.process_id, meeting_id=client.meeting_id,
+                                        role=client.role, participant_id=client.participant_id)
+        except DialogrumError as exc:
+            raise ConnectionRefusedError(exc.code) from None
+        self.hub.attach(client)
+        self.hub.socketio.start_background_task(self._greet, sid, welcome)
+        return client
+
+    def _greet(self, sid: str, welcome: dict | None) -> None:
+        # The CONNECT packet goes out after the connect handler returns; wait for it so the
+        # first events are never sent before the client knows it is connected.
+        hub = self.hub
+        manager = hub.socketio.server.manager
+        for _ in range(200):
+            if manager.is_connected(sid, "/"):
+                break
+            hub.socketio.sleep(0.005)
+        client = hub.clients.get(sid)
+        if client is None:
+            return
+        if welcome is not None:
+            hub._emit_local("welcome", welcome, sid)
+        with self.db.begin() as conn:
+            row = rules.get_meeting(conn, client.meeting_id)
+            st = rules.state(conn, row)
+            if client.role == "participant":
+                item_id = st["item"]["id"] if st["item"] else None
+                st = {**st, "me": rules.me(conn, row.id, client.participant_id, item_id)}
+            hub._emit_local("state", st, sid)
+            if row.status == "live":
+                hub.send_item_extras(conn, row, st, to_sid=sid, role=client.role)
+            if client.role != "participant":
+                hub._emit_local("presence", {"participants": st["participants"]}, sid)
+        hub.versions.setdefault(client.meeting_id, row.state_version)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def _client(self, sid: str, data: object, role: str) -> Client:
+        client = self.hub.clients.get(sid)
+        if client is None or client.role != role:
+            raise DialogrumError("forbidden")
+        if not isinstance(data, dict):
+            raise DialogrumError("invalid")
+        return client
+
+    def _command(self, sid: str, data: object, role: str, rule: Callable[[Work, Client, dict], Any],
+                 answer: Callable[[Any], dict]) -> dict:
+        try:
+            client = self._client(sid, data, role)
+            with unit_of_work(self.db) as work:
+                result = rule(work, client, data)
+        except DialogrumError as exc:
+            return {"ok": False, "error": exc.code}
+        return answer(result)
+
+    def vote(self, sid: str, data: object) -> dict:
+        """`vote {item_id, choice}` (participants) -> `{ok}` after commit."""
+        try:
+            client = self._client(sid, data, "participant")
+            rules.cast_vote(self.db, client.meeting_id, client.participant_id, data.get("item_id"),
+                            data.get("choice"), limiter=self.limiter)
+        except DialogrumError as exc:
+            return {"ok": False, "error": exc.code}
+        return {"ok": True}
+
+    def comment(self, sid: str, data: object) -> dict:
+        """`comment {item_id, text}` (participants) -> `{ok, id}` after commit."""
+        try:
+            client = self._client(sid, data, "participant")
+            comment = rules.post_comment(self.db, client.meeting_id, client.participant_id, data.get("item_id"),
+                                         data.get("text"), limiter=self.limiter)
+        except DialogrumError as exc:
+            return {"ok": False, "error": exc.code}
+        return {"ok": True, "id": comment["id"]}
+
+    def control(self, sid: str, data: object) -> dict:
+        """`control {action, index?}` (facilitators) -> the state after the action, or an error."""
+        return self._command(
+            sid, data, "facilitator",
+            lambda work, client, data: rules.control(work, client.meeting_id, data.get("action"), data.get("index")),
+            lambda state: state)
+
+    def moderate(self, sid: str, data: object) -> dict:
+        """`moderate {comment_id, hidden?, pinned?}` (facilitators) -> `{ok, comment}`."""
+        return self._command(
+            sid, data, "facilitator",
+            lambda work, client, data: rules.moderate(work, client.meeting_id, data.get("comment_id"),
+                                                      hidden=data.get("hidden"), pinned=data.get("pinned")),
+            lambda comment: {"ok": True, "comment": comment})
+
+    def conclude(self, sid: str, data: object) -> dict:
+        """`conclude {item_id, text}` (facilitators) -> `{ok, conclusion}`."""
+        return self._command(
+            sid, data, "facilitator",
+            lambda work, client, data: rules.set_conclusion(work, client.meeting_id, data.get("item_id"),
+                                                            data.get("text")),
+            lambda saved: {"ok": True, "conclusion": saved})
+
+
+def _safe(handler: Callable[[str, object], dict]) -> Callable[..., dict]:
+    """Wrap a raw handler so an unexpected error still answers the ack instead of hanging it."""
+
+    def wrapped(sid: str, data: object = None, *_extra: object) -> dict:
+        try:
+            return handler(sid, data)
+        except Exception:
+            log.exception("socket handler failed")
+            return {"ok": False, "error": "server_error"}
+
+    wrapped.__name__ = handler.__name__
+    return wrapped
+
+
+def init_app(app: Flask, socketio: SocketIO, database: Database, limiter: Limiter) -> Hub:
+    """Create the hub of this app and register the Socket.IO handlers."""
+    hub = Hub(socketio, database)
+    sockets = Sockets(hub, database, limiter)
+    app.extensions["dialogrum.hub"] = hub
+    app.extensions["dialogrum.sockets"] = sockets
+
+    @socketio.on("connect")
+    def _on_connect(auth=None):
+        user = current_user._get_current_object() if current_user and current_user.is_authenticated else None
+        sockets.connect(request.sid, auth, remote_addr=request.remote_addr, user=user)
+
+    def _on_disconnect(sid: str, *_reason: object) -> None:
+        hub.detach(sid)
+
+    server = socketio.server
+    server.on("disconnect", _on_disconnect)
+    for event, handler in (("vote", sockets.vote), ("comment", sockets.comment), ("control", sockets.control),
+                           ("moderate", sockets.moderate), ("conclude", sockets.conclude)):
+        server.on(event, _safe(handler))
+    return hub
