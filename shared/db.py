@@ -52,13 +52,18 @@ def make_engine(url: str, *, pool_size: int | None = None) -> sa.Engine:
 class Database:
     """The engine and the request-scoped ORM session of one app."""
 
-    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None, engine: sa.Engine | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.engine = engine if engine is not None else make_engine(url, pool_size=pool_size)
         self.session = so.scoped_session(so.sessionmaker(bind=self.engine, expire_on_commit=False))
         #: Called with the events of every committed unit of work (shared.uow); the realtime hub
         #: subscribes when the app serves sockets. The CLI has none: other processes poll.
         self.subscribers: list[Callable[[list[Any]], None]] = []
+
+    @classmethod
+    def for_engine(cls, engine: sa.Engine) -> Database:
+        """A Database on an existing engine (scripts and tests that hold only an engine)."""
+        return cls(str(engine.url), engine=engine)
 
     @property
     def is_sqlite(self) -> bool:

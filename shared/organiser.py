@@ -13,6 +13,7 @@ import sqlalchemy.orm as so
 
 from shared import accounts
 from shared.errors import DialogrumError
+from shared.events import SessionDeleted
 from shared.models import (
     Comment,
     Conclusion,
@@ -27,6 +28,7 @@ from shared.models import (
     Vote,
     utcnow,
 )
+from shared.uow import Work
 
 UNIT_KINDS = ("region", "kreds", "forening", "other")
 RETENTION_KEY = "comment_retention_days"
@@ -102,17 +104,20 @@ def set_user_active(db: so.Session, actor: User, user_id: int, active: bool) -> 
 # -- deletion and retention --------------------------------------------------------------------
 
 
-def delete_meeting(conn: sa.Connection, meeting_id: str) -> None:
-    """Delete a session with its participants, votes, comments and conclusions, for good.
+def delete_meeting(work: Work, meeting_id: str) -> None:
+    """Delete a session with its participants, votes, comments and conclusions, for good; its
+    open sockets are let go after the commit.
 
     Explicit deletes (children first) rather than relying on ON DELETE CASCADE alone, so the
     result is the same whether or not a connection enforces foreign keys.
     """
+    conn = work.conn
     if conn.execute(sa.select(Meeting.id).where(Meeting.id == meeting_id)).first() is None:
         raise DialogrumError("unknown_session")
     for model in (Connection, Vote, Comment, Conclusion, Participant):
         conn.execute(sa.delete(model).where(model.meeting_id == meeting_id))
     conn.execute(sa.delete(Meeting).where(Meeting.id == meeting_id))
+    work.emit(SessionDeleted(meeting_id))
 
 
 def retention_days(conn: sa.Connection) -> int:

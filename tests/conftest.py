@@ -283,10 +283,11 @@ class Builders:
 
     def meeting(self, user=None, guide_id: str | None = None, title: str = "Møde", unit: str = "") -> str:
         from shared import meeting as rules
+        from shared.uow import Work
 
         guide_id = guide_id or self.guide()
         with self.app.app_context(), self._session().get_bind().begin() as conn:
-            return rules.create_meeting(conn, guide_id=guide_id, title=title, unit=unit,
+            return rules.create_meeting(Work(conn), guide_id=guide_id, title=title, unit=unit,
                                         facilitator_id=user.id if user else None)
 
 
@@ -304,34 +305,38 @@ def hold_meeting(engine: sa.Engine, meeting_id: str, votes: dict[str, list[str]]
     `comments` on the prompts (or only on `comment_on`), hide and pin some by text, save
     conclusions, end. Returns the comment ids by text."""
     from shared import meeting as rules
+    from shared.db import Database
+    from shared.uow import unit_of_work
 
-    with engine.begin() as conn:
-        rules.control(conn, meeting_id, "start")
-        snap = rules.snapshot(conn, meeting_id)
-        meeting = rules.get_meeting(conn, meeting_id)
+    database = Database.for_engine(engine)
+    with unit_of_work(database) as work:
+        rules.control(work, meeting_id, "start")
+        snap = rules.snapshot(work.conn, meeting_id)
+        meeting = rules.get_meeting(work.conn, meeting_id)
         size = max([people, len(comments), *(len(v) for v in votes.values()), 1])
-        room = [rules.join(conn, meeting)[0] for _ in range(size)]
+        room = [rules.join(work, meeting)[0] for _ in range(size)]
     ids: dict[str, int] = {}
     for item in snap.items:
-        with engine.begin() as conn:
+        with unit_of_work(database) as work:
             if item["index"]:
-                rules.control(conn, meeting_id, "goto", item["index"])
+                rules.control(work, meeting_id, "goto", item["index"])
             if item["kind"] == "consideration":
-                rules.control(conn, meeting_id, "open_voting")
-            for who, choice in enumerate(votes.get(item["id"], [])):
-                rules.cast_vote(conn, meeting_id, room[who], item["id"], choice)
+                rules.control(work, meeting_id, "open_voting")
+        for who, choice in enumerate(votes.get(item["id"], [])):
+            rules.cast_vote(database, meeting_id, room[who], item["id"], choice)
+        with unit_of_work(database) as work:
             if item["kind"] == "prompt" and comment_on in (None, item["id"]):
                 for who, text in enumerate(comments):
-                    ids[text] = rules.add_comment(conn, meeting_id, room[who], item["id"], text)["id"]
-    with engine.begin() as conn:
+                    ids[text] = rules.add_comment(work, meeting_id, room[who], item["id"], text)["id"]
+    with unit_of_work(database) as work:
         for text in hide:
-            rules.moderate(conn, meeting_id, ids[text], hidden=True)
+            rules.moderate(work, meeting_id, ids[text], hidden=True)
         for text in pin:
-            rules.moderate(conn, meeting_id, ids[text], pinned=True)
+            rules.moderate(work, meeting_id, ids[text], pinned=True)
         for item_id, text in (conclusions or {}).items():
-            rules.set_conclusion(conn, meeting_id, item_id, text)
+            rules.set_conclusion(work, meeting_id, item_id, text)
         if end:
-            rules.control(conn, meeting_id, "end")
+            rules.control(work, meeting_id, "end")
     return ids
 
 

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from shared.uow import Work
 from tests.conftest import hold_meeting
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -60,7 +61,7 @@ def office(server, browser, screenshots):
     meetings = {}
     for n, (unit, (votes, comments)) in enumerate(REGIONS.items()):
         with engine.begin() as conn:
-            meetings[unit] = rules.create_meeting(conn, guide_id=guide_id, title=f"Dialogmöte {unit}", unit=unit,
+            meetings[unit] = rules.create_meeting(Work(conn), guide_id=guide_id, title=f"Dialogmöte {unit}", unit=unit,
                                                   facilitator_id=organiser_id)
         _hold(engine, meetings[unit], votes, comments,
               dt.datetime(2026, 3, 3 + 14 * n, 18, 0, tzinfo=dt.UTC).replace(tzinfo=None))

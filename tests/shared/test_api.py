@@ -9,6 +9,7 @@ import json
 import openpyxl
 import pytest
 
+from shared.uow import Work
 from tests.conftest import SMALL_GUIDE
 
 
@@ -187,11 +188,10 @@ def _vote(app, sid, choices_by_item):
     engine = get_db(app).engine
     with engine.begin() as conn:
         meeting = rules.get_meeting(conn, sid)
-        pids = [rules.join(conn, meeting)[0] for _ in choices_by_item]
+        pids = [rules.join(Work(conn), meeting)[0] for _ in choices_by_item]
+        item_id = rules.get_meeting(conn, sid).current_item_id
     for pid, choice in zip(pids, choices_by_item, strict=True):
-        with engine.begin() as conn:
-            rules.cast_vote(conn, sid, pid, meeting.current_item_id or rules.get_meeting(conn, sid).current_item_id,
-                            choice)
+        rules.cast_vote(get_db(app), sid, pid, item_id, choice)
     return pids
 
 
@@ -238,8 +238,8 @@ def test_moderation_over_rest(client, auth, make, app):
     control(client, auth, sid, "start")
     state = control(client, auth, sid, "goto", index=3).get_json()
     with get_db(app).engine.begin() as conn:
-        pid, _ = rules.join(conn, rules.get_meeting(conn, sid))
-        comment = rules.add_comment(conn, sid, pid, state["item"]["id"], "Hej")
+        pid, _ = rules.join(Work(conn), rules.get_meeting(conn, sid))
+        comment = rules.add_comment(Work(conn), sid, pid, state["item"]["id"], "Hej")
     resp = client.post(f"/api/v1/sessions/{sid}/comments/{comment['id']}", json={"hidden": True}, headers=auth)
     assert resp.get_json()["hidden"] is True
     resp = client.post(f"/api/v1/sessions/{sid}/comments/999999", json={"hidden": True}, headers=auth)

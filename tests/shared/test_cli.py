@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 import yaml
 
+from shared.uow import Work
 from tests.conftest import SMALL_GUIDE, ServerProcess
 
 
@@ -95,8 +96,8 @@ def test_export_of_a_session(cli, tmp_path):
                       "INSTANCE_DIR": str(tmp_path)})
     gid = cli.cli("guide", "list").stdout.splitlines()[0].split("\t")[0]
     with get_db(app).begin() as conn:
-        mid = rules.create_meeting(conn, guide_id=gid, title="Møde i Århus", unit="", facilitator_id=None)
-        rules.control(conn, mid, "start")
+        mid = rules.create_meeting(Work(conn), guide_id=gid, title="Møde i Århus", unit="", facilitator_id=None)
+        rules.control(Work(conn), mid, "start")
         code = rules.get_meeting(conn, mid).code
     get_db(app).dispose()
     out = tmp_path / "out.csv"

@@ -13,6 +13,7 @@ from shared.db import get_db
 from shared.errors import DialogrumError
 from shared.models import Base, Meeting, User
 from shared.rollup import rollup
+from shared.uow import Work
 from tests.conftest import REGIONS_GUIDE as GUIDE
 from tests.conftest import hold_meeting
 
@@ -111,8 +112,8 @@ def test_deleting_a_session_leaves_no_row_behind(app, three_regions):
     engine = three_regions["engine"]
     mid = three_regions["meetings"]["Region Syd"]
     with engine.begin() as conn:
-        rules.set_conclusion(conn, mid, "c1", "Nej")
-        organiser.delete_meeting(conn, mid)
+        rules.set_conclusion(Work(conn), mid, "c1", "Nej")
+        organiser.delete_meeting(Work(conn), mid)
     with engine.begin() as conn:
         for table in Base.metadata.sorted_tables:
             if "meeting_id" in table.c:
@@ -123,7 +124,7 @@ def test_deleting_a_session_leaves_no_row_behind(app, three_regions):
         others = conn.execute(sa.select(sa.func.count()).select_from(Meeting)).scalar_one()
         assert others == 2
     with pytest.raises(DialogrumError), engine.begin() as conn:
-        organiser.delete_meeting(conn, mid)
+        organiser.delete_meeting(Work(conn), mid)
 
 
 def test_retention_deletes_comments_of_long_ended_sessions(app, three_regions):
@@ -132,8 +133,8 @@ def test_retention_deletes_comments_of_long_ended_sessions(app, three_regions):
     with engine.begin() as conn:
         assert organiser.retention_days(conn) == 0
         assert organiser.purge_expired_comments(conn) == 0
-        rules.control(conn, old, "end")
-        rules.control(conn, recent, "end")
+        rules.control(Work(conn), old, "end")
+        rules.control(Work(conn), recent, "end")
         conn.execute(sa.update(Meeting).where(Meeting.id == old)
                      .values(ended_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=40)))
         organiser.set_retention_days(conn, 30)
