@@ -9,19 +9,15 @@ normalised shape every other module works with; nothing here touches the databas
 from __future__ import annotations
 
 import copy
-import difflib
 import json
-import re
 import secrets
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-LANGUAGES = ("sv", "da", "en")
-KINDS = ("consideration", "prompt", "info")
-MAX_TEXT = 4000  # chars per text field (description, statement, text)
-MAX_TITLE = 300  # chars per title and per tag
+# The document's constants live with its models; they stay importable from here.
+from shared.schemas.guide import ID_PATTERN, KINDS, LANGUAGES, MAX_TEXT, MAX_TITLE, check_document  # noqa: F401
 
 VOTE_LABELS = {
     "sv": {"yes": "Ja", "no": "Nej", "unsure": "Vet inte"},
@@ -29,23 +25,11 @@ VOTE_LABELS = {
     "en": {"yes": "Yes", "no": "No", "unsure": "Not sure"},
 }
 
-ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")
 # No l, o, 0 or 1: an id may be read aloud or copied by hand from an export.
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 ID_LENGTH = 10
 
 BUILTIN_DIR = Path(__file__).with_name("builtin_guides")
-
-_ROOT_FIELDS = ("title", "language", "description", "sections")
-_SECTION_FIELDS = ("title", "statement", "tags", "items")
-_ITEM_FIELDS = ("id", "kind", "title", "text", "allow_unsure")
-# YAML (and Python's str.splitlines) treat these as line breaks; folding them into "\n" keeps a
-# text the same after a YAML round trip and on every screen.
-_LINE_BREAKS = re.compile("\r\n|[\r\x85\u2028\u2029]")
-# Control characters and lone surrogates cannot be shown, break UTF-8 encoding of exports and are
-# almost always the remains of a bad copy-and-paste; tab and newline are the only ones kept.
-_BAD_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-_TAG_SEPARATORS = re.compile("[•,]")
 
 
 class GuideError(ValueError):
@@ -198,192 +182,19 @@ def load_document(raw: bytes | str, filename: str | None = None) -> dict:
 # Validation
 
 
-def _describe(value: object) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__  # dates and times from YAML
-
-
-class _Checker:
-    """Collects every error of one document while building its normalised form."""
-
-    def __init__(self) -> None:
-        self.errors: list[tuple[str, str]] = []
-        self.id_places: dict[str, str] = {}
-
-    def error(self, place: str, message: str) -> None:
-        self.errors.append((place, message))
-
-    def unknown_fields(self, place: str, mapping: dict, allowed: tuple[str, ...]) -> None:
-        for key in mapping:
-            if key in allowed:
-                continue
-            message = f'unknown field "{key}"'
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            if close:
-                message += f' (did you mean "{close[0]}"?)'
-            self.error(place, message)
-
-    def text(self, place: str, value: object, limit: int, required: bool) -> str:
-        """A stripped string; "" when absent or invalid (the error is recorded)."""
-        if value is None:
-            if required:
-                self.error(place, "required")
-            return ""
-        if not isinstance(value, str):
-            hint = " (put it in quotes)" if not isinstance(value, list | dict) else ""
-            self.error(place, f"must be text, not {_describe(value)}{hint}")
-            return ""
-        value = _LINE_BREAKS.sub("\n", value).strip()
-        if not value:
-            if required:
-                self.error(place, "must not be empty")
-            return ""
-        bad = _BAD_CHARS.search(value)
-        if bad:
-            self.error(place, f"contains the control character U+{ord(bad.group()):04X}")
-            return ""
-        if len(value) > limit:
-            self.error(place, f"must be at most {limit} characters (has {len(value)})")
-            return ""
-        return value
-
-    @staticmethod
-    def choice(value: object, choices: tuple[str, ...]) -> str | None:
-        # Case is forgiven ("Consideration", "SV"): it carries no meaning in these fields.
-        if isinstance(value, str) and value.strip().lower() in choices:
-            return value.strip().lower()
-        return None
-
-    def tags(self, place: str, value: object) -> list[str]:
-        if value is None:
-            return []
-        if isinstance(value, str):
-            # "Beboerdemokrati • Frivillighed • Politikker" is how the printed guides write them.
-            parts = [part for part in _TAG_SEPARATORS.split(value) if part.strip()]
-            return [self.text(place, part, MAX_TITLE, required=True) for part in parts]
-        if not isinstance(value, list):
-            self.error(place, f"must be a list of text, not {_describe(value)}")
-            return []
-        return [self.text(f"{place}[{i}]", tag, MAX_TITLE, required=True) for i, tag in enumerate(value)]
-
-    def document(self, doc: object) -> dict:
-        if not isinstance(doc, dict):
-            message = (
-                "is empty"
-                if doc is None
-                else f"must be a mapping with title, language and sections, not {_describe(doc)}"
-            )
-            self.error("document", message)
-            return {}
-        self.unknown_fields("document", doc, _ROOT_FIELDS)
-        result = {
-            "title": self.text("title", doc.get("title"), MAX_TITLE, required=True),
-            "language": self.choice(doc.get("language"), LANGUAGES),
-            "description": self.text("description", doc.get("description"), MAX_TEXT, required=False),
-            "sections": [],
-        }
-        if doc.get("language") is None:
-            self.error("language", "required")
-        elif result["language"] is None:
-            self.error("language", "must be one of " + ", ".join(LANGUAGES))
-        sections = doc.get("sections")
-        if not isinstance(sections, list) or not sections:
-            self.error("sections", "must be a non-empty list")
-        else:
-            result["sections"] = [self.section(f"sections[{i}]", section) for i, section in enumerate(sections)]
-        return result
-
-    def section(self, place: str, section: object) -> dict:
-        if not isinstance(section, dict):
-            self.error(place, f"must be a mapping with title and items, not {_describe(section)}")
-            return {}
-        self.unknown_fields(place, section, _SECTION_FIELDS)
-        result = {
-            "title": self.text(f"{place}.title", section.get("title"), MAX_TITLE, required=True),
-            "statement": self.text(f"{place}.statement", section.get("statement"), MAX_TEXT, required=False),
-            "tags": self.tags(f"{place}.tags", section.get("tags")),
-            "items": [],
-        }
-        items = section.get("items")
-        if not isinstance(items, list) or not items:
-            self.error(f"{place}.items", "must be a non-empty list")
-        else:
-            result["items"] = [self.item(f"{place}.items[{i}]", item) for i, item in enumerate(items)]
-        return result
-
-    def item(self, place: str, item: object) -> dict:
-        if not isinstance(item, dict):
-            self.error(place, f"must be a mapping with kind and text, not {_describe(item)}")
-            return {}
-        self.unknown_fields(place, item, _ITEM_FIELDS)
-        kind = self.choice(item.get("kind"), KINDS)
-        if item.get("kind") is None:
-            self.error(f"{place}.kind", "required")
-        elif kind is None:
-            # The contract spells this one message out with the item as its place.
-            self.error(place, "kind must be one of " + ", ".join(KINDS))
-        result = {
-            "id": self.item_id(f"{place}.id", item.get("id")),
-            "kind": kind,
-            "title": self.text(f"{place}.title", item.get("title"), MAX_TITLE, required=False),
-            "text": self.text(
-                f"{place}.text", item.get("text"), MAX_TEXT, required=kind in ("consideration", "prompt")
-            ),
-            "allow_unsure": False,
-        }
-        # Not when a title or text was given but refused: that error already says what to fix.
-        refused = any(p in (f"{place}.title", f"{place}.text") for p, _ in self.errors)
-        if kind == "info" and not (result["title"] or result["text"] or refused):
-            self.error(place, "info needs a title or a text")
-        allow_unsure = item.get("allow_unsure")
-        if allow_unsure is not None:
-            if not isinstance(allow_unsure, bool):
-                self.error(f"{place}.allow_unsure", f"must be true or false, not {_describe(allow_unsure)}")
-            elif allow_unsure and kind is not None and kind != "consideration":
-                # false is harmless anywhere (normalised items all carry it); true would offer a
-                # "not sure" vote on something nobody votes on.
-                self.error(f"{place}.allow_unsure", "is only allowed on considerations")
-            else:
-                result["allow_unsure"] = allow_unsure
-        return result
-
-    def item_id(self, place: str, value: object) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
-            self.error(place, 'must be 1 to 40 letters (A-Z, a-z), digits, "-" or "_"')
-            return None
-        if value in self.id_places:
-            self.error(place, f'"{value}" is already used at {self.id_places[value]}')
-            return None
-        self.id_places[value] = place.removesuffix(".id")
-        return value
-
-
 def validate(doc: object) -> dict:
     """Check and normalise a parsed guide document.
 
-    Collects every error (not only the first) and raises :class:`GuideError` with all of them.
+    Runs the models of `shared.schemas.guide`. Collects every error (not only the first) and
+    raises :class:`GuideError` with all of them, in the request's language when there is one.
     Returns ``{"title", "language", "description", "sections": [{"title", "statement", "tags",
     "items": [{"id", "kind", "title", "text", "allow_unsure"}]}]}`` with strings stripped,
     optional fields filled in ("" / [] / None / False) and nothing HTML-escaped.
     Validating a normalised document returns an equal one.
     """
-    checker = _Checker()
-    result = checker.document(doc)
-    if checker.errors:
-        raise GuideError(checker.errors)
+    result, errors = check_document(doc)
+    if errors:
+        raise GuideError(errors)
     return result
 
 
