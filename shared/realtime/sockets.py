@@ -210,8 +210,13 @@ def init_app(app: Flask, socketio: SocketIO, database: Database, limiter: Limite
     def _on_disconnect(sid: str, *_reason: object) -> None:
         hub.detach(sid)
 
+    def _on_unknown(event: str, _sid: str, *_args: object) -> dict:
+        # Contract v1.1: an event the server does not know is answered, never left hanging.
+        return {"ok": False, "error": "unknown_event"}
+
     server = socketio.server
     server.on("disconnect", _on_disconnect)
+    server.on("*", _on_unknown)
     for event, handler in (("vote", sockets.vote), ("comment", sockets.comment), ("control", sockets.control),
                            ("moderate", sockets.moderate), ("conclude", sockets.conclude)):
         server.on(event, _safe(handler))

@@ -202,6 +202,16 @@ def test_only_facilitators_may_control(meeting, clients):
     projector.wait_for("state", lambda s: s["session"]["status"] == "live")
 
 
+def test_unknown_events_and_wrong_shapes_are_answered(meeting, clients):
+    phone, facilitator = meeting.phone(), meeting.facilitator()
+    clients.extend([phone, facilitator])
+    assert phone.call("dance", {"x": 1}) == {"ok": False, "error": "unknown_event"}
+    assert facilitator.call("control", ["start"]) == {"ok": False, "error": "invalid"}
+    assert phone.call("vote", "yes") == {"ok": False, "error": "invalid"}
+    assert phone.call("comment", None) == {"ok": False, "error": "invalid"}
+    assert meeting.state()["session"]["status"] == "waiting"
+
+
 def test_results_are_coalesced_exact_and_hidden_from_the_room(meeting, clients):
     facilitator, projector = meeting.facilitator(), meeting.projector()
     clients.extend([facilitator, projector])
