@@ -9,6 +9,7 @@ SQLite and PostgreSQL, so migrations can refer to them.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any, ClassVar, Optional
 
 import sqlalchemy as sa
@@ -22,9 +23,86 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("organiser", "facilitator")
-STATUSES = ("waiting", "live", "ended")
-CHOICES = ("yes", "no", "unsure")
+
+
+# -- closed sets of values -----------------------------------------------------------------------
+# Stored as VARCHAR with a CHECK constraint named `ck_<table>_<column>` on SQLite and PostgreSQL
+# alike (docs/architecture.md#closed-sets-of-values). A StrEnum member equals its string, so
+# comparisons with "live" keep working; new code uses the members. Adding a value needs a migration.
+
+
+class MeetingStatus(enum.StrEnum):
+    """Where a session is in its life."""
+
+    WAITING = "waiting"
+    LIVE = "live"
+    ENDED = "ended"
+
+
+class UserRole(enum.StrEnum):
+    """What a user may see and do."""
+
+    ORGANISER = "organiser"
+    FACILITATOR = "facilitator"
+
+
+class ConnectionRole(enum.StrEnum):
+    """Who is behind an open socket."""
+
+    PARTICIPANT = "participant"
+    FACILITATOR = "facilitator"
+    PROJECTOR = "projector"
+
+
+class VoteChoice(enum.StrEnum):
+    """A participant's answer to a consideration."""
+
+    YES = "yes"
+    NO = "no"
+    UNSURE = "unsure"
+
+
+class UnitKind(enum.StrEnum):
+    """What sort of unit holds sessions."""
+
+    REGION = "region"
+    KREDS = "kreds"
+    FORENING = "forening"
+    OTHER = "other"
+
+
+class LinkPurpose(enum.StrEnum):
+    """Why a one-time link was made."""
+
+    FIRST_RUN = "first_run"
+    INVITE = "invite"
+    RESET = "reset"
+
+
+class Language(enum.StrEnum):
+    """The languages of guides, labels and pages."""
+
+    SV = "sv"
+    DA = "da"
+    EN = "en"
+
+
+#: The values as plain strings, in the contract's order (for payloads and loops).
+ROLES = tuple(r.value for r in UserRole)
+CHOICES = tuple(c.value for c in VoteChoice)
+
+
+def _closed_set(values: type[enum.StrEnum], name: str, length: int) -> sa.Enum:
+    """A VARCHAR(length) column type with a CHECK constraint named `ck_<table>_<name>`."""
+    return sa.Enum(
+        values,
+        name=name,
+        length=length,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 def utcnow() -> dt.datetime:
@@ -70,7 +148,7 @@ class User(Base):
     #: shown in lists and reports
     name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     #: `organiser` (sees everything) or `facilitator` (sees their own sessions)
-    role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    role: so.Mapped[UserRole] = so.mapped_column(_closed_set(UserRole, "role", 20))
     #: werkzeug password hash; null until the user has chosen a password
     password_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(300))
     #: deactivated users cannot sign in or use their tokens
@@ -97,7 +175,7 @@ class User(Base):
     @property
     def is_organiser(self) -> bool:
         """Organisers see and manage every session."""
-        return self.role == "organiser"
+        return self.role == UserRole.ORGANISER
 
 
 class ApiToken(Base):
@@ -131,7 +209,7 @@ class OneTimeLink(Base):
     #: hex SHA-256 of the secret in the link
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     #: `first_run`, `invite` or `reset`
-    purpose: so.Mapped[str] = so.mapped_column(sa.String(20))
+    purpose: so.Mapped[LinkPurpose] = so.mapped_column(_closed_set(LinkPurpose, "purpose", 20))
     #: the link stops working after this
     expires_at: so.Mapped[dt.datetime] = so.mapped_column()
     #: set when the link has been used; a used link never works again
@@ -150,7 +228,7 @@ class Guide(Base):
     #: the document's title, kept as a column for lists
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     #: `sv`, `da` or `en`
-    language: so.Mapped[str] = so.mapped_column(sa.String(5))
+    language: so.Mapped[Language] = so.mapped_column(_closed_set(Language, "language", 5))
     #: the normalised document, items carrying their ids
     document: so.Mapped[dict[str, Any]] = so.mapped_column()
     #: file name of a built-in guide, so start-up installs each one once
@@ -189,7 +267,9 @@ class Meeting(Base):
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     #: `waiting`, `live` or `ended`
-    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="waiting")
+    status: so.Mapped[MeetingStatus] = so.mapped_column(
+        _closed_set(MeetingStatus, "status", 10), default=MeetingStatus.WAITING
+    )
     #: index of the current item; null while waiting
     position: so.Mapped[Optional[int]] = so.mapped_column()
     #: id of the current item, so the vote guard needs no snapshot lookup
@@ -244,7 +324,7 @@ class Vote(Base):
     #: the item's stable id from the guide snapshot
     item_id: so.Mapped[str] = so.mapped_column(sa.String(40))
     #: `yes`, `no` or `unsure`
-    choice: so.Mapped[str] = so.mapped_column(sa.String(10))
+    choice: so.Mapped[VoteChoice] = so.mapped_column(_closed_set(VoteChoice, "choice", 10))
     #: when the vote was last cast or changed
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
@@ -321,7 +401,7 @@ class Connection(Base):
     #: the session it watches
     meeting_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"))
     #: `participant`, `facilitator` or `projector`
-    role: so.Mapped[str] = so.mapped_column(sa.String(12))
+    role: so.Mapped[ConnectionRole] = so.mapped_column(_closed_set(ConnectionRole, "role", 12))
     #: the participant behind a phone's socket
     participant_id: so.Mapped[Optional[str]] = so.mapped_column(
         sa.ForeignKey("participants.id", ondelete="CASCADE")
@@ -351,7 +431,7 @@ class Unit(Base):
     #: the unit's name as shown in lists and written on its sessions
     name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
     #: `region`, `kreds`, `forening` or `other`
-    kind: so.Mapped[str] = so.mapped_column(sa.String(20), default="region")
+    kind: so.Mapped[UnitKind] = so.mapped_column(_closed_set(UnitKind, "kind", 20), default=UnitKind.REGION)
     #: retired units stay on old sessions but are no longer offered
     active: so.Mapped[bool] = so.mapped_column(default=True)
     #: when it was added

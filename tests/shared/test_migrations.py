@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from shared.migrate import downgrade, upgrade
-from shared.models import Base
+from shared.models import Base, Meeting, MeetingStatus
 from tests.conftest import create_pg_database, drop_pg_database
+
+#: the revision before the closed sets became CHECK constraints
+BEFORE_CLOSED_SETS = "7ac8d365c010"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -39,3 +44,85 @@ def test_upgrade_downgrade_upgrade(empty_url):
 
 def _is_timestamp_decorator(d) -> bool:
     return isinstance(d, list) and all(x[0] == "modify_type" and "UTCDateTime" in repr(x[-1]) for x in d)
+
+
+# -- closed sets of values (docs/architecture.md#closed-sets-of-values) -------------------------
+
+CLOSED_SETS = {"ck_users_role", "ck_one_time_links_purpose", "ck_guides_language", "ck_meetings_status",
+               "ck_votes_choice", "ck_connections_role", "ck_units_kind"}
+
+
+def _check_names(engine: sa.Engine) -> set[str]:
+    inspector = sa.inspect(engine)
+    return {c["name"] for t in inspector.get_table_names() for c in inspector.get_check_constraints(t)}
+
+
+def _seed(conn: sa.Connection, status: str = "live") -> None:
+    """One user, guide, session, participant, vote and comment, written as plain SQL."""
+    now = dt.datetime.now(dt.UTC)
+    conn.execute(sa.text("INSERT INTO users (id, email, name, role, active, created_at) "
+                         "VALUES (1, 'kim@example.org', 'Kim', 'organiser', :t, :now)"), {"t": True, "now": now})
+    conn.execute(sa.text("INSERT INTO guides (id, title, language, document, created_at, updated_at) "
+                         "VALUES ('g1', 'G', 'da', '{}', :now, :now)"), {"now": now})
+    conn.execute(sa.text("INSERT INTO meetings (id, code, projector_key, title, unit, guide_id, guide_snapshot, "
+                         "facilitator_id, status, voting_open, results_visible, state_version, created_at) "
+                         "VALUES ('m1', 'K7M2QX', 'pk', 'M', '', 'g1', '{}', 1, :status, :f, :f, 0, :now)"),
+                 {"status": status, "f": False, "now": now})
+    conn.execute(sa.text("INSERT INTO participants (id, meeting_id, token_hash, created_at) "
+                         "VALUES ('p1', 'm1', 'h', :now)"), {"now": now})
+    conn.execute(sa.text("INSERT INTO votes (meeting_id, participant_id, item_id, choice, updated_at) "
+                         "VALUES ('m1', 'p1', 'c1', 'yes', :now)"), {"now": now})
+    conn.execute(sa.text("INSERT INTO comments (meeting_id, participant_id, item_id, text, hidden, pinned, "
+                         "created_at) VALUES ('m1', 'p1', 'p1', 'Hej', :f, :f, :now)"), {"f": False, "now": now})
+
+
+def test_the_database_refuses_values_outside_the_closed_sets(db_url):
+    engine = sa.create_engine(db_url)
+    assert _check_names(engine) >= CLOSED_SETS
+    with engine.begin() as conn:
+        _seed(conn)
+    # Plain SQL, so SQLAlchemy's own validation of the enum cannot be what refuses it.
+    for statement in ("UPDATE meetings SET status = 'paused'", "UPDATE votes SET choice = 'maybe'",
+                      "UPDATE users SET role = 'admin'"):
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT status FROM meetings")).scalar_one() == "live"
+        conn.execute(sa.text("UPDATE meetings SET status = 'ended'"))
+        assert conn.scalar(sa.select(Meeting.status)) is MeetingStatus.ENDED
+    engine.dispose()
+
+
+def test_models_and_migrations_name_the_check_constraints_alike(tmp_path):
+    url = f"sqlite:///{tmp_path / 'models.db'}"
+    engine = sa.create_engine(url)
+    Base.metadata.create_all(engine)
+    from_models = _check_names(engine)
+    engine.dispose()
+    upgrade(f"sqlite:///{tmp_path / 'migrated.db'}")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    assert _check_names(engine) == from_models == CLOSED_SETS
+    engine.dispose()
+
+
+def test_the_constraints_keep_existing_rows_and_refuse_unknown_ones(empty_url):
+    upgrade(empty_url, BEFORE_CLOSED_SETS)
+    engine = sa.create_engine(empty_url)
+    with engine.begin() as conn:
+        _seed(conn, status="paused")
+    with pytest.raises(RuntimeError, match=r"meetings\.status = 'paused' in 1 row"):
+        upgrade(empty_url)
+    assert _check_names(engine) & CLOSED_SETS == set()
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE meetings SET status = 'live'"))
+    upgrade(empty_url)
+    assert _check_names(engine) >= CLOSED_SETS
+    with engine.connect() as conn:
+        # SQLite rebuilt the tables: nothing that refers to them was lost on the way.
+        for table in ("users", "guides", "meetings", "participants", "votes", "comments"):
+            assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 1, table
+    downgrade(empty_url, BEFORE_CLOSED_SETS)
+    assert _check_names(engine) & CLOSED_SETS == set()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM votes")).scalar_one() == 1
+    engine.dispose()
