@@ -1,8 +1,9 @@
 """The database: one engine per app, tuned for the async mode it runs under.
 
 SQLite gets WAL, a busy timeout and a single pooled connection, so that greenlets queue at the
-pool instead of inside SQLite's lock (stack-notes.md: a writer waiting on the lock freezes the
-whole eventlet loop). PostgreSQL uses psycopg2, which the server entry point makes cooperative.
+pool instead of inside SQLite's lock, where a waiting writer freezes the whole eventlet loop
+(docs/architecture.md#sqlite). PostgreSQL uses psycopg2, which the server entry point makes
+cooperative (docs/architecture.md#postgresql).
 """
 
 from __future__ import annotations
