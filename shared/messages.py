@@ -22,7 +22,8 @@ MESSAGES = {
     "invalid": _l("The request is not valid."),
     "invalid_choice": _l("This is not one of the choices."),
     "empty": _l("Write something first."),
-    "too_long": _l("The text is too long (at most 1,000 characters)."),
+    # The limit differs by field (comments 1,000, conclusions 10,000): the detail names it.
+    "too_long": _l("The text is too long."),
     "invalid_guide": _l("The guide document is not valid."),
     "rate_limited": _l("Too many requests. Wait a moment and try again."),
     "server_error": _l("Something went wrong on the server. Try again."),

@@ -65,6 +65,7 @@ WHAT: dict[str, str] = {
     "a number": N_("a number"),
     "a list": N_("a list"),
     "a mapping": N_("a mapping"),
+    "a decimal number": N_("a decimal number"),
 }
 
 #: Errors the contract places on the mapping that holds the field, not on the field itself.
@@ -120,11 +121,12 @@ class _Located:
         for part in loc:
             self.parent, self.field = None, None
             if node and node[0] == "model":
-                fields = list(node[1].model_fields)
+                # pydantic names a field by its alias in locations (`from` for `since`).
+                fields = {info.alias or name: (n, info) for n, (name, info) in enumerate(node[1].model_fields.items())}
                 self.parent = node[1]
                 if isinstance(part, str) and part in fields:
-                    self.field = node[1].model_fields[part]
-                    self.key.append(fields.index(part))
+                    n, self.field = fields[part]
+                    self.key.append(n)
                     node = _inner_model(self.field.annotation)
                 else:  # an unknown field: reported first, as the mapping's own error
                     self.key.append(-1)
@@ -164,6 +166,8 @@ def _message(error: dict[str, Any], where: _Located) -> str:
         kind, ctx = "choice", {"choices": str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")}
     elif kind.startswith("date_"):
         kind = "date_type"
+    elif kind == "int_type" and isinstance(error.get("input"), float):
+        ctx = {"what": "a decimal number"}
     elif kind in ("model_type", "dict_type", "model_attributes_type"):
         kind, ctx = "object_type", {"what": describe(error.get("input"))}
     return render(kind, ctx) or error.get("msg") or kind

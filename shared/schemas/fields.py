@@ -84,17 +84,16 @@ def clean_text(value: object, *, limit: int, required: bool = False, blank: bool
     return value
 
 
-def _text_schema(limit: int, required: bool, blank: bool) -> dict[str, Any]:
+def Text(limit: int, *, required: bool = False, blank: bool = False, nullable: bool = True,  # noqa: N802 - a type
+         description: str | None = None) -> Any:
+    """A text field of at most `limit` characters (after stripping); see `clean_text`.
+
+    `nullable=False` keeps null out of the JSON Schema (a query parameter is never null).
+    """
     schema: dict[str, Any] = {"type": "string", "maxLength": limit,
                               "pattern": FILLED_PATTERN if required and not blank else SAFE_PATTERN}
-    if not required:
+    if not required and nullable:
         schema["type"] = ["string", "null"]
-    return schema
-
-
-def Text(limit: int, *, required: bool = False, blank: bool = False, description: str | None = None) -> Any:  # noqa: N802 - a type
-    """A text field of at most `limit` characters (after stripping); see `clean_text`."""
-    schema = _text_schema(limit, required, blank)
     if description:
         schema["description"] = description
     validator = partial(clean_text, limit=limit, required=required, blank=blank)
@@ -114,7 +113,8 @@ OptionalBool = Annotated[
 ]
 
 
-def _strict_int(value: object) -> int | None:
+def strict_int(value: object) -> int | None:
+    """A whole number that the databases can store; None stays None."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -124,11 +124,9 @@ def _strict_int(value: object) -> int | None:
     return value
 
 
+INT_SCHEMA = {"type": "integer", "minimum": -MAX_INT, "maximum": MAX_INT}
 #: A whole number (not true/false, not 1.0, not "1"); null counts as "not given".
-OptionalInt = Annotated[
-    int | None, PlainValidator(_strict_int),
-    WithJsonSchema({"type": "integer", "minimum": -MAX_INT, "maximum": MAX_INT}, mode="validation"),
-]
+OptionalInt = Annotated[int | None, PlainValidator(strict_int), WithJsonSchema(INT_SCHEMA, mode="validation")]
 
 
 def choice(value: object, choices: tuple[str, ...], *, kind: str = "choice") -> str:

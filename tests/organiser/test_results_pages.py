@@ -1,0 +1,182 @@
+"""The organiser blueprint's results pages: one session's report and deletion, a guide's roll-up
+and its downloads, and who may see which. Meetings are held through the meeting rules, as a room
+would hold them; the pages' reads are tested on both databases in tests/shared/."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+from shared import meeting as rules
+from shared import reports
+from shared.db import get_db
+from tests.conftest import REGION_VOTES as ROOMS
+from tests.conftest import REGIONS_GUIDE as GUIDE
+from tests.conftest import hold_meeting
+
+
+def hold(app, meeting_id, votes, comments=(), **kwargs):
+    """Hold a session on the app's database (see tests.conftest.hold_meeting)."""
+    with app.app_context():
+        return hold_meeting(get_db(app).engine, meeting_id, votes, comments, **kwargs)
+
+
+def count_rows(app, meeting_id):
+    """The session's rows, read through the shared rules: is it there, and what hangs on it."""
+    with app.app_context():
+        db = get_db().session
+        from shared.models import Meeting
+
+        exists = db.get(Meeting, meeting_id) is not None
+        counts = reports.deletion_counts(db, meeting_id)
+        conclusions = len(rules.conclusions(db.connection(), meeting_id))
+        db.remove()
+    return {"Meeting": int(exists), "Participant": counts["participants"], "Vote": counts["votes"],
+            "Comment": counts["comments"], "Conclusion": conclusions}
+
+
+def test_a_facilitator_sees_only_their_sessions_reports_and_rollup_rows(client, login, regions):
+    fac_mids = [regions["meetings"]["Region Stockholm"], regions["meetings"]["Region Syd"]]
+    boss_mid = regions["meetings"]["Region Norr"]
+    login(regions["facilitator"])
+    page = client.get("/sessions").text
+    assert "Dialog Region Stockholm" in page and "Dialog Region Syd" in page
+    assert "Dialog Region Norr" not in page
+    assert client.get(f"/sessions/{boss_mid}/report").status_code == 403
+    assert client.get(f"/sessions/{boss_mid}/delete").status_code == 403
+    assert client.get(f"/sessions/{fac_mids[0]}/report").status_code == 200
+    rollup = client.get(f"/guides/{regions['guide']}/rollup").text
+    assert "Dialog Region Stockholm" in rollup and "Dialog Region Norr" not in rollup
+    data = json.loads(client.get(f"/guides/{regions['guide']}/rollup.json").data)
+    assert {s["id"] for s in data["sessions"]} == set(fac_mids)
+    # No publishing for facilitators, and no public-link section on their page.
+    assert "Publish" not in rollup
+    assert client.post(f"/guides/{regions['guide']}/public", data={}).status_code in (400, 403)
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def test_report_for_the_minutes(client, login, make, app):
+    fac = make.user("facilitator")
+    gid = make.guide(GUIDE)
+    mid = make.meeting(fac, guide_id=gid, unit="Region Stockholm", title="Dialog i Stockholm <b>")
+    hold(app, mid, {"c1": ["yes", "yes", "no"], "c2": ["unsure"]},
+         comments=["Först skriven", "Dold kommentar", "Fäst kommentar"],
+         hide=["Dold kommentar"], pin=["Fäst kommentar"],
+         conclusions={"c1": "Vi tror på målet.", "p1": "Värva i trapphusen."})
+    login(fac)
+    page = client.get(f"/sessions/{mid}/report", headers={"Accept-Language": "sv"})
+    assert page.status_code == 200
+    html = page.text
+    for text in ("Dialog i Stockholm &lt;b&gt;", "Förtroendemannadialogen", "Region Stockholm", "Facilitator",
+                 "Deltagare", "Medlemmar", "Värvning", "Engagemang", "Når vi 51 procent?",
+                 "Vi tror på målet.", "Värva i trapphusen.", "Vet inte"):
+        assert text in html, text
+    assert "Dold kommentar" not in html
+    assert html.index("Fäst kommentar") < html.index("Först skriven")
+    # 2 of 3 Ja, 1 of 3 Nej, with bars drawn in SVG.
+    assert "67\xa0%" in html and "33\xa0%" in html
+    assert 'width="66.7"' in html and 'width="33.3"' in html and "<svg" in html
+    # Items in guide order, downloads linked, a print button wired without inline script.
+    assert html.index("Når vi 51 procent?") < html.index("Har vi stöd?") < html.index("Syns vi i valet?")
+    for fmt in ("csv", "xlsx", "json"):
+        assert f"/sessions/{mid}/export.{fmt}" in html
+    assert "data-print" in html and "onclick" not in html and 'style="' not in html
+
+
+def test_report_works_while_live(client, login, make, app):
+    fac = make.user("facilitator")
+    mid = make.meeting(fac, guide_id=make.guide(GUIDE))
+    hold(app, mid, {"c1": ["no"]}, end=False)
+    login(fac)
+    page = client.get(f"/sessions/{mid}/report", headers={"Accept-Language": "en"}).text
+    assert "This session is live" in page and "100%" in page
+
+
+# -- roll-up ----------------------------------------------------------------------------------
+
+
+def test_rollup_page_compares_three_regions(client, login, regions):
+    login(regions["organiser"])
+    resp = client.get(f"/guides/{regions['guide']}/rollup", headers={"Accept-Language": "sv"})
+    assert resp.status_code == 200
+    html = resp.text
+    for unit in ROOMS:
+        assert f"Dialog {unit}" in html
+    # c1: Stockholm 2/3, Syd 0/2, Norr 1/1, total 3 of 6 Ja.
+    row = html[html.index("Når vi 51 procent?"):].split("</tr>")[0]
+    assert re.findall(r"<strong>([^<]+)</strong>", row) == ["67\xa0%", "0\xa0%", "100\xa0%", "50\xa0%"]
+    assert "Ja 3 · Nej 3" in row
+    # c2 was unsure once in Stockholm; Norr had no votes.
+    row = html[html.index("Har vi stöd?"):].split("</tr>")[0]
+    assert re.findall(r"<strong>([^<]+)</strong>", row) == ["50\xa0%", "100\xa0%", "–", "67\xa0%"]
+    assert "Vet inte 1" in row
+    # Tag groups: Engagemang sums c1, c2, c3 (14 votes, 8 Ja); Värvning c1 and c2.
+    tags = html[html.index('id="tags-heading"'):]
+    engagemang = tags[tags.index("Engagemang"):].split("</tr>")[0]
+    assert "3 ställningstaganden" in engagemang
+    assert re.findall(r"<strong>([^<]+)</strong>", engagemang)[-1] == "57\xa0%"
+    assert "Ja 8 · Nej 5 · Vet inte 1" in engagemang
+    # One chart per consideration comparing the units, with their names and % Ja.
+    charts = html[html.index('id="units-heading"'):html.index('id="tags-heading"')]
+    assert charts.count('<svg class="unit-chart"') == 3
+    assert ">Region Stockholm</text>" in charts and "67\xa0% Ja (3)" in charts
+    # Filters.
+    syd = client.get(f"/guides/{regions['guide']}/rollup?unit=Region+Syd").text
+    assert "Dialog Region Syd" in syd and "Dialog Region Stockholm" not in syd
+    empty = client.get(f"/guides/{regions['guide']}/rollup?from=2000-01-01&to=2000-01-31").text
+    assert "Dialog Region Syd" not in empty
+    assert client.get("/guides/nope/rollup").status_code == 404
+
+
+def test_rollup_downloads_read_back(client, login, regions):
+    from openpyxl import load_workbook
+
+    login(regions["organiser"])
+    base = f"/guides/{regions['guide']}/rollup"
+    resp = client.get(base + ".csv?unit=Region+Syd")
+    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(resp.data.decode("utf-8-sig"))))
+    c3 = [r for r in rows if r["item_id"] == "c3"]
+    assert [(r["session_title"], r["yes"], r["no"]) for r in c3] == [("Dialog Region Syd", "2", "0"),
+                                                                      ("total", "2", "0")]
+    wb = load_workbook(io.BytesIO(client.get(base + ".xlsx").data))
+    assert wb.sheetnames == ["Items", "Sessions"]
+    assert wb["Sessions"].max_row == 4
+    data = json.loads(client.get(base + ".json").data)
+    assert len(data["sessions"]) == 3 and data["tags"][0]["tag"] == "Engagemang"
+    assert client.get(base + ".pdf").status_code == 404
+    html = client.get(base + "?unit=Region+Syd").text
+    assert f"{base}.csv?unit=Region+Syd" in html
+
+
+# -- deletion ---------------------------------------------------------------------------------
+
+
+def test_deleting_through_the_page_leaves_no_rows(client, app, login, make, csrf):
+    fac = make.user("facilitator")
+    mid = make.meeting(fac, guide_id=make.guide(GUIDE), title="Att radera")
+    hold(app, mid, {"c1": ["yes", "no"]}, comments=["Bort"], conclusions={"c1": "Slut."})
+    assert count_rows(app, mid) == {"Meeting": 1, "Participant": 2, "Vote": 2, "Comment": 1, "Conclusion": 1}
+    login(fac)
+    confirm = client.get(f"/sessions/{mid}/delete", headers={"Accept-Language": "en"})
+    assert confirm.status_code == 200 and "2 votes" in confirm.text and "1 comment" in confirm.text
+    assert client.post(f"/sessions/{mid}/delete").status_code == 400  # no CSRF token
+    assert count_rows(app, mid)["Meeting"] == 1
+    resp = client.post(f"/sessions/{mid}/delete", data={"csrf_token": csrf(confirm.text)})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/sessions")
+    assert count_rows(app, mid) == {"Meeting": 0, "Participant": 0, "Vote": 0, "Comment": 0, "Conclusion": 0}
+    assert "Att radera" in client.get("/sessions", headers={"Accept-Language": "en"}).text  # the flash
+    assert client.get(f"/sessions/{mid}/report").status_code == 404
+
+
+def test_a_facilitator_cannot_delete_anothers_session(client, app, login, make, csrf):
+    owner = make.user("facilitator")
+    mid = make.meeting(owner, guide_id=make.guide(GUIDE))
+    login(make.user("facilitator"))
+    page = client.get("/sessions")
+    assert client.post(f"/sessions/{mid}/delete", data={"csrf_token": csrf(page.text)}).status_code == 403
+    assert count_rows(app, mid)["Meeting"] == 1

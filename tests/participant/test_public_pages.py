@@ -1,0 +1,74 @@
+"""The public blueprint: a guide's roll-up published by an organiser at a link anyone may open,
+with units and results of ended sessions only, comments only when chosen, gone once revoked."""
+
+from __future__ import annotations
+
+import re
+
+from shared import meeting as rules
+from shared.db import get_db
+from shared.uow import unit_of_work
+from tests.conftest import REGION_VOTES as ROOMS
+from tests.conftest import hold_meeting
+
+
+def hold(app, meeting_id, votes, comments=(), **kwargs):
+    """Hold a session on the app's database (see tests.conftest.hold_meeting)."""
+    with app.app_context():
+        return hold_meeting(get_db(app).engine, meeting_id, votes, comments, **kwargs)
+
+
+def _publish(client, regions, csrf, include_comments=False):
+    page = client.get(f"/guides/{regions['guide']}/rollup")
+    data = {"csrf_token": csrf(page.text)}
+    if include_comments:
+        data["include_comments"] = "y"
+    resp = client.post(f"/guides/{regions['guide']}/public", data=data)
+    assert resp.status_code == 302
+    page = client.get(f"/guides/{regions['guide']}/rollup").text
+    return re.findall(r'href="http://dialogrum.test(/f/[\w-]+)"', page)[0]
+
+
+def test_public_page_shows_units_and_results_without_comments(client, app, login, regions, csrf):
+    login(regions["organiser"])
+    assert client.post(f"/guides/{regions['guide']}/public", data={}).status_code == 400  # no CSRF token
+    path = _publish(client, regions, csrf)
+    anonymous = app.test_client()
+    resp = anonymous.get(path, headers={"Accept-Language": "sv"})
+    assert resp.status_code == 200
+    html = resp.text
+    assert '<meta name="robots" content="noindex">' in html
+    assert "Förtroendemannadialogen" in html and "Först ut var Region Stockholm" in html
+    for unit in ROOMS:
+        assert unit in html
+    assert "Kommentar från" not in html and "Dialog Region" not in html
+    assert html.count('<svg class="unit-chart"') == 3
+    assert "67\xa0% Ja (3)" in html
+    assert "Logga ut" not in html
+
+
+def test_public_page_with_comments_and_revoking(client, app, login, regions, csrf, make):
+    login(regions["organiser"])
+    path = _publish(client, regions, csrf, include_comments=True)
+    anonymous = app.test_client()
+    html = anonymous.get(path).text
+    assert "Kommentar från Region Syd" in html
+    # A hidden comment never shows.
+    with app.app_context(), get_db(app).engine.begin() as conn:
+        from shared.models import Comment
+
+        conn.execute(sa.update(Comment).where(Comment.text == "Kommentar från Region Syd").values(hidden=True))
+    assert "Kommentar från Region Syd" not in anonymous.get(path).text
+    page = client.get(f"/guides/{regions['guide']}/rollup").text
+    revoke = re.search(r'action="(/guides/\w+/public/\d+/revoke)"', page).group(1)
+    assert client.post(revoke, data={"csrf_token": csrf(page)}).status_code == 302
+    assert anonymous.get(path).status_code == 404
+    assert anonymous.get("/f/not-a-key").status_code == 404
+
+
+def test_public_page_shows_ended_sessions_only(client, app, login, regions, csrf, make):
+    live = make.meeting(regions["organiser"], guide_id=regions["guide"], unit="Region Väst", title="Pågår")
+    hold(app, live, {"c1": ["yes"]}, end=False)
+    login(regions["organiser"])
+    html = app.test_client().get(_publish(client, regions, csrf)).text
+    assert "Region Väst" not in html and "Region Norr" in html
