@@ -39,14 +39,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
-        JSON_SORT_KEYS=False,
     )
     if test_config:
         app.config.update(test_config)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    database = Database(app.config["DATABASE_URL"], pool_size=app.config.get("DB_POOL_SIZE"))
+    database = Database(app.config["DATABASE_URL"])
     database.init_app(app)
     limiter = Limiter(app.config.get("RATELIMIT_STORAGE", "memory://"))
     app.extensions["dialogrum.limiter"] = limiter
@@ -69,8 +68,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     socketio = SocketIO(
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
         message_queue=app.config.get("MESSAGE_QUEUE"),
-        # Same-origin only (the default); behind a proxy the check honours X-Forwarded-*.
-        cors_allowed_origins=app.config.get("CORS_ORIGINS"),
+        # cors_allowed_origins stays at its default, same origin only; behind a proxy the check
+        # honours X-Forwarded-* (docs/architecture.md#the-process-model).
         ping_interval=25,
         ping_timeout=20,
         max_http_buffer_size=64_000,

@@ -10,8 +10,6 @@ import os
 import secrets
 from pathlib import Path
 
-ASYNC_MODES = ("eventlet", "gevent", "threading")
-
 
 def _load_dotenv() -> None:
     try:
@@ -25,7 +23,7 @@ def normalise_database_url(url: str) -> str:
     """Accept `postgres://` and `postgresql://` as written and pick the psycopg2 driver.
 
     psycopg2 is made cooperative by eventlet's monkey patching (and by psycogreen under gevent),
-    psycopg 3 is not; see stack-notes.md.
+    psycopg 3 is not (docs/architecture.md#postgresql).
     """
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
@@ -54,13 +52,13 @@ def from_environment() -> dict:
     instance = Path(env.get("DIALOGRUM_INSTANCE", "instance")).resolve()
     database_url = env.get("DIALOGRUM_DATABASE_URL") or f"sqlite:///{instance / 'dialogrum.db'}"
     queue = env.get("DIALOGRUM_MESSAGE_QUEUE") or None
+    # DIALOGRUM_ASYNC_MODE is not here: `serve` reads it before anything is imported, because it
+    # decides the monkey-patching (docs/architecture.md#the-eventlet-facts).
     return {
-        "INSTANCE_DIR": str(instance),
         "DATABASE_URL": normalise_database_url(database_url),
         "MESSAGE_QUEUE": queue,
         "SECRET_KEY": env.get("DIALOGRUM_SECRET_KEY") or secret_key_for(instance),
         "BASE_URL": (env.get("DIALOGRUM_BASE_URL") or "").rstrip("/") or None,
-        "ASYNC_MODE": env.get("DIALOGRUM_ASYNC_MODE", "eventlet"),
         # Rate limits must hold across processes: with a message queue they share its Redis.
         "RATELIMIT_STORAGE": env.get("DIALOGRUM_RATELIMIT_STORAGE") or queue or "memory://",
         "TRUST_PROXY": env.get("DIALOGRUM_TRUST_PROXY", "0") in ("1", "true", "yes"),
