@@ -1,8 +1,9 @@
 """The `dialogrum` command line.
 
 `serve` monkey-patches for its async mode *first*, before Flask, SQLAlchemy or the database
-drivers are imported; no other command patches anything (stack-notes.md: patching on import
-hangs pytest and Playwright). So this module imports nothing heavy at module level.
+drivers are imported; no other command patches anything (patching on import hangs pytest and
+Playwright: docs/architecture.md#the-eventlet-facts). So this module imports nothing heavy at
+module level.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--output", help="file to write (default: standard output)")
 
     sub.add_parser("first-run-link", help="print the one-time link for the first organiser, if none can sign in")
+    sub.add_parser("purge", help="delete the comments of sessions that ended longer ago than the retention "
+                                 "(run it daily from cron or a systemd timer)")
     return p
 
 
@@ -97,7 +100,7 @@ def _run(args: argparse.Namespace) -> int:
             db = get_db().session
             try:
                 handler = {"user": _user, "token": _token, "guide": _guide, "export": _export,
-                           "first-run-link": _first_run}[args.command]
+                           "first-run-link": _first_run, "purge": _purge}[args.command]
                 return handler(args, db, app)
             finally:
                 db.remove()
@@ -223,6 +226,19 @@ def _first_run(_args: argparse.Namespace, db: Any, app: Any) -> int:
         raise UserError("somebody can already sign in; an organiser can invite more users")
     base = app.config.get("BASE_URL") or "http://127.0.0.1:5000"
     print(f"{base}/setup/{secret}")
+    return 0
+
+
+def _purge(_args: argparse.Namespace, db: Any, _app: Any) -> int:
+    from shared import organiser
+    from shared.db import get_db
+    from shared.uow import unit_of_work
+
+    with unit_of_work(get_db(), session=db) as work:
+        days = organiser.retention_days(work.conn)
+        deleted = organiser.purge_expired_comments(work.conn)
+    kept = f"retention {days} days" if days > 0 else "no retention set: comments stay until their session is deleted"
+    print(f"{deleted} comment{'' if deleted == 1 else 's'} deleted ({kept})")
     return 0
 
 

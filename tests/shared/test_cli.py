@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from shared.uow import Work
-from tests.conftest import SMALL_GUIDE, ServerProcess
+from tests.conftest import SMALL_GUIDE, ServerProcess, create_pg_database, drop_pg_database
 
 
 @pytest.fixture
@@ -130,3 +130,47 @@ def test_first_run_link(cli):
     assert "/setup/" in link
     cli.cli("user", "create", "--email", "kim@example.org", "--role", "organiser", stdin="a good password\n")
     assert cli.cli("first-run-link", check=False).returncode != 0
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def cli_on_both(request, tmp_path):
+    """A CLI bound to a fresh, migrated SQLite or PostgreSQL database."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}" if request.param == "sqlite" else create_pg_database()
+    srv = ServerProcess(tmp_path, url)
+    srv.cli("db", "upgrade")
+    yield srv
+    if request.param == "postgresql":
+        drop_pg_database(url)
+
+
+def test_purge_deletes_the_comments_of_sessions_ended_before_the_retention(cli_on_both):
+    import datetime as dt
+
+    import sqlalchemy as sa
+    import sqlalchemy.orm as so
+
+    from shared import organiser
+    from shared.models import Comment, Meeting, MeetingStatus, Participant
+
+    nothing = cli_on_both.cli("purge").stdout
+    assert nothing == "0 comments deleted (no retention set: comments stay until their session is deleted)\n"
+    now = dt.datetime.now(dt.UTC)
+    engine = sa.create_engine(cli_on_both.database_url)
+    with so.Session(engine) as db, db.begin():
+        for mid, status, ended_days_ago, comments in (("old", MeetingStatus.ENDED, 40, 2),
+                                                      ("recent", MeetingStatus.ENDED, 5, 1),
+                                                      ("live", MeetingStatus.LIVE, None, 1)):
+            ended = now - dt.timedelta(days=ended_days_ago) if ended_days_ago else None
+            db.add(Meeting(id=mid, code=mid[:6].upper(), projector_key=mid, title=mid, guide_snapshot={},
+                           status=status, ended_at=ended))
+            db.add(Participant(id=f"p-{mid}", meeting_id=mid, token_hash=mid))
+            db.flush()
+            db.add_all(Comment(meeting_id=mid, participant_id=f"p-{mid}", item_id="p1", text=f"{mid} {n}")
+                       for n in range(comments))
+        organiser.set_retention_days(db.connection(), 30)
+    assert cli_on_both.cli("purge").stdout == "2 comments deleted (retention 30 days)\n"
+    with engine.connect() as conn:
+        left = conn.execute(sa.select(Comment.meeting_id).order_by(Comment.meeting_id)).scalars().all()
+    assert left == ["live", "recent"]
+    assert cli_on_both.cli("purge").stdout == "0 comments deleted (retention 30 days)\n"
+    engine.dispose()
