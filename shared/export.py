@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import unicodedata
 import zipfile
@@ -264,6 +265,12 @@ class _StableZipFile(zipfile.ZipFile):
             info.external_attr = 0o600 << 16  # what ZipFile.writestr gives a named member
             zinfo_or_arcname = info
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        # openpyxl writes each worksheet to a temporary file and adds it with write(), which would
+        # stamp the member with that file's mtime: the clock again.
+        with open(filename, "rb") as fh:
+            self.writestr(arcname or os.path.basename(filename), fh.read(), compress_type, compresslevel)
 
 
 def _xlsx_bytes(wb: Workbook, title: str, stamp: datetime | None) -> bytes:

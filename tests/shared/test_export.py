@@ -330,6 +330,15 @@ def test_session_xlsx_is_deterministic():
     assert wb.properties.title == "Beboermøde i Ærøskøbing"
 
 
+def test_every_xlsx_member_carries_the_sessions_time_not_the_clock():
+    """openpyxl adds worksheets from temporary files; their mtime must not leak into the bytes."""
+    for body in (export.session_xlsx(danish_results()), export.rollup_xlsx(danish_rollup())):
+        members = zipfile.ZipFile(io.BytesIO(body)).infolist()
+        assert {m.date_time for m in members} == {members[0].date_time}, [m.filename for m in members]
+    first = zipfile.ZipFile(io.BytesIO(export.session_xlsx(danish_results()))).infolist()[0]
+    assert first.date_time == (2025, 3, 4, 18, 0, 0)
+
+
 def test_session_xlsx_of_sparse_results_loads():
     wb = load(export.session_xlsx({"items": [{"kind": "prompt"}]}))
     assert sheet_rows(wb["Items"])[1] == [1, None, None, "prompt", None, 0, 0, 0, 0, None, 0, None]
