@@ -1,7 +1,8 @@
 """Who may see and manage which sessions: the one rule, written once.
 
 Organisers see and manage every session, facilitators their own, and a deactivated user (or
-nobody) nothing. Checks on one session use `may_manage`; lists, counts and roll-ups narrow their
+nobody) nothing. Checks on one session use `may_manage` (or `managed_meeting`, which also loads
+it); lists, counts and roll-ups narrow their
 statement with `visible` (or start from `visible_meetings`), so a page, the REST API, a socket
 and the CLI can never disagree about it.
 
@@ -14,7 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
+from shared.errors import DialogrumError
 from shared.models import Meeting
 
 
@@ -71,3 +74,13 @@ def visible_meetings(user: Any, guide_id: str | None = None) -> sa.Select:
     if guide_id is not None:
         stmt = stmt.where(Meeting.guide_id == guide_id)
     return stmt
+
+
+def managed_meeting(db: so.Session, user: Any, meeting_id: object) -> Meeting:
+    """The session `user` may manage, or `unknown_session` (404) / `forbidden` (403)."""
+    meeting = db.get(Meeting, meeting_id) if isinstance(meeting_id, str) and meeting_id else None
+    if meeting is None:
+        raise DialogrumError("unknown_session")
+    if not may_manage(user, meeting):
+        raise DialogrumError("forbidden")
+    return meeting

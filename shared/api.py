@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from shared import access, export, guides, library
+from shared import access, downloads, guides, library, reports
 from shared import meeting as rules
 from shared.accounts import user_for_token
 from shared.db import get_db
@@ -24,12 +24,6 @@ from shared.rollup import rollup as build_rollup
 from shared.urls import base_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json; charset=utf-8",
-}
 
 
 def error_response(code: str, detail: str | None = None, status: int | None = None) -> Response:
@@ -90,13 +84,7 @@ def json_body() -> dict:
 
 
 def _meeting_for(meeting_id: str) -> Meeting:
-    db = get_db().session
-    meeting = db.get(Meeting, meeting_id)
-    if meeting is None:
-        raise DialogrumError("unknown_session")
-    if not access.may_manage(g.user, meeting):
-        raise DialogrumError("forbidden")
-    return meeting
+    return access.managed_meeting(get_db().session, g.user, meeting_id)
 
 
 def session_object(meeting: Meeting) -> dict[str, Any]:
@@ -170,13 +158,7 @@ def guide_rollup(guide_id: str):
     fmt = request.args.get("format", "json")
     if fmt == "json":
         return jsonify(data)
-    if fmt == "csv":
-        body = export.rollup_csv(data)
-    elif fmt == "xlsx":
-        body = export.rollup_xlsx(data)
-    else:
-        raise DialogrumError("invalid", "format must be json, csv or xlsx")
-    return _download(body, fmt, guide.title + " rollup")
+    return downloads.response(downloads.rollup_file(data, fmt))
 
 
 def _date_arg(name: str, *, end_of_day: bool = False):
@@ -270,15 +252,7 @@ def results(meeting_id: str):
 
 
 def _results(meeting: Meeting) -> dict:
-    name = meeting.facilitator.name or meeting.facilitator.email if meeting.facilitator else None
-    return rules.results(get_db().session.connection(), meeting.id, facilitator_name=name)
-
-
-def _download(body: bytes, fmt: str, base: str) -> Response:
-    resp = Response(body, mimetype=EXPORT_TYPES[fmt].split(";")[0])
-    resp.headers["Content-Type"] = EXPORT_TYPES[fmt]
-    resp.headers["Content-Disposition"] = f'attachment; filename="{export.filename(base, fmt)}"'
-    return resp
+    return reports.session_results(get_db().session, meeting)
 
 
 @bp.get("/sessions/<meeting_id>/export")
@@ -286,11 +260,7 @@ def _download(body: bytes, fmt: str, base: str) -> Response:
 def export_session(meeting_id: str):
     """The session's results as a CSV, XLSX or JSON file."""
     meeting = _meeting_for(meeting_id)
-    fmt = request.args.get("format", "json")
-    renderers = {"csv": export.session_csv, "xlsx": export.session_xlsx, "json": export.session_json}
-    if fmt not in renderers:
-        raise DialogrumError("invalid", "format must be csv, xlsx or json")
-    return _download(renderers[fmt](_results(meeting)), fmt, f"{meeting.title} {meeting.code}")
+    return downloads.response(downloads.session_file(get_db().session, meeting, request.args.get("format", "json")))
 
 
 @bp.post("/sessions/<meeting_id>/comments/<int:comment_id>")

@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="export one session's results")
     ex.add_argument("code", help="the join code (or the session id)")
     ex.add_argument("--format", choices=("csv", "xlsx", "json"), required=True)
-    ex.add_argument("--output", help="file to write (default: standard output)")
+    ex.add_argument("--output", help="file to write, or a directory to write it in under the download's "
+                                     "file name (printed); default: standard output")
 
     sub.add_parser("first-run-link", help="print the one-time link for the first organiser, if none can sign in")
     sub.add_parser("purge", help="delete the comments of sessions that ended longer ago than the retention "
@@ -193,26 +194,27 @@ def _guide(args: argparse.Namespace, db: Any, _app: Any) -> int:
 
 
 def _export(args: argparse.Namespace, db: Any, _app: Any) -> int:
-    from shared import export
+    from shared import downloads
     from shared import meeting as rules
     from shared.models import Meeting
 
-    conn = db.connection()
-    row = rules.find_by_code(conn, args.code)
+    row = rules.find_by_code(db.connection(), args.code)
     meeting = db.get(Meeting, row.id if row is not None else args.code)
     if meeting is None:
         raise UserError(f"no session with the code {args.code}")
-    facilitator = (meeting.facilitator.name or meeting.facilitator.email) if meeting.facilitator else None
-    data = rules.results(conn, meeting.id, facilitator_name=facilitator)
-    body = {"csv": export.session_csv, "xlsx": export.session_xlsx, "json": export.session_json}[args.format](data)
+    # The same bytes and file name as the download buttons and the REST API.
+    download = downloads.session_file(db, meeting, args.format)
     if args.output:
+        path = os.path.join(args.output, download.filename) if os.path.isdir(args.output) else args.output
         try:
-            with open(args.output, "wb") as fh:
-                fh.write(body)
+            with open(path, "wb") as fh:
+                fh.write(download.body)
         except OSError as exc:
-            raise UserError(f"cannot write {args.output}: {exc.strerror}") from None
+            raise UserError(f"cannot write {path}: {exc.strerror}") from None
+        if path != args.output:
+            print(path)
     else:
-        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.write(download.body)
         sys.stdout.flush()
     return 0
 

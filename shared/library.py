@@ -80,3 +80,8 @@ def summary(guide: Guide) -> dict[str, Any]:
 def session_count(db: so.Session, guide_id: str) -> int:
     """How many sessions used the guide."""
     return db.scalar(sa.select(sa.func.count()).select_from(Meeting).where(Meeting.guide_id == guide_id)) or 0
+
+
+def get_guide(db: so.Session, guide_id: object) -> Guide | None:
+    """The guide with this id, or None."""
+    return db.get(Guide, guide_id) if isinstance(guide_id, str) and guide_id else None

@@ -20,6 +20,7 @@ from shared.models import (
     Connection,
     Guide,
     Meeting,
+    OneTimeLink,
     Participant,
     PublicRollup,
     Setting,
@@ -73,6 +74,17 @@ def set_unit_active(db: so.Session, unit_id: int, active: bool) -> Unit:
 
 
 # -- users -------------------------------------------------------------------------------------
+
+
+def list_users(db: so.Session) -> list[User]:
+    """Everyone who can sign in, active ones first, by e-mail."""
+    return list(db.scalars(sa.select(User).order_by(User.active.desc(), sa.func.lower(User.email))))
+
+
+def invited_user_ids(db: so.Session) -> set[int]:
+    """The users with an open (unused, unexpired) invitation or reset link: one query for all."""
+    return set(db.scalars(sa.select(OneTimeLink.user_id).where(OneTimeLink.used_at.is_(None),
+                                                               OneTimeLink.expires_at > utcnow())))
 
 
 def invite(db: so.Session, *, email: object, role: object, name: object = "") -> tuple[User, str]:

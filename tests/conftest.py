@@ -340,6 +340,32 @@ def hold_meeting(engine: sa.Engine, meeting_id: str, votes: dict[str, list[str]]
     return ids
 
 
+#: votes per unit in the `regions` fixture's sessions: {item id: [choice per participant]}
+REGION_VOTES = {
+    "Region Stockholm": {"c1": ["yes", "yes", "no"], "c2": ["unsure", "yes"], "c3": ["no"]},
+    "Region Syd": {"c1": ["no", "no"], "c2": ["yes"], "c3": ["yes", "yes"]},
+    "Region Norr": {"c1": ["yes"], "c2": [], "c3": ["no", "yes"]},
+}
+
+
+@pytest.fixture
+def regions(app, make) -> dict:
+    """REGIONS_GUIDE held and ended in three regions with one comment each ("Kommentar från
+    <unit>"): Stockholm and Syd by a facilitator, Norr by an organiser. Returns the guide id, the
+    session ids by unit, both users and the comment ids by text."""
+    from shared.db import get_db
+
+    boss = make.user("organiser")
+    fac = make.user("facilitator")
+    gid = make.guide(REGIONS_GUIDE)
+    mids, comments = {}, {}
+    for i, (unit, votes) in enumerate(REGION_VOTES.items()):
+        mids[unit] = make.meeting(fac if i < 2 else boss, guide_id=gid, unit=unit, title=f"Dialog {unit}")
+        with app.app_context():
+            comments.update(hold_meeting(get_db(app).engine, mids[unit], votes, [f"Kommentar från {unit}"]))
+    return {"guide": gid, "meetings": mids, "organiser": boss, "facilitator": fac, "comments": comments}
+
+
 # -- a real server -----------------------------------------------------------------------------
 
 

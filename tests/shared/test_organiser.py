@@ -161,9 +161,11 @@ def test_units_and_users(app, make):
         assert organiser.list_units(db, active_only=True) == []
         user, secret = organiser.invite(db, email="ny@example.org", role="facilitator", name="Ny")
         db.commit()
+        assert organiser.invited_user_ids(db) == {user.id}
         assert accounts.authenticate(db, "ny@example.org", "whatever1") is None
         accounts.use_link(db, secret, "ett bra lösenord")
         db.commit()
+        assert organiser.invited_user_ids(db) == set()
         assert accounts.authenticate(db, "ny@example.org", "ett bra lösenord").id == user.id
         with pytest.raises(DialogrumError):
             accounts.use_link(db, secret, "ett annat lösenord")
@@ -171,6 +173,7 @@ def test_units_and_users(app, make):
         organiser.set_user_active(db, boss, user.id, False)
         db.commit()
         assert accounts.authenticate(db, "ny@example.org", "ett bra lösenord") is None
+        assert [u.email for u in organiser.list_users(db)] == ["boss@example.org", "ny@example.org"]
         with pytest.raises(DialogrumError):
             organiser.set_user_active(db, boss, boss.id, False)
         reset = organiser.reset_password(db, user.id)

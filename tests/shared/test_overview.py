@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from shared import overview
 from shared.db import get_db
 from shared.models import User
+from tests.conftest import hold_meeting
 
 
 @pytest.fixture
@@ -87,3 +89,28 @@ def test_parse_filters_ignores_what_it_cannot_read():
     assert overview.parse_filters(args, organiser=False).facilitator is None
     assert filters.query(page="2") == {"guide": "g1", "unit": "Syd", "facilitator": "7", "from": "2026-01-31",
                                        "sort": "-date", "page": "2"}
+
+
+def test_the_same_statements_however_many_sessions(app, read, regions, make):
+    """Counts come from one GROUP BY per table: a page costs the same few statements for 3
+    sessions as for 4."""
+    engine = get_db(app).engine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    def cost() -> int:
+        statements.clear()
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            read(overview.sessions, regions["organiser"], overview.Filters())
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        return len(statements)
+
+    three = cost()
+    extra = make.meeting(regions["organiser"], guide_id=regions["guide"], unit="Region Väst")
+    with app.app_context():
+        hold_meeting(engine, extra, {"c1": ["yes"]})
+    assert cost() == three
