@@ -1,37 +1,28 @@
-"""Facilitator and organiser pages (behind login) and the projector view (behind its key)."""
+"""The facilitator's pages: sign-in and set-up links, the guide library, the sessions list with the
+form that starts one, the console and one session's downloads (behind login), and the projector
+view (behind its key). The rules and reads are in shared/; these views only translate."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from facilitator.forms import FreeUnitSessionForm, GuideImportForm, LoginForm, SessionForm, SetPasswordForm
-from shared import access, accounts, guides, library, organiser, overview
-from shared import export as export_module
+from shared import access, accounts, downloads, guides, library, organiser, overview, templating
 from shared import meeting as rules
 from shared.db import get_db
 from shared.errors import DialogrumError
 from shared.messages import MESSAGES
-from shared.models import Guide, Meeting
+from shared.models import Meeting
 from shared.ratelimit import LOGIN_LIMIT
+from shared.uow import unit_of_work
 from shared.urls import base_url
 
 bp = Blueprint("facilitator", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/facilitator")
-
-
-@bp.app_context_processor
-def _names() -> dict:
-    """Translated names of item kinds and session states, for every template."""
-    return {
-        "kind_names": {"consideration": _("Consideration"), "prompt": _("Discussion question"),
-                       "info": _("Information")},
-        "status_names": {"waiting": _("Waiting"), "live": _("Live"), "ended": _("Ended")},
-        "unit_kinds": {"region": _("Region"), "kreds": _("Kreds"), "forening": _("Forening"), "other": _("Other")},
-    }
 
 
 def _errors() -> dict[str, str]:
@@ -85,22 +76,21 @@ def setup(secret: str):
     error = None
     if form.validate_on_submit():
         try:
-            if link.purpose == "first_run" and form.email.data:
-                email = accounts.normalise_email(form.email.data)
-                other = accounts.find_user(db, email)
-                if other is not None and other.id != link.user_id:
-                    raise DialogrumError("conflict", _("A user with this e-mail exists already."))
-                link.user.email = email
-                if form.name.data:
-                    link.user.name = form.name.data.strip()
-            elif link.purpose == "first_run":
-                raise DialogrumError("invalid", _("Give the e-mail address you will sign in with."))
-            user = accounts.use_link(db, secret, form.password.data)
-            db.commit()
+            with unit_of_work(get_db(), session=db):
+                if link.purpose == "first_run" and form.email.data:
+                    email = accounts.normalise_email(form.email.data)
+                    other = accounts.find_user(db, email)
+                    if other is not None and other.id != link.user_id:
+                        raise DialogrumError("conflict", _("A user with this e-mail exists already."))
+                    link.user.email = email
+                    if form.name.data:
+                        link.user.name = form.name.data.strip()
+                elif link.purpose == "first_run":
+                    raise DialogrumError("invalid", _("Give the e-mail address you will sign in with."))
+                user = accounts.use_link(db, secret, form.password.data)
             login_user(user)
             return redirect(url_for("facilitator.sessions"))
         except DialogrumError as exc:
-            db.rollback()
             error = exc.message
     return render_template("facilitator/setup.html", form=form, link=link, error=error)
 
@@ -130,12 +120,11 @@ def sessions():
         form.guide_id.data = request.args["guide"]
     if form.validate_on_submit():
         try:
-            meeting_id = rules.create_meeting(db.connection(), guide_id=form.guide_id.data, title=form.title.data,
-                                              unit=form.unit.data or "", facilitator_id=current_user.id)
-            db.commit()
+            with unit_of_work(get_db(), session=db) as work:
+                meeting_id = rules.create_meeting(work, guide_id=form.guide_id.data, title=form.title.data,
+                                                  unit=form.unit.data or "", facilitator_id=current_user.id)
             return redirect(url_for("facilitator.console", meeting_id=meeting_id))
         except DialogrumError as exc:
-            db.rollback()
             flash(exc.message, "error")
     filters = overview.parse_filters(request.args, organiser=current_user.is_organiser)
     page = overview.sessions(db, current_user, filters, get_timezone())
@@ -147,12 +136,11 @@ def sessions():
 
 
 def _managed(meeting_id: str) -> Meeting:
-    meeting = get_db().session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
-    if not access.may_manage(current_user, meeting):
-        abort(403)
-    return meeting
+    """The session the signed-in user may manage, else 404 or 403."""
+    try:
+        return access.managed_meeting(get_db().session, current_user, meeting_id)
+    except DialogrumError as exc:
+        abort(exc.status)
 
 
 @bp.get("/console/<meeting_id>")
@@ -171,7 +159,7 @@ def console(meeting_id: str):
         "language": snap.language,
         "errors": _errors(),
         "text": _console_texts(),
-        "status": _names()["status_names"],
+        "status": templating.names()["status_names"],
     }
     return render_template("facilitator/console.html", meeting=meeting, items=snap.items, language=snap.language,
                            join_url=f"{base}/j/{meeting.code}", config_json=config,
@@ -215,20 +203,12 @@ def _console_texts() -> dict[str, str]:
 @bp.get("/sessions/<meeting_id>/export.<fmt>")
 @login_required
 def export(meeting_id: str, fmt: str):
-    """Download one session's results (CSV, XLSX or JSON), conclusions included."""
-    renderers = {"csv": export_module.session_csv, "xlsx": export_module.session_xlsx,
-                 "json": export_module.session_json}
-    if fmt not in renderers:
+    """Download one session's results (CSV, XLSX or JSON), conclusions included: the same file as
+    the REST API's export and `dialogrum export`."""
+    if fmt not in downloads.FORMATS:
         abort(404)
     meeting = _managed(meeting_id)
-    facilitator = (meeting.facilitator.name or meeting.facilitator.email) if meeting.facilitator else None
-    data = rules.results(get_db().session.connection(), meeting.id, facilitator_name=facilitator)
-    mimetypes = {"csv": "text/csv; charset=utf-8", "json": "application/json",
-                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-    resp = Response(renderers[fmt](data), mimetype=mimetypes[fmt])
-    name = export_module.filename(f"{meeting.code}-{meeting.title}", fmt)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return resp
+    return downloads.response(downloads.session_file(get_db().session, meeting, fmt))
 
 
 @bp.get("/p/<key>")
@@ -261,12 +241,11 @@ def guide_library():
         try:
             if len(raw) > 1_000_000:
                 raise guides.GuideError([("file", _("the file is larger than 1 MB"))])
-            guide = library.import_guide(db, raw, owner_id=current_user.id, filename=upload.filename)
-            db.commit()
+            with unit_of_work(get_db(), session=db):
+                guide = library.import_guide(db, raw, owner_id=current_user.id, filename=upload.filename)
             flash(_("The guide “%(title)s” was imported.", title=guide.title), "success")
             return redirect(url_for("facilitator.guide_detail", guide_id=guide.id))
         except guides.GuideError as exc:
-            db.rollback()
             errors = exc.errors
     return render_template("facilitator/guides.html", guides=library.list_guides(db), form=form, errors=errors,
                            flatten=guides.flatten), (422 if errors else 200)
@@ -276,7 +255,7 @@ def guide_library():
 @login_required
 def guide_detail(guide_id: str):
     """Preview every section and item of a guide."""
-    guide = get_db().session.get(Guide, guide_id)
+    guide = library.get_guide(get_db().session, guide_id)
     if guide is None:
         abort(404)
     return render_template("facilitator/guide.html", guide=guide, items=guides.flatten(guide.document),

@@ -9,9 +9,10 @@ from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.utils import import_string
 
 from shared import config as config_module
-from shared import i18n
+from shared import i18n, templating
 from shared.db import Database
 from shared.ratelimit import Limiter
 
@@ -22,6 +23,16 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
+)
+
+#: The blueprints, one per audience, by name: the factory is the one place that knows them, and
+#: nothing in shared/ imports one (they import shared/, never each other).
+BLUEPRINTS = (
+    "participant.views:bp",         # the phone: join page and phone view (no account)
+    "participant.public:bp",        # published roll-ups (no account)
+    "facilitator.views:bp",         # sign-in, guides, sessions, console, projector
+    "facilitator.organiser:bp",     # users, units, settings, reports, roll-ups
+    "shared.api:bp",                # REST API v1 (bearer tokens, CSRF-exempt)
 )
 
 csrf = CSRFProtect()
@@ -51,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["dialogrum.limiter"] = limiter
 
     i18n.init_app(app)
+    templating.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "facilitator.login"
@@ -88,14 +100,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     realtime.init_app(app, socketio, database, limiter)
 
-    from facilitator import bp as facilitator_bp
-    from participant import bp as participant_bp
-    from shared.api import bp as api_bp
-
-    app.register_blueprint(participant_bp)
-    app.register_blueprint(facilitator_bp)
-    app.register_blueprint(api_bp)
-    csrf.exempt(api_bp)
+    for name in BLUEPRINTS:
+        app.register_blueprint(import_string(name))
+    csrf.exempt(app.blueprints["api"])
 
     @app.get("/healthz")
     def healthz():

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import functools
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from facilitator.forms import ActionForm, InviteForm, RetentionForm, UnitForm
-from facilitator.views import bp
+from facilitator.organiser import bp
+from facilitator.organiser.forms import ActionForm, InviteForm, RetentionForm, UnitForm
 from shared import organiser
 from shared.db import get_db
 from shared.errors import DialogrumError
-from shared.models import OneTimeLink, User, utcnow
+from shared.models import User
+from shared.uow import unit_of_work
 from shared.urls import base_url
 
 
@@ -38,12 +38,9 @@ def _setup_url(secret: str) -> str:
 
 def _users_page(invite_form: InviteForm, *, link: dict | None = None, status: int = 200):
     db = get_db().session
-    users = list(db.scalars(sa.select(User).order_by(User.active.desc(), sa.func.lower(User.email))))
-    # Who has an open invitation: one query for every user.
-    pending = set(db.scalars(sa.select(OneTimeLink.user_id).where(OneTimeLink.used_at.is_(None),
-                                                                   OneTimeLink.expires_at > utcnow())))
-    return render_template("facilitator/users.html", users=users, pending=pending, form=invite_form,
-                           action_form=ActionForm(), link=link), status
+    return render_template("organiser/users.html", users=organiser.list_users(db),
+                           pending=organiser.invited_user_ids(db), form=invite_form, action_form=ActionForm(),
+                           link=link), status
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -54,11 +51,10 @@ def users():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            user, secret = organiser.invite(db, email=form.email.data, role=form.role.data,
-                                            name=(form.name.data or "").strip())
-            db.commit()
+            with unit_of_work(get_db(), session=db):
+                user, secret = organiser.invite(db, email=form.email.data, role=form.role.data,
+                                                name=(form.name.data or "").strip())
         except DialogrumError as exc:
-            db.rollback()
             if exc.code == "conflict":
                 form.email.errors.append(_("A user with this e-mail exists already."))
             else:
@@ -79,18 +75,17 @@ def set_active(user_id: int):
     db = get_db().session
     active = request.form.get("active") == "1"
     try:
-        user = organiser.set_user_active(db, current_user, user_id, active)
-        db.commit()
+        with unit_of_work(get_db(), session=db):
+            user = organiser.set_user_active(db, current_user, user_id, active)
     except DialogrumError as exc:
-        db.rollback()
         if exc.code == "not_found":
             abort(404)
         flash(_("You cannot deactivate yourself."), "error")
-        return redirect(url_for("facilitator.users"))
+        return redirect(url_for("organiser.users"))
     who = user.name or user.email
     flash(_("%(who)s can sign in again.", who=who) if active else
           _("%(who)s can no longer sign in or use API tokens.", who=who), "success")
-    return redirect(url_for("facilitator.users"))
+    return redirect(url_for("organiser.users"))
 
 
 @bp.post("/users/<int:user_id>/reset")
@@ -101,10 +96,9 @@ def reset(user_id: int):
         abort(400)
     db = get_db().session
     try:
-        secret = organiser.reset_password(db, user_id)
-        db.commit()
+        with unit_of_work(get_db(), session=db):
+            secret = organiser.reset_password(db, user_id)
     except DialogrumError:
-        db.rollback()
         abort(404)
     return _users_page(InviteForm(formdata=None), link={"url": _setup_url(secret), "user": db.get(User, user_id),
                                                         "purpose": "reset"})
@@ -118,16 +112,15 @@ def units():
     form = UnitForm()
     if form.validate_on_submit():
         try:
-            unit = organiser.add_unit(db, form.name.data, form.kind.data)
-            db.commit()
+            with unit_of_work(get_db(), session=db):
+                unit = organiser.add_unit(db, form.name.data, form.kind.data)
             flash(_("“%(name)s” was added.", name=unit.name), "success")
-            return redirect(url_for("facilitator.units"))
+            return redirect(url_for("organiser.units"))
         except DialogrumError as exc:
-            db.rollback()
             form.name.errors.append(_("A unit with this name exists already.") if exc.code == "conflict"
                                     else exc.message)
     status = 422 if form.errors else 200
-    return render_template("facilitator/units.html", units=organiser.list_units(db), form=form,
+    return render_template("organiser/units.html", units=organiser.list_units(db), form=form,
                            action_form=ActionForm()), status
 
 
@@ -140,14 +133,13 @@ def set_unit_active(unit_id: int):
     db = get_db().session
     active = request.form.get("active") == "1"
     try:
-        unit = organiser.set_unit_active(db, unit_id, active)
-        db.commit()
+        with unit_of_work(get_db(), session=db):
+            unit = organiser.set_unit_active(db, unit_id, active)
     except DialogrumError:
-        db.rollback()
         abort(404)
     flash(_("“%(name)s” is offered again for new sessions.", name=unit.name) if active else
           _("“%(name)s” is retired: no longer offered for new sessions.", name=unit.name), "success")
-    return redirect(url_for("facilitator.units"))
+    return redirect(url_for("organiser.units"))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -155,13 +147,12 @@ def set_unit_active(unit_id: int):
 def settings():
     """How long ended sessions keep their comments (0: until the session is deleted)."""
     db = get_db().session
-    conn = db.connection()
     form = RetentionForm()
     if request.method == "GET":
-        form.days.data = organiser.retention_days(conn)
+        form.days.data = organiser.retention_days(db.connection())
     if form.validate_on_submit():
-        organiser.set_retention_days(conn, form.days.data)
-        db.commit()
+        with unit_of_work(get_db(), session=db) as work:
+            organiser.set_retention_days(work.conn, form.days.data)
         flash(_("Saved."), "success")
-        return redirect(url_for("facilitator.settings"))
-    return render_template("facilitator/settings.html", form=form), (422 if form.errors else 200)
+        return redirect(url_for("organiser.settings"))
+    return render_template("organiser/settings.html", form=form), (422 if form.errors else 200)

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from shared.app import CSP
+from shared.uow import Work
 
 BAD_GUIDE = b"""title: Broken
 language: da
@@ -215,7 +216,7 @@ def test_export_includes_the_conclusion(client, signed_in, make, app):
     meeting_id = make.meeting(user=signed_in)
     with app.app_context(), get_db().engine.begin() as conn:
         item_id = rules.snapshot(conn, meeting_id).items[1]["id"]
-        rules.set_conclusion(conn, meeting_id, item_id, "Vi er enige.")
+        rules.set_conclusion(Work(conn), meeting_id, item_id, "Vi er enige.")
     resp = client.get(f"/sessions/{meeting_id}/export.json")
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
     data = json.loads(resp.data)

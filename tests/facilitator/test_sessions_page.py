@@ -61,8 +61,6 @@ def test_overview_counts_filters_and_sorts(client, login, regions, make):
 
 
 def test_overview_pages_through_many_sessions(client, login, make, app):
-    from shared.overview import PAGE_SIZE
-
     boss = make.user("organiser")
     gid = make.guide()
     with app.app_context(), get_db(app).engine.begin() as conn:

@@ -54,10 +54,9 @@ def test_public_page_with_comments_and_revoking(client, app, login, regions, csr
     html = anonymous.get(path).text
     assert "Kommentar från Region Syd" in html
     # A hidden comment never shows.
-    with app.app_context(), get_db(app).engine.begin() as conn:
-        from shared.models import Comment
-
-        conn.execute(sa.update(Comment).where(Comment.text == "Kommentar från Region Syd").values(hidden=True))
+    with app.app_context(), unit_of_work(get_db(app)) as work:
+        rules.moderate(work, regions["meetings"]["Region Syd"], regions["comments"]["Kommentar från Region Syd"],
+                       hidden=True)
     assert "Kommentar från Region Syd" not in anonymous.get(path).text
     page = client.get(f"/guides/{regions['guide']}/rollup").text
     revoke = re.search(r'action="(/guides/\w+/public/\d+/revoke)"', page).group(1)

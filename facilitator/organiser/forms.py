@@ -1,0 +1,48 @@
+"""The organiser's forms (Flask-WTF: CSRF on every one)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from shared.accounts import EMAIL_RE
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (deactivate, retire, revoke, delete): only the CSRF token."""
+
+
+class InviteForm(FlaskForm):
+    """Invite a facilitator or an organiser."""
+
+    email = EmailField(_l("E-mail"), validators=[
+        DataRequired(), Regexp(EMAIL_RE, message=_l("Give a valid e-mail address.")), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=[SelectChoice("facilitator", _l("Facilitator")),
+                                            SelectChoice("organiser", _l("Organiser"))], default="facilitator")
+
+
+class UnitForm(FlaskForm):
+    """Add a region, kreds or forening to the list of units."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice("region", _l("Region")), SelectChoice("kreds", _l("Kreds")),
+                                            SelectChoice("forening", _l("Forening")),
+                                            SelectChoice("other", _l("Other"))], default="region")
+
+
+class RetentionForm(FlaskForm):
+    """How many days ended sessions keep their comments."""
+
+    days = IntegerField(_l("Days to keep the comments of ended sessions"),
+                        validators=[InputRequired(message=_l("Give a whole number of days.")),
+                                    NumberRange(min=0, max=3650, message=_l("Give a number from 0 to 3650."))])
+
+
+class PublishForm(FlaskForm):
+    """Publish a guide's roll-up at a public read-only link."""
+
+    include_comments = BooleanField(_l("Include the comments (visible ones only)"), default=False)
