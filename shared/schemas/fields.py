@@ -117,6 +117,8 @@ def strict_int(value: object) -> int | None:
     """A whole number that the databases can store; None stays None."""
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INT:
+        value = int(value)  # JSON Schema counts 3.0 as an integer, so we do
     if isinstance(value, bool) or not isinstance(value, int):
         fail("int_type", what=describe(value))
     if not -MAX_INT <= value <= MAX_INT:
@@ -125,7 +127,7 @@ def strict_int(value: object) -> int | None:
 
 
 INT_SCHEMA = {"type": "integer", "minimum": -MAX_INT, "maximum": MAX_INT}
-#: A whole number (not true/false, not 1.0, not "1"); null counts as "not given".
+#: A whole number (not true/false, not 1.5, not "1"); null counts as "not given".
 OptionalInt = Annotated[int | None, PlainValidator(strict_int), WithJsonSchema(INT_SCHEMA, mode="validation")]
 
 

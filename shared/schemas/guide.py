@@ -202,8 +202,12 @@ def _item_variants(schema: dict[str, Any]) -> None:
     text, only considerations take `allow_unsure`), the schema has to say too.
     """
     props = schema["properties"]
-    filled_text = {**props["text"], "type": "string", "pattern": FILLED_PATTERN}
-    filled_title = {**props["title"], "type": "string", "pattern": FILLED_PATTERN}
+    def filled(name: str) -> dict[str, Any]:
+        prop = {**props[name], "type": "string", "pattern": FILLED_PATTERN}
+        prop.pop("default", None)
+        return prop
+
+    filled_text, filled_title = filled("text"), filled("title")
 
     def variant(kind: str, **changes: Any) -> dict[str, Any]:
         properties = {**props, "kind": {"type": "string", "const": kind}, **changes}

@@ -1,0 +1,496 @@
+"""REST API v1: the models of every request body, query and response.
+
+Request models (`Schema`) validate what a client sends; their validation-mode JSON Schema says
+exactly what they accept. Response models (`Out`) are what the API answers: every handler
+serialises its payload through one of them with `dump`, so the document generated from them
+(`shared.schemas.openapi`) is the shape on the wire. Fields beyond the contract are marked
+"Additive" in their description, as docs/api.md does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    Field,
+    PlainValidator,
+    TypeAdapter,
+    ValidationInfo,
+    WithJsonSchema,
+    model_serializer,
+    model_validator,
+)
+
+from shared.ids import CODE_ALPHABET, CODE_LENGTH
+from shared.meeting import ACTIONS, MAX_CONCLUSION
+from shared.models import CHOICES, MeetingStatus
+from shared.schemas.fields import INT_SCHEMA, OptionalBool, Out, Schema, Text, fail, strict_int
+from shared.schemas.guide import KINDS, LANGUAGES, MAX_TITLE, GuideDocument
+
+MAX_UNIT = 200
+MAX_ID = 64
+STATUSES = tuple(s.value for s in MeetingStatus)
+CODE_PATTERN = f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$"
+EXPORT_FORMATS = ("csv", "xlsx", "json")
+ROLLUP_FORMATS = ("json", "csv", "xlsx")
+
+Count = Annotated[int, Field(ge=0)]
+# Literal[("a", "b")] is Literal["a", "b"]: the closed sets come from where they are defined.
+Status = Literal[STATUSES]
+LanguageCode = Literal[LANGUAGES]
+Kind = Literal[KINDS]
+Choice = Literal[CHOICES]
+Id = Text(MAX_ID, required=True)
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"}, description="UTC, ISO 8601.")]
+Url = Annotated[str, Field(json_schema_extra={"format": "uri"})]
+
+
+def _exactly(values: tuple[str, ...], description: str | None = None) -> Any:
+    """One of `values`, spelt exactly (an action or a format is a name, not a text)."""
+
+    def check(value: object) -> str:
+        if value is None:
+            fail("required")
+        if not isinstance(value, str) or value not in values:
+            fail("choice", choices=", ".join(values))
+        return value  # type: ignore[return-value]
+
+    schema: dict[str, Any] = {"type": "string", "enum": list(values)}
+    if description:
+        schema["description"] = description
+    return Annotated[str, PlainValidator(check), WithJsonSchema(schema, mode="validation")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+class SessionCreate(Schema):
+    """`POST /sessions`: a waiting session from a guide."""
+
+    guide_id: Id
+    title: Text(MAX_TITLE, required=True)
+    unit: Text(MAX_UNIT, description="The organisational unit, e.g. a department; null or absent: none.") = ""
+
+
+def _index(value: object, info: ValidationInfo) -> int | None:
+    if value is None and info.data.get("action") == "goto":
+        fail("required")
+    return strict_int(value)
+
+
+class ControlRequest(Schema):
+    """`POST /sessions/{id}/control`: a control action (`goto` with the item's `index`)."""
+
+    action: _exactly(ACTIONS)
+    index: Annotated[int | None, PlainValidator(_index), WithJsonSchema(INT_SCHEMA, mode="validation"),
+                     Field(description="The 0-based item to go to (with `goto`).")] = Field(
+        default=None, validate_default=True)
+
+    model_config = Schema.model_config | {"json_schema_extra": {
+        "if": {"properties": {"action": {"const": "goto"}}, "required": ["action"]},
+        "then": {"required": ["index"]},
+    }}
+
+
+class ModerateRequest(Schema):
+    """`POST /sessions/{id}/comments/{comment_id}`: hide/unhide and/or pin/unpin a comment."""
+
+    hidden: OptionalBool = None
+    pinned: OptionalBool = None
+
+    model_config = Schema.model_config | {"json_schema_extra": {
+        "description": "Give at least one of the two.",
+        "anyOf": [{"required": ["hidden"]}, {"required": ["pinned"]}],
+    }}
+
+    @model_validator(mode="after")
+    def one_at_least(self) -> ModerateRequest:
+        """Nothing to change is a mistake, not a no-op."""
+        if self.hidden is None and self.pinned is None:
+            fail("at_least_one", fields="hidden, pinned")
+        return self
+
+
+class ConclusionRequest(Schema):
+    """`PUT /sessions/{id}/items/{item_id}/conclusion`: the group's conclusion; "" clears it."""
+
+    text: Text(MAX_CONCLUSION, required=True, blank=True, description="The group's conclusion; empty clears it.")
+
+
+def _day(value: object) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    fail("date_type")
+    return None  # pragma: no cover - fail raises
+
+
+Day = Annotated[dt.date | None, PlainValidator(_day), WithJsonSchema({"type": "string", "format": "date"},
+                                                                      mode="validation")]
+
+
+class ExportQuery(Schema):
+    """`GET /sessions/{id}/export?format=`."""
+
+    format: _exactly(EXPORT_FORMATS, "The file format; without it, JSON (additive default).") = "json"
+
+
+class RollupQuery(Schema):
+    """`GET /guides/{id}/rollup?format=&unit=&from=&to=`."""
+
+    format: _exactly(ROLLUP_FORMATS, "The roll-up as JSON (the default, additive) or as a file.") = "json"
+    unit: Text(MAX_UNIT, nullable=False, description="Additive: only sessions of this unit.") = ""
+    since: Annotated[Day, Field(alias="from", description="Additive: only sessions started on or after this "
+                                "day (UTC).")] = None
+    until: Annotated[Day, Field(alias="to", description="Additive: only sessions started on or before this "
+                                "day (UTC).")] = None
+
+    def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """`from` as the start of its UTC day; `to` as the start of the day after (an exclusive end)."""
+        def start(day: dt.date) -> dt.datetime:
+            return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+        since = start(self.since) if self.since else None
+        # The last day there is has no day after it: no upper bound is the same range.
+        until = start(self.until + dt.timedelta(days=1)) if self.until and self.until < dt.date.max else None
+        return since, until
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+
+
+class OmitNone(Out):
+    """A response whose optional fields are left out, not sent as null, when they have no value."""
+
+    omit_if_none: ClassVar[tuple[str, ...]] = ()
+
+    # No return annotation: the serialisation schema stays the model's own.
+    @model_serializer(mode="wrap")
+    def _omit(self, handler):
+        data = handler(self)
+        for name in self.omit_if_none:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        resolved = handler.resolve_ref_schema(schema)
+        if handler.mode == "serialization":
+            resolved["required"] = [name for name in resolved.get("required", []) if name not in cls.omit_if_none]
+            for name in cls.omit_if_none:  # absent rather than null
+                prop = resolved["properties"].get(name, {})
+                prop.pop("default", None)
+                options = [o for o in prop.pop("anyOf", []) if o.get("type") != "null"]
+                if len(options) == 1:
+                    prop.update(options[0])
+        return schema
+
+
+class GuideSummary(Out):
+    """An entry of the guide list."""
+
+    id: str
+    title: str
+    language: LanguageCode
+    items: Count = Field(description="How many items the guide has.")
+    builtin: bool = Field(description="Additive: one of the guides shipped with Dialogrum.")
+
+
+class GuideDetail(GuideSummary):
+    """Additive: a guide summary with its document (item ids and optional fields filled in)."""
+
+    document: GuideDocument
+
+
+class GuideCreated(Out):
+    """The id of an imported guide."""
+
+    id: str
+
+
+class Session(Out):
+    """The contract's session object."""
+
+    id: str
+    code: Annotated[str, Field(pattern=CODE_PATTERN,
+                               description="The join code; matched ignoring case, spaces and dashes.")]
+    title: str
+    unit: str
+    status: Status
+    join_url: Url = Field(description="`<base>/j/<code>`")
+    facilitator_url: Url
+    projector_url: Url = Field(description="`<base>/p/<projector_key>`: no login needed; the key is also "
+                               "the projector's Socket.IO credential.")
+    qr_svg_url: Url = Field(description="A QR code of `join_url`.")
+    guide_id: str | None = Field(description="Additive; null once the guide is deleted.")
+    created_at: Timestamp = Field(description="Additive.")
+
+    @classmethod
+    def of(cls, meeting: Any, base: str) -> Session:
+        """The session object of a `Meeting` row, with links under `base`."""
+        return cls(
+            id=meeting.id, code=meeting.code, title=meeting.title, unit=meeting.unit, status=meeting.status,
+            join_url=f"{base}/j/{meeting.code}", facilitator_url=f"{base}/console/{meeting.id}",
+            projector_url=f"{base}/p/{meeting.projector_key}", qr_svg_url=f"{base}/j/{meeting.code}/qr.svg",
+            guide_id=meeting.guide_id, created_at=meeting.created_at.isoformat(),
+        )
+
+
+class Section(Out):
+    """The section an item belongs to."""
+
+    title: str
+    statement: str = Field(description="Empty when the guide gives none.")
+    tags: list[str]
+    index: Count = Field(description="Additive: the section's 0-based place in the guide.")
+
+
+class StateSession(Out):
+    """The session part of the state object."""
+
+    id: str
+    code: Annotated[str, Field(pattern=CODE_PATTERN)]
+    title: str
+    status: Status
+
+
+class Position(Out):
+    """Where the session is in its guide."""
+
+    index: Count = Field(description="0-based; 0 while the session is waiting (`item` is then null).")
+    count: Count = Field(description="How many items the session has.")
+
+
+class StateItem(Out):
+    """The item on screen."""
+
+    id: str
+    kind: Kind
+    title: str
+    text: str
+    choices: list[Choice] = Field(description="`[yes, no]` or `[yes, no, unsure]` on considerations, else empty.")
+    section: Section
+
+
+class Labels(Out):
+    """Additive: the vote labels in the guide's language."""
+
+    yes: str
+    no: str
+    unsure: str
+
+
+class Me(Out):
+    """A participant's own vote and comment count on the current item."""
+
+    vote: Choice | None
+    comments: Count
+
+
+class State(OmitNone):
+    """The state object; also the payload of the Socket.IO `state` event."""
+
+    omit_if_none: ClassVar[tuple[str, ...]] = ("me",)
+
+    session: StateSession
+    position: Position
+    item: StateItem | None = Field(description="Null while the session is waiting.")
+    voting_open: bool
+    results_visible: bool
+    participants: Count = Field(description="Phones connected right now.")
+    language: LanguageCode = Field(description="Additive: the guide's language.")
+    labels: Labels
+    version: Count = Field(description="Additive: grows with every change of state.")
+    me: Me | None = Field(default=None, description="Only in `state` events sent to a participant; never "
+                          "in REST answers.")
+
+
+class Comment(Out):
+    """A participant's comment (anonymous)."""
+
+    id: Annotated[int, Field(ge=1)]
+    item_id: str = Field(description="Additive.")
+    text: str
+    created_at: Timestamp
+    hidden: bool = Field(description="Hidden by a facilitator: never shown to the room.")
+    pinned: bool = Field(description="Additive: pinned comments are listed first.")
+
+
+class Conclusion(Out):
+    """The group's conclusion on an item."""
+
+    item_id: str
+    text: str = Field(description="Empty when cleared.")
+
+
+class Counts(Out):
+    """Votes by choice."""
+
+    yes: Count
+    no: Count
+    unsure: Count
+
+
+class ResultsSession(Out):
+    """The session part of the JSON export."""
+
+    id: str
+    code: Annotated[str, Field(pattern=CODE_PATTERN)]
+    title: str
+    unit: str
+    status: Status
+    guide_id: str | None = Field(description="Additive.")
+    guide_title: str = Field(description="Additive.")
+    language: LanguageCode = Field(description="Additive.")
+    created_at: Timestamp = Field(description="Additive.")
+    started_at: Timestamp | None = Field(description="Additive.")
+    ended_at: Timestamp | None = Field(description="Additive.")
+    facilitator: str | None = Field(description="Additive: name or e-mail of the session's facilitator.")
+    participants: Count = Field(description="Additive: phones that ever joined.")
+
+
+class ResultItem(Out):
+    """One item of the JSON export, in guide order."""
+
+    id: str
+    index: Count = Field(description="Additive.")
+    kind: Kind
+    title: str = Field(description="Additive.")
+    section: Section
+    text: str
+    choices: list[Choice] = Field(description="Additive.")
+    counts: Counts
+    voters: Count
+    comments: list[Comment] = Field(description="Every comment, hidden ones included, oldest first.")
+    conclusion: str | None = Field(description="Additive: the group's conclusion; null when none.")
+
+
+class Results(Out):
+    """The JSON export of one session."""
+
+    session: ResultsSession
+    items: list[ResultItem]
+
+
+class RollupCell(Out):
+    """Votes, voters and comments (not hidden) of one item in one session, or in total."""
+
+    yes: Count
+    no: Count
+    unsure: Count
+    voters: Count
+    comments: Count = Field(description="Comments that are not hidden.")
+
+
+class TagCell(Out):
+    """Votes and voters of the considerations carrying one tag."""
+
+    yes: Count
+    no: Count
+    unsure: Count
+    voters: Count
+
+
+class RollupGuide(Out):
+    """The guide of a roll-up."""
+
+    id: str
+    title: str
+
+
+class RollupSession(Out):
+    """A session counted in a roll-up."""
+
+    id: str
+    title: str
+    unit: str
+    started_at: Timestamp | None
+    participants: Count = Field(description="Phones that ever joined.")
+
+
+class RollupItem(Out):
+    """One item across the sessions."""
+
+    id: str = Field(description="Stable across the guide's sessions and edits.")
+    kind: Kind
+    text: str = Field(description="The title for info slides.")
+    section: Section = Field(description="Additive.")
+    per_session: dict[str, RollupCell] = Field(description="By session id.")
+    total: RollupCell
+
+
+class RollupTag(Out):
+    """Additive: the considerations carrying a tag (AlmenKompas målepunkter), summed."""
+
+    tag: str
+    items: list[str]
+    per_session: dict[str, TagCell]
+    total: TagCell
+
+
+class Rollup(Out):
+    """One guide across every session of it the caller may see (an organiser all, a facilitator their own)."""
+
+    guide: RollupGuide
+    tags: list[RollupTag] = Field(description="Additive.")
+    sessions: list[RollupSession]
+    items: list[RollupItem]
+
+
+class Place(Out):
+    """Where a refused request or document is wrong."""
+
+    place: str = Field(description="e.g. `sections[1].items[0]` or `title`")
+    message: str
+
+
+class Error(OmitNone):
+    """Every refusal: a stable code and human text in the request's language."""
+
+    omit_if_none: ClassVar[tuple[str, ...]] = ("errors", "request_id")
+
+    error: str = Field(description="A stable machine code, e.g. `wrong_state`.")
+    message: str = Field(description="Human text in the request's language, naming the field when one is wrong.")
+    errors: list[Place] | None = Field(default=None, description="With 422: every field or place that is "
+                                       "wrong (additive).")
+    request_id: str | None = Field(default=None, description="With 5xx: the id to quote when reporting it.")
+
+
+class Health(OmitNone):
+    """`GET /healthz`."""
+
+    omit_if_none: ClassVar[tuple[str, ...]] = ("failing",)
+
+    status: Literal["ok", "degraded", "unavailable"]
+    failing: list[str] | None = Field(default=None, description="With 503: what does not answer.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Serialising
+
+
+@cache
+def _adapter(shape: Any) -> TypeAdapter:
+    return TypeAdapter(shape)
+
+
+def dump(shape: Any, data: Any) -> Any:
+    """`data` (a dict from a rule, a model, or a list of them) as JSON-ready data of `shape`.
+
+    `shape` is a response model or `list[Model]`. Keys the shape does not declare are dropped.
+    """
+    if isinstance(data, Out):
+        return data.model_dump(mode="json")
+    return _adapter(shape).dump_python(_adapter(shape).validate_python(data), mode="json")
