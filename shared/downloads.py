@@ -8,8 +8,8 @@ export has the same bytes, the same file name and the same headers wherever it i
   roll-up. The ASCII name (`shared.export.filename`) is the `filename=` fallback; the name with its
   letters kept (Møde i Århus) goes in RFC 5987's `filename*=UTF-8''…`, which every current browser
   prefers.
-* Content types: `text/csv; charset=utf-8` (exactly one charset), `application/json` (RFC 8259
-  defines no charset: JSON is UTF-8), and the OOXML type for XLSX.
+* Content types: `text/csv; charset=utf-8` and `application/json; charset=utf-8` (exactly one
+  charset each, as docs/api.md documents them), and the OOXML type for XLSX.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ FORMATS = ("csv", "xlsx", "json")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json",
+    "json": "application/json; charset=utf-8",
 }
 
 _SESSION_RENDERERS = {"csv": export.session_csv, "xlsx": export.session_xlsx, "json": export.session_json}

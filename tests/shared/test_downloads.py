@@ -24,7 +24,7 @@ def test_a_download_names_and_types():
     assert csv.content_type == "text/csv; charset=utf-8"
     assert csv.disposition == ("attachment; filename=\"Moete-i-Malmoe.csv\"; "
                                "filename*=UTF-8''M%C3%B6te%20i%20Malm%C3%B6.csv")
-    assert downloads.CONTENT_TYPES["json"] == "application/json"
+    assert downloads.CONTENT_TYPES["json"] == "application/json; charset=utf-8"
     assert "charset" not in downloads.CONTENT_TYPES["xlsx"]
 
 
@@ -84,7 +84,7 @@ def test_a_session_export_is_the_same_through_api_page_and_cli(app, client, make
         assert resp.status_code == 200
         assert resp.data == expected.body
         assert resp.headers["Content-Type"] == expected.content_type
-        assert resp.headers["Content-Type"].count("charset") == (1 if fmt == "csv" else 0)
+        assert resp.headers["Content-Type"].count("charset") == (0 if fmt == "xlsx" else 1)
         assert resp.headers["Content-Disposition"] == expected.disposition
         assert resp.headers["Cache-Control"] == "private, no-store"
     name = resp.headers["Content-Disposition"].split("filename*=UTF-8''")[1]
