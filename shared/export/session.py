@@ -1,0 +1,210 @@
+"""One session's results (the contract's JSON export) as CSV, XLSX and JSON files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook
+
+from shared.export.cells import (
+    _PERCENT_FORMAT,
+    _Column,
+    _csv_bytes,
+    _dict,
+    _int,
+    _list,
+    _percent_ratio,
+    _percent_text,
+    _sheet_datetime,
+    _text,
+    _utc_naive,
+    _write_table,
+    _xlsx_bytes,
+)
+
+# --------------------------------------------------------------------------------------------------
+# Session results
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ItemRow:
+    position: int
+    section: str
+    tags: str
+    kind: str
+    text: str
+    yes: int
+    no: int
+    unsure: int
+    voters: int
+    visible_comments: int
+    conclusion: str
+    comments: list[dict]
+
+    @property
+    def ratio(self) -> float | None:
+        return _percent_ratio(self.yes, self.no, self.unsure)
+
+    @property
+    def percent_text(self) -> str:
+        return _percent_text(self.yes, self.no, self.unsure)
+
+
+def _item_rows(results: dict) -> list[_ItemRow]:
+    """Normalise the export's items once, so CSV and XLSX cannot drift apart.
+
+    Position is the 1-based place in the export's item list (the order of the session's guide).
+    """
+    rows = []
+    for position, raw in enumerate(_list(_dict(results).get("items")), start=1):
+        item = _dict(raw)
+        section = _dict(item.get("section"))
+        counts = _dict(item.get("counts"))
+        comments = [_dict(c) for c in _list(item.get("comments"))]
+        raw_tags = section.get("tags")
+        tags = [raw_tags] if isinstance(raw_tags, str) else [_text(t) for t in _list(raw_tags)]
+        rows.append(
+            _ItemRow(
+                position=position,
+                section=_text(section.get("title")),
+                tags=", ".join(t for t in tags if t),
+                kind=_text(item.get("kind")),
+                # Info slides often carry only a title; an empty text cell would hide the row's topic.
+                text=_text(item.get("text")) or _text(item.get("title")),
+                yes=_int(counts.get("yes")),
+                no=_int(counts.get("no")),
+                unsure=_int(counts.get("unsure")),
+                voters=_int(item.get("voters")),
+                visible_comments=sum(1 for c in comments if not c.get("hidden")),
+                conclusion=_text(item.get("conclusion")),
+                comments=comments,
+            )
+        )
+    return rows
+
+
+_ITEM_HEADERS = [
+    "position", "section", "tags", "kind", "text", "yes", "no", "unsure", "voters", "percent_yes",
+    "comments", "conclusion",
+]
+_COMMENT_HEADERS = ["item_position", "comment_id", "created_at", "pinned", "hidden", "text"]
+
+
+def session_csv(results: dict) -> bytes:
+    """One session's results as CSV (UTF-8 with BOM, comma, CRLF).
+
+    The file holds two tables separated by a blank line: first one row per item (``position,
+    section, tags, kind, text, yes, no, unsure, voters, percent_yes, comments, conclusion``;
+    ``comments`` counts the visible ones, ``percent_yes`` is of yes+no+unsure with one decimal and
+    empty without votes), then every comment including hidden ones (``item_position, comment_id,
+    created_at, pinned, hidden, text``). Header labels are English and stable for integrations.
+    """
+    items = _item_rows(results)
+    rows: list[list[Any]] = [list(_ITEM_HEADERS)]
+    for it in items:
+        rows.append([
+            it.position, it.section, it.tags, it.kind, it.text, it.yes, it.no, it.unsure, it.voters,
+            it.percent_text, it.visible_comments, it.conclusion,
+        ])
+    rows.append([])
+    rows.append(list(_COMMENT_HEADERS))
+    for it in items:
+        for comment in it.comments:
+            rows.append([
+                it.position, _text(comment.get("id")), _text(comment.get("created_at")),
+                bool(comment.get("pinned")), bool(comment.get("hidden")), _text(comment.get("text")),
+            ])
+    return _csv_bytes(rows)
+
+
+_ITEM_COLUMNS = [
+    _Column("position", 9),
+    _Column("section", 30, wrap=True),
+    _Column("tags", 24, wrap=True),
+    _Column("kind", 14),
+    _Column("text", 60, wrap=True),
+    _Column("yes", 8),
+    _Column("no", 8),
+    _Column("unsure", 8),
+    _Column("voters", 8),
+    _Column("percent_yes", 12, number_format=_PERCENT_FORMAT),
+    _Column("comments", 10),
+    _Column("conclusion", 50, wrap=True),
+]
+
+_COMMENT_COLUMNS = [
+    _Column("item_position", 13),
+    _Column("section", 30, wrap=True),
+    _Column("item_text", 40, wrap=True),
+    _Column("created_at", 20),
+    _Column("pinned", 8),
+    _Column("hidden", 8),
+    _Column("text", 70, wrap=True),
+]
+
+
+def session_xlsx(results: dict) -> bytes:
+    """One session's results as an Excel workbook.
+
+    Sheets: ``Items`` (the CSV's item columns, ``percent_yes`` as a number shown as 0.0%),
+    ``Comments`` (item position, section, item text, created_at, pinned, hidden, text; hidden
+    comments included and flagged) and ``Session`` (key/value facts). Identical input gives
+    identical bytes: the document dates come from the session's start, not the clock.
+    """
+    session = _dict(_dict(results).get("session"))
+    items = _item_rows(results)
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Items"
+    _write_table(ws, _ITEM_COLUMNS, (
+        [it.position, it.section, it.tags, it.kind, it.text, it.yes, it.no, it.unsure, it.voters,
+         it.ratio, it.visible_comments, it.conclusion]
+        for it in items
+    ))
+
+    ws = wb.create_sheet("Comments")
+    _write_table(ws, _COMMENT_COLUMNS, (
+        [it.position, it.section, it.text, _sheet_datetime(c.get("created_at")),
+         bool(c.get("pinned")), bool(c.get("hidden")), _text(c.get("text"))]
+        for it in items
+        for c in it.comments
+    ))
+
+    ws = wb.create_sheet("Session")
+    facts = [
+        ("title", _text(session.get("title"))),
+        ("code", _text(session.get("code"))),
+        ("unit", _text(session.get("unit"))),
+        ("guide", _text(session.get("guide_title"))),
+        ("language", _text(session.get("language"))),
+        ("status", _text(session.get("status"))),
+        ("started", _sheet_datetime(session.get("started_at"))),
+        ("ended", _sheet_datetime(session.get("ended_at"))),
+        ("facilitator", _text(session.get("facilitator"))),
+        ("participants", _participants(session.get("participants"))),
+    ]
+    _write_table(ws, [_Column("key", 16), _Column("value", 60, wrap=True)],
+                 ([key, value] for key, value in facts))
+
+    stamp = _utc_naive(session.get("started_at"))
+    return _xlsx_bytes(wb, _text(session.get("title")), stamp)
+
+
+def _participants(value: Any) -> int | str:
+    """Participants may be a count or (in richer exports) a list of participants."""
+    if isinstance(value, list):
+        return len(value)
+    if value is None or value == "":
+        return ""
+    return _int(value)
+
+
+def session_json(results: dict) -> bytes:
+    """The results dict as pretty-printed UTF-8 JSON (letters like æ, ø, å kept literally)."""
+    # "replace" only matters for lone surrogates, which UTF-8 cannot carry; one odd comment must
+    # not make the whole export fail.
+    return json.dumps(results, ensure_ascii=False, indent=2).encode(errors="replace")
