@@ -25,13 +25,14 @@ from shared.models import (
     PublicRollup,
     Setting,
     Unit,
+    UnitKind,
     User,
     Vote,
     utcnow,
 )
 from shared.uow import Work
 
-UNIT_KINDS = ("region", "kreds", "forening", "other")
+UNIT_KINDS = tuple(kind.value for kind in UnitKind)
 RETENTION_KEY = "comment_retention_days"
 #: 0 means "keep comments until the session is deleted"
 DEFAULT_RETENTION_DAYS = 0

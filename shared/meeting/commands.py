@@ -20,7 +20,7 @@ from shared.ids import hash_token, new_code, random_id, unique_value
 from shared.meeting.read import comment_payload, get_meeting, state
 from shared.meeting.snapshot import snapshot
 from shared.meeting.votes import check_rate
-from shared.models import Comment, Conclusion, Guide, Meeting, Participant, utcnow
+from shared.models import Comment, Conclusion, Guide, Meeting, MeetingStatus, Participant, utcnow
 from shared.ratelimit import COMMENT_LIMIT
 from shared.uow import Work, unit_of_work
 
@@ -66,7 +66,7 @@ def create_meeting(work: Work, *, guide_id: object, title: object, unit: object 
             guide_id=guide.id,
             guide_snapshot=guide.document,
             facilitator_id=facilitator_id,
-            status="waiting",
+            status=MeetingStatus.WAITING,
             voting_open=False,
             results_visible=False,
             state_version=0,
@@ -87,9 +87,9 @@ def control(work: Work, meeting_id: object, action: object, index: object = None
         raise DialogrumError("invalid", "action must be one of " + ", ".join(ACTIONS))
     meeting = get_meeting(conn, meeting_id)
     snap = snapshot(conn, meeting.id)
-    if meeting.status == "ended":
+    if meeting.status == MeetingStatus.ENDED:
         raise DialogrumError("session_ended")
-    live = meeting.status == "live"
+    live = meeting.status == MeetingStatus.LIVE
     current = snap.items[meeting.position] if live and meeting.position is not None else None
     values: dict[str, Any] = {}
 
@@ -97,12 +97,12 @@ def control(work: Work, meeting_id: object, action: object, index: object = None
         values.update(position=pos, current_item_id=snap.items[pos]["id"], voting_open=False, results_visible=False)
 
     if action == "start":
-        if meeting.status != "waiting":
+        if meeting.status != MeetingStatus.WAITING:
             raise DialogrumError("wrong_state", "the session has already started")
         move_to(0)
-        values.update(status="live", started_at=utcnow())
+        values.update(status=MeetingStatus.LIVE, started_at=utcnow())
     elif action == "end":
-        values.update(status="ended", voting_open=False, ended_at=utcnow())
+        values.update(status=MeetingStatus.ENDED, voting_open=False, ended_at=utcnow())
     elif not live:
         raise DialogrumError("wrong_state", "the session has not started")
     elif action == "next":
@@ -151,7 +151,7 @@ def control(work: Work, meeting_id: object, action: object, index: object = None
 def join(work: Work, meeting: Any, token: object = None) -> tuple[str, str]:
     """Return (participant_id, token): the same participant when the phone sends its token back."""
     conn = work.conn
-    if meeting.status == "ended":
+    if meeting.status == MeetingStatus.ENDED:
         raise DialogrumError("session_ended")
     if isinstance(token, str) and 16 <= len(token) <= 128:
         pid = conn.execute(
@@ -180,8 +180,8 @@ def add_comment(work: Work, meeting_id: str, participant_id: str, item_id: objec
     if not isinstance(item_id, str):
         raise DialogrumError("not_current_item")
     meeting = get_meeting(conn, meeting_id)
-    if meeting.status != "live":
-        raise DialogrumError("comments_closed" if meeting.status == "ended" else "not_current_item")
+    if meeting.status != MeetingStatus.LIVE:
+        raise DialogrumError("comments_closed" if meeting.status == MeetingStatus.ENDED else "not_current_item")
     if meeting.current_item_id != item_id:
         raise DialogrumError("not_current_item")
     if snapshot(conn, meeting_id).by_id[item_id]["kind"] == "info":

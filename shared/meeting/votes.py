@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared.errors import DialogrumError
 from shared.events import VotesChanged
 from shared.meeting.snapshot import Snapshot, cached, snapshot
-from shared.models import Meeting, Vote, utcnow
+from shared.models import Meeting, MeetingStatus, Vote, utcnow
 from shared.ratelimit import VOTE_LIMIT
 from shared.uow import publish
 
@@ -39,7 +39,7 @@ def _vote_statement(dialect: str) -> sa.Insert:
     if stmt is None:
         guard = sa.exists().where(
             _meetings.c.id == sa.bindparam("m"),
-            _meetings.c.status == "live",
+            _meetings.c.status == MeetingStatus.LIVE,
             _meetings.c.voting_open.is_(True),
             _meetings.c.current_item_id == sa.bindparam("i"),
         )
@@ -108,7 +108,7 @@ def _refusal(conn: sa.Connection, meeting_id: str, item_id: str) -> DialogrumErr
     row = conn.execute(
         sa.select(_meetings.c.current_item_id, _meetings.c.status).where(_meetings.c.id == meeting_id)
     ).first()
-    if row is not None and row.status == "live" and row.current_item_id != item_id:
+    if row is not None and row.status == MeetingStatus.LIVE and row.current_item_id != item_id:
         return DialogrumError("not_current_item")
     return DialogrumError("voting_closed")
 
