@@ -1,7 +1,9 @@
 """REST API v1: JSON in and out, bearer tokens, the contract's error bodies.
 
-Handlers only translate HTTP to `shared.meeting`, `shared.library` and `shared.rollup`, commit,
-and then announce through the realtime hub.
+Handlers only translate HTTP to `shared.meeting`, `shared.library` and `shared.rollup`. Each
+carries an `operation(...)` (shared/schemas/openapi.py): its body and query arrive validated as
+models, and it answers through one response model of `shared.schemas.rest`, so the OpenAPI
+document generated from them is what the API does (docs/architecture.md#schemas).
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from shared.messages import message_for
 from shared.models import Guide, Meeting
 from shared.ratelimit import API_LIMIT
 from shared.rollup import rollup as build_rollup
+from shared.schemas import rest
+from shared.schemas.errors import RequestError, error_body
+from shared.schemas.fields import BAD_CHARS, MAX_INT
+from shared.schemas.guide import GuideDocument
+from shared.schemas.openapi import CSV, XLSX, YAML_TYPES, Reply, operation, read_json
+from shared.uow import unit_of_work
 from shared.urls import base_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -28,7 +36,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def error_response(code: str, detail: str | None = None, status: int | None = None) -> Response:
     """The contract's error body with a translated message."""
-    resp = jsonify({"error": code, "message": message_for(code, detail)})
+    resp = jsonify(rest.dump(rest.Error, {"error": code, "message": message_for(code, detail)}))
     resp.status_code = status or STATUS.get(code, 400)
     return resp
 
@@ -44,7 +52,13 @@ def _guide_error(exc: guides.GuideError):
     get_db().session.rollback()
     body = {"error": "invalid_guide", "message": message_for("invalid_guide", str(exc)),
             "errors": [{"place": p, "message": m} for p, m in exc.errors]}
-    return jsonify(body), 422
+    return jsonify(rest.dump(rest.Error, body)), 422
+
+
+@bp.errorhandler(RequestError)
+def _request_error(exc: RequestError):
+    get_db().session.rollback()
+    return jsonify(rest.dump(rest.Error, error_body(exc))), 422
 
 
 @bp.errorhandler(HTTPException)
@@ -54,6 +68,18 @@ def _http_error(exc: HTTPException):
     return error_response(code, None, exc.code)
 
 
+
+
+#: What an id in the path that cannot exist is answered with, by parameter.
+_UNKNOWN = {"meeting_id": "unknown_session", "item_id": "unknown_item"}
+
+
+@bp.url_value_preprocessor
+def _ids_without_control_characters(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    # No id holds a control character, and PostgreSQL refuses a NUL in a query parameter outright.
+    for name, value in (values or {}).items():
+        if isinstance(value, str) and BAD_CHARS.search(value):
+            raise DialogrumError(_UNKNOWN.get(name, "not_found"))
 
 
 def token_required(view):
@@ -72,15 +98,8 @@ def token_required(view):
         g.user = user
         return view(*args, **kwargs)
 
+    wrapper.bearer = True  # type: ignore[attr-defined] - the OpenAPI document asks for a token here
     return wrapper
-
-
-def json_body() -> dict:
-    """The request's JSON object, or a 422."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise DialogrumError("invalid", "the body must be a JSON object")
-    return data
 
 
 def _meeting_for(meeting_id: str) -> Meeting:
@@ -89,24 +108,7 @@ def _meeting_for(meeting_id: str) -> Meeting:
 
 def session_object(meeting: Meeting) -> dict[str, Any]:
     """The contract's session object."""
-    base = base_url()
-    return {
-        "id": meeting.id,
-        "code": meeting.code,
-        "title": meeting.title,
-        "unit": meeting.unit,
-        "status": meeting.status,
-        "guide_id": meeting.guide_id,
-        "join_url": f"{base}/j/{meeting.code}",
-        "facilitator_url": f"{base}/console/{meeting.id}",
-        "projector_url": f"{base}/p/{meeting.projector_key}",
-        "qr_svg_url": f"{base}/j/{meeting.code}/qr.svg",
-        "created_at": meeting.created_at.isoformat(),
-    }
-
-
-def _hub():
-    return current_app.extensions["dialogrum.hub"]
+    return rest.dump(rest.Session, rest.Session.of(meeting, base_url()))
 
 
 # -- guides -----------------------------------------------------------------------------------
@@ -114,66 +116,63 @@ def _hub():
 
 @bp.get("/guides")
 @token_required
+@operation("listGuides", "List guides", "guides",
+           {200: Reply("Every guide, built-in ones first.", list[rest.GuideSummary])})
 def list_guides():
     """All guides with how many items each has."""
-    return jsonify([library.summary(gd) for gd in library.list_guides(get_db().session)])
+    return jsonify(rest.dump(list[rest.GuideSummary],
+                             [library.summary(gd) for gd in library.list_guides(get_db().session)]))
 
 
 @bp.post("/guides")
 @token_required
+@operation("createGuide", "Import a guide document", "guides", {201: Reply("Imported.", rest.GuideCreated)},
+           body=GuideDocument, body_types=YAML_TYPES, parse_body=False,
+           description="JSON, or YAML with a YAML content type. Every item gets a stable `id`. A malformed "
+           "document is refused whole with `422 invalid_guide`, naming every place in `errors`.")
 def create_guide():
     """Import a guide document (JSON body, or YAML with a YAML content type)."""
     db = get_db().session
-    if request.mimetype in ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"):
+    if request.mimetype in YAML_TYPES:
         guide = library.import_guide(db, request.get_data(), owner_id=g.user.id, filename="guide.yaml")
     else:
-        data = request.get_json(silent=True)
-        if data is None:
-            raise DialogrumError("invalid", "the body must be a JSON guide document")
-        guide = library.import_guide(db, data, owner_id=g.user.id)
+        # The guide's own models check the document and name every place (GuideError).
+        guide = library.import_guide(db, read_json(), owner_id=g.user.id)
     db.commit()
-    return jsonify({"id": guide.id}), 201
+    return jsonify(rest.dump(rest.GuideCreated, {"id": guide.id})), 201
 
 
 @bp.get("/guides/<guide_id>")
 @token_required
+@operation("getGuide", "Get a guide with its document", "guides", {200: Reply("The guide.", rest.GuideDetail)},
+           errors=(404,), contract="additive")
 def get_guide(guide_id: str):
     """One guide document with its item ids."""
     guide = get_db().session.get(Guide, guide_id)
     if guide is None:
         raise DialogrumError("not_found")
-    return jsonify({**library.summary(guide), "document": guide.document})
+    return jsonify(rest.dump(rest.GuideDetail, {**library.summary(guide), "document": guide.document}))
 
 
 @bp.get("/guides/<guide_id>/rollup")
 @token_required
-def guide_rollup(guide_id: str):
+@operation("getGuideRollup", "Roll up a guide across its sessions", "guides",
+           {200: Reply("The roll-up (JSON), or a CSV or XLSX file of it.", rest.Rollup, files=(CSV, XLSX))},
+           errors=(404,), query=rest.RollupQuery,
+           description="Every session of the guide the caller may see. `format=json` (the default), the "
+           "`unit`, `from` and `to` filters and `tags` are additive.")
+def guide_rollup(guide_id: str, query: rest.RollupQuery):
     """The guide across all its sessions the caller may see."""
     db = get_db().session
     guide = db.get(Guide, guide_id)
     if guide is None:
         raise DialogrumError("not_found")
-    data = build_rollup(db, guide, g.user, unit=request.args.get("unit") or None,
-                        since=_date_arg("from"), until=_date_arg("to", end_of_day=True))
-    fmt = request.args.get("format", "json")
+    since, until = query.bounds()
+    data = build_rollup(db, guide, g.user, unit=query.unit or None, since=since, until=until)
+    fmt = query.format
     if fmt == "json":
-        return jsonify(data)
+        return jsonify(rest.dump(rest.Rollup, data))
     return downloads.response(downloads.rollup_file(data, fmt))
-
-
-def _date_arg(name: str, *, end_of_day: bool = False):
-    """A `YYYY-MM-DD` query parameter as a UTC datetime (the day after, for an inclusive end)."""
-    import datetime as dt
-
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise DialogrumError("invalid", f"{name} must be a date like 2026-05-31") from None
-    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-    return start + dt.timedelta(days=1) if end_of_day else start
 
 
 # -- sessions ---------------------------------------------------------------------------------
@@ -181,6 +180,9 @@ def _date_arg(name: str, *, end_of_day: bool = False):
 
 @bp.get("/sessions")
 @token_required
+@operation("listSessions", "List sessions", "sessions",
+           {200: Reply("The caller's sessions (all of them for an organiser), newest first.", list[rest.Session])},
+           contract="additive")
 def list_sessions():
     """The sessions the caller may see, newest first."""
     db = get_db().session
@@ -190,18 +192,22 @@ def list_sessions():
 
 @bp.post("/sessions")
 @token_required
-def create_session():
+@operation("createSession", "Create a session from a guide", "sessions",
+           {201: Reply("The new, waiting session.", rest.Session)}, errors=(404,), body=rest.SessionCreate,
+           description="The session keeps a snapshot of the guide: later edits of the guide never change it. "
+           "An unknown `guide_id` answers 404.")
+def create_session(body: rest.SessionCreate):
     """Create a waiting session from a guide."""
-    data = json_body()
     db = get_db().session
-    meeting_id = rules.create_meeting(db.connection(), guide_id=data.get("guide_id"), title=data.get("title"),
-                                      unit=data.get("unit", ""), facilitator_id=g.user.id)
-    db.commit()
+    with unit_of_work(get_db(), session=db) as work:
+        meeting_id = rules.create_meeting(work, guide_id=body.guide_id, title=body.title, unit=body.unit,
+                                          facilitator_id=g.user.id)
     return jsonify(session_object(db.get(Meeting, meeting_id))), 201
 
 
 @bp.get("/sessions/<meeting_id>")
 @token_required
+@operation("getSession", "Get a session", "sessions", {200: Reply("The session.", rest.Session)}, errors=(403, 404))
 def get_session(meeting_id: str):
     """One session object."""
     return jsonify(session_object(_meeting_for(meeting_id)))
@@ -209,46 +215,56 @@ def get_session(meeting_id: str):
 
 @bp.delete("/sessions/<meeting_id>")
 @token_required
+@operation("deleteSession", "Delete a session for good", "sessions",
+           {204: Reply("Deleted with its participants, votes, comments and conclusions.")}, errors=(403, 404),
+           contract="additive")
 def delete_session(meeting_id: str):
     """Delete a session for good, with its participants, votes, comments and conclusions."""
     from shared.organiser import delete_meeting
 
     meeting = _meeting_for(meeting_id)
     db = get_db().session
-    delete_meeting(db.connection(), meeting.id)
-    db.commit()
+    with unit_of_work(get_db(), session=db) as work:
+        delete_meeting(work, meeting.id)
     return "", 204
 
 
 @bp.get("/sessions/<meeting_id>/state")
 @token_required
+@operation("getSessionState", "Get a session's state", "sessions",
+           {200: Reply("The state object (without `me`).", rest.State)}, errors=(403, 404))
 def get_state(meeting_id: str):
     """The state object, as the room sees it."""
     meeting = _meeting_for(meeting_id)
     conn = get_db().session.connection()
-    return jsonify(rules.state(conn, rules.get_meeting(conn, meeting.id)))
+    return jsonify(rest.dump(rest.State, rules.state(conn, rules.get_meeting(conn, meeting.id))))
 
 
 @bp.post("/sessions/<meeting_id>/control")
 @token_required
-def control(meeting_id: str):
+@operation("controlSession", "Apply a control action", "sessions",
+           {200: Reply("The state after the action (also sent as `state` to every socket).", rest.State)},
+           errors=(403, 404, 409), body=rest.ControlRequest,
+           description="Moving to another item closes voting and hides results on the one left. An action that "
+           "does not fit the state (voting on a non-consideration, `next` past the end, anything after `end`) "
+           "answers 409; an unknown action or a missing `index` with `goto` answers 422.")
+def control(meeting_id: str, body: rest.ControlRequest):
     """Apply a control action; answers the state after it."""
     meeting = _meeting_for(meeting_id)
-    data = json_body()
     db = get_db().session
-    rules.control(db.connection(), meeting.id, data.get("action"), data.get("index"))
-    db.commit()
-    _hub().state_changed(meeting.id)
-    conn = db.connection()
-    return jsonify(rules.state(conn, rules.get_meeting(conn, meeting.id)))
+    with unit_of_work(get_db(), session=db) as work:
+        state = rules.control(work, meeting.id, body.action, body.index)
+    return jsonify(rest.dump(rest.State, state))
 
 
 @bp.get("/sessions/<meeting_id>/results")
 @token_required
+@operation("getSessionResults", "Get a session's results", "sessions",
+           {200: Reply("The JSON export.", rest.Results)}, errors=(403, 404))
 def results(meeting_id: str):
     """The JSON export."""
     meeting = _meeting_for(meeting_id)
-    return jsonify(_results(meeting))
+    return jsonify(rest.dump(rest.Results, _results(meeting)))
 
 
 def _results(meeting: Meeting) -> dict:
@@ -257,43 +273,54 @@ def _results(meeting: Meeting) -> dict:
 
 @bp.get("/sessions/<meeting_id>/export")
 @token_required
-def export_session(meeting_id: str):
+@operation("exportSession", "Download a session's results", "sessions",
+           {200: Reply("The file (as an attachment).", rest.Results, files=(CSV, XLSX))}, errors=(403, 404),
+           query=rest.ExportQuery,
+           description="CSV is UTF-8 with a BOM: one table of items, a blank line, one table of comments. "
+           "Without `format` the file is JSON (additive default).")
+def export_session(meeting_id: str, query: rest.ExportQuery):
     """The session's results as a CSV, XLSX or JSON file."""
     meeting = _meeting_for(meeting_id)
-    return downloads.response(downloads.session_file(get_db().session, meeting, request.args.get("format", "json")))
+    return downloads.response(downloads.session_file(get_db().session, meeting, query.format))
 
 
 @bp.post("/sessions/<meeting_id>/comments/<int:comment_id>")
 @token_required
-def moderate_comment(meeting_id: str, comment_id: int):
+@operation("moderateComment", "Hide, unhide, pin or unpin a comment", "sessions",
+           {200: Reply("The comment after the change (also sent to the room).", rest.Comment)},
+           errors=(403, 404), body=rest.ModerateRequest, contract="additive")
+def moderate_comment(meeting_id: str, comment_id: int, body: rest.ModerateRequest):
     """Hide/unhide or pin/unpin a comment: `{"hidden"?: bool, "pinned"?: bool}`."""
     meeting = _meeting_for(meeting_id)
-    data = json_body()
+    if comment_id > MAX_INT:  # no such row, and the database would refuse the number
+        raise DialogrumError("unknown_comment")
     db = get_db().session
-    comment = rules.moderate(db.connection(), meeting.id, comment_id, hidden=data.get("hidden"),
-                             pinned=data.get("pinned"))
-    db.commit()
-    _hub().comment_moderated(meeting.id, comment)
-    return jsonify(comment)
+    with unit_of_work(get_db(), session=db) as work:
+        comment = rules.moderate(work, meeting.id, comment_id, hidden=body.hidden, pinned=body.pinned)
+    return jsonify(rest.dump(rest.Comment, comment))
 
 
 @bp.put("/sessions/<meeting_id>/items/<item_id>/conclusion")
 @token_required
-def put_conclusion(meeting_id: str, item_id: str):
+@operation("putConclusion", "Save the group's conclusion on an item", "sessions",
+           {200: Reply("The saved conclusion.", rest.Conclusion)}, errors=(403, 404), body=rest.ConclusionRequest,
+           contract="additive")
+def put_conclusion(meeting_id: str, item_id: str, body: rest.ConclusionRequest):
     """Save the group's conclusion on an item: `{"text": "..."}` (empty clears it)."""
     meeting = _meeting_for(meeting_id)
-    data = json_body()
     db = get_db().session
-    saved = rules.set_conclusion(db.connection(), meeting.id, item_id, data.get("text"))
-    db.commit()
-    _hub().conclusion_saved(meeting.id, saved)
-    return jsonify(saved)
+    with unit_of_work(get_db(), session=db) as work:
+        saved = rules.set_conclusion(work, meeting.id, item_id, body.text)
+    return jsonify(rest.dump(rest.Conclusion, saved))
 
 
 @bp.get("/openapi.json")
+@operation("getOpenApi", "This document", "meta",
+           {200: Reply("The OpenAPI 3.1 document, generated from the code.", schema={"type": "object"})},
+           description="Public.")
 def openapi():
-    """The OpenAPI 3 document of this API (public)."""
-    from shared.openapi import document
+    """The OpenAPI 3.1 document of this API (public)."""
+    from shared.schemas.openapi import document
 
-    return jsonify(document(base_url()))
+    return jsonify(document(current_app, base_url()))
 

@@ -5,6 +5,10 @@ exactly what they accept. Response models (`Out`) are what the API answers: ever
 serialises its payload through one of them with `dump`, so the document generated from them
 (`shared.schemas.openapi`) is the shape on the wire. Fields beyond the contract are marked
 "Additive" in their description, as docs/api.md does.
+
+The module is long (about 500 lines) because it is a catalogue: one small model per payload, in
+the order of docs/api.md, read side by side with it. Splitting it would scatter one answer's
+parts (a state, its item, its section) over several files.
 """
 
 from __future__ import annotations

@@ -286,3 +286,21 @@ def test_security_headers(client):
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(("path", "code"), [
+    ("/sessions/a%00b", "unknown_session"), ("/sessions/a%00b/state", "unknown_session"),
+    ("/guides/a%00b", "not_found"), ("/guides/a%07/rollup", "not_found"),
+])
+def test_an_id_with_a_control_character_is_unknown_not_a_server_error(client, auth, path, code):
+    # PostgreSQL refuses a NUL in a query parameter; such an id cannot exist anyway.
+    resp = client.get("/api/v1" + path, headers=auth)
+    assert resp.status_code == 404
+    assert resp.get_json()["error"] == code
+
+
+@pytest.mark.parametrize("query", ["unit=a%00", "from=2026-13-01", "format=pdf"])
+def test_a_malformed_rollup_query_is_422_naming_the_parameter(client, auth, make, query):
+    resp = client.get(f"/api/v1/guides/{make.guide()}/rollup?{query}", headers=auth)
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"][0]["place"] == query.split("=")[0]

@@ -1,19 +1,22 @@
-"""The OpenAPI document against the app: every /api/v1 route documented, nothing invented, valid."""
+"""The generated OpenAPI document against the app and docs/api.md: every /api/v1 route documented,
+nothing invented, valid, and the schemas the models say."""
 
 import re
 import string
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from shared import openapi
 from shared.app import create_app
-from shared.openapi import document
+from shared.schemas import rest
+from shared.schemas.openapi import document
 
 BASE = "http://testserver"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 PUBLIC = {("/openapi.json", "get"), ("/healthz", "get")}
 ERROR_STATUSES = {"401", "403", "404", "409", "413", "422", "429"}
+API_MD = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
 
 @pytest.fixture
@@ -23,8 +26,8 @@ def app(tmp_path):
 
 
 @pytest.fixture
-def doc():
-    return document(BASE)
+def doc(app):
+    return document(app, BASE)
 
 
 def flask_to_openapi(rule: str) -> str:
@@ -81,7 +84,14 @@ def refs(node):
             yield from refs(value)
 
 
-# -- (a) routes <-> document ------------------------------------------------------------------
+def api_md_endpoints() -> dict[tuple[str, str], tuple[str, str]]:
+    """`(METHOD, path with {} for parameters)` -> (auth, contract) of docs/api.md's endpoint table."""
+    rows = re.findall(r"^\| `([A-Z]+) (/[^`\[?]*)[^`]*`[^|]*\| (\w+) \|[^\n]*\| (v1|additive)[^|]*\|$",
+                      API_MD.read_text(encoding="utf-8"), re.MULTILINE)
+    return {(method.lower(), re.sub(r"{[^}]+}", "{}", path)): (auth, contract) for method, path, auth, contract in rows}
+
+
+# -- (a) routes <-> document <-> docs/api.md ------------------------------------------------------
 
 
 def test_flask_to_openapi_converts_converters():
@@ -102,6 +112,22 @@ def test_every_documented_operation_is_routed(app, doc):
     assert not invented, f"documented but not routed: {sorted(invented)}"
 
 
+def test_every_route_carries_an_operation(doc):
+    bare = [(path, method) for path, method, op in operations(doc) if op["tags"] == ["undocumented"]]
+    assert not bare, f"routes without @operation(...): {bare}"
+
+
+def test_docs_api_md_lists_the_same_operations(doc):
+    listed = api_md_endpoints()
+    assert len(listed) >= 15
+    generated = {(method, re.sub(r"{[^}]+}", "{}", path)): op for path, method, op in operations(doc)}
+    assert set(listed) == set(generated)
+    for key, (auth, contract) in listed.items():
+        op = generated[key]
+        assert (auth == "public") == (op.get("security") == []), key
+        assert op["x-dialogrum-contract"] == contract, key
+
+
 def test_healthz_is_documented_outside_the_prefix(app, doc):
     assert doc["servers"] == [{"url": BASE + "/api/v1"}]
     health = doc["paths"]["/healthz"]
@@ -113,11 +139,11 @@ def test_healthz_is_documented_outside_the_prefix(app, doc):
 def test_served_document_is_public_and_the_same(app):
     response = app.test_client().get("/api/v1/openapi.json")
     assert response.status_code == 200
-    assert response.get_json() == document("http://localhost")
+    assert response.get_json() == document(app, "http://localhost")
 
 
-def test_trailing_slash_of_the_base_url_is_ignored():
-    assert document(BASE + "/") == document(BASE)
+def test_trailing_slash_of_the_base_url_is_ignored(app):
+    assert document(app, BASE + "/") == document(app, BASE)
 
 
 # -- (b) validity -----------------------------------------------------------------------------
@@ -145,9 +171,11 @@ def test_every_ref_target_exists(doc):
         resolve(doc, ref)
 
 
-def test_every_component_schema_is_used(doc):
-    used = {ref.rsplit("/", 1)[1] for ref in refs(doc) if ref.startswith("#/components/schemas/")}
-    assert set(doc["components"]["schemas"]) <= used
+def test_every_component_is_used(doc):
+    used = set(refs(doc))
+    for kind in ("schemas", "responses"):
+        names = {f"#/components/{kind}/{name}" for name in doc["components"][kind]}
+        assert names <= used, names - used
 
 
 # -- operations -------------------------------------------------------------------------------
@@ -171,16 +199,22 @@ def test_public_operations_and_the_rest_need_a_token(doc):
             assert {"401", "429"} <= set(op["responses"]), (path, method)
 
 
+def test_bodies_and_queries_can_be_refused(doc):
+    for path, method, op in operations(doc):
+        if "requestBody" in op:
+            assert {"413", "422"} <= set(op["responses"]), (path, method)
+        if any(p["in"] == "query" for p in op.get("parameters", [])):
+            assert "422" in op["responses"], (path, method)
+
+
 def test_error_responses_reference_the_error_schema(doc):
     for path, _method, op in operations(doc):
         for status, declared in op["responses"].items():
             if status not in ERROR_STATUSES:
                 continue
             response = resolve(doc, declared["$ref"]) if "$ref" in declared else declared
-            schema = response["content"]["application/json"]["schema"]
-            if schema["$ref"] != "#/components/schemas/Error":
-                # e.g. GuideError: an Error with more
-                assert {"$ref": "#/components/schemas/Error"} in resolve(doc, schema["$ref"])["allOf"], (path, status)
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, (
+                path, status)
 
 
 def test_path_parameters_match_the_path(doc):
@@ -193,6 +227,8 @@ def test_path_parameters_match_the_path(doc):
             declared = {p["name"] for p in params if p["in"] == "path"}
             assert declared == names, (path, method)
             assert all(p["required"] for p in params if p["in"] == "path")
+    comment = doc["paths"]["/sessions/{meeting_id}/comments/{comment_id}"]["parameters"][1]
+    assert comment["schema"]["type"] == "integer"
 
 
 def test_exports_offer_their_formats(doc):
@@ -203,9 +239,16 @@ def test_exports_offer_their_formats(doc):
     assert set(fmt["schema"]["enum"]) == {"csv", "xlsx", "json"}
     assert set(export["responses"]["200"]["content"]) == {"text/csv", xlsx, "application/json"}
     rollup = doc["paths"]["/guides/{guide_id}/rollup"]["get"]
-    fmt = next(p for p in rollup["parameters"] if p["name"] == "format")
-    assert {"csv", "xlsx"} <= set(fmt["schema"]["enum"])
+    params = {p["name"]: p for p in rollup["parameters"]}
+    assert {"csv", "xlsx"} <= set(params["format"]["schema"]["enum"])
+    assert set(params) == {"format", "unit", "from", "to"}
+    assert params["from"]["schema"]["format"] == "date"
     assert {"text/csv", xlsx} <= set(rollup["responses"]["200"]["content"])
+
+
+def test_a_guide_may_be_posted_as_yaml(doc):
+    content = doc["paths"]["/guides"]["post"]["requestBody"]["content"]
+    assert {"application/json", "application/yaml"} <= set(content)
 
 
 # -- the schemas mirror the rules -------------------------------------------------------------
@@ -217,10 +260,10 @@ def test_enums_match_the_rules(doc):
 
     schemas = doc["components"]["schemas"]
     assert schemas["ControlRequest"]["properties"]["action"]["enum"] == list(meeting.ACTIONS)
-    assert schemas["GuideDocument"]["properties"]["language"]["enum"] == list(guides.LANGUAGES)
-    assert schemas["GuideItem"]["properties"]["kind"]["enum"] == list(guides.KINDS)
+    assert schemas["GuideDocument-Input"]["properties"]["language"]["enum"] == list(guides.LANGUAGES)
+    assert schemas["GuideItem-Input"]["properties"]["kind"]["enum"] == list(guides.KINDS)
     assert list(schemas["Counts"]["properties"]) == list(CHOICES)
-    char = re.compile(openapi.CODE_PATTERN.replace("{6}", ""))
+    char = re.compile(rest.CODE_PATTERN.replace("{6}", ""))
     assert {ch for ch in string.digits + string.ascii_uppercase if char.fullmatch(ch)} == set(meeting.CODE_ALPHABET)
 
 
@@ -231,6 +274,23 @@ def test_state_schema_is_the_contract_plus_the_additive_fields(doc):
     assert state["additionalProperties"] is False
     assert "me" not in state["required"]
     assert contract <= set(state["required"])
+
+
+def test_position_index_is_an_integer_also_while_waiting(doc):
+    index = doc["components"]["schemas"]["Position"]["properties"]["index"]
+    assert index["type"] == "integer"
+    assert "anyOf" not in index
+    text = API_MD.read_text(encoding="utf-8")
+    assert "`position.index` is then `null`" not in text
+    assert "`position.index` is then `0`" in text
+
+
+def test_limits_in_the_schemas_are_the_rules(doc):
+    from shared import meeting
+
+    schemas = doc["components"]["schemas"]
+    assert schemas["ConclusionRequest"]["properties"]["text"]["maxLength"] == meeting.MAX_CONCLUSION
+    assert schemas["SessionCreate"]["properties"]["title"]["maxLength"] == 300
 
 
 def test_every_error_code_is_described(doc):
