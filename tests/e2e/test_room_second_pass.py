@@ -1,0 +1,188 @@
+"""The meeting room, second pass (issue 9): what a newcomer, a phone and a Danish room ran into.
+
+Each test makes its own session through the REST API of one real server (per module) and looks
+at it with the phone (360x740), the projector (1024x768, 1280x720, 1920x1080) and the console in
+Chromium, in Swedish and Danish. Screenshots land in /tmp/shots to be looked at.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.realtime.test_server import Phone
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+SHOTS = Path("/tmp/shots")
+PROJECTORS = ({"width": 1024, "height": 768}, {"width": 1280, "height": 720}, {"width": 1920, "height": 1080})
+GUIDES = {"da": "Almene Mål – Tema 3: Demokrati og levende fællesskaber",
+          "sv": "Förtroendemannadialogen – mot målen 51/22"}
+TITLES = {"da": "Beboermøde i Ærøskøbing", "sv": "Medlemsmöte i Örnsköldsvik"}
+LOCALES = {"da": "da-DK", "sv": "sv-SE"}
+
+# The WCAG 2 contrast ratio of an element's text on its own background (both opaque here).
+CONTRAST = """el => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => {
+    const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const st = getComputedStyle(el);
+  const a = lum(rgb(st.color)), b = lum(rgb(st.backgroundColor));
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
+
+
+@pytest.fixture(scope="module")
+def token(server, facilitator) -> str:
+    """An API token of the facilitator who signs in to the console."""
+    return server.facilitator_token(facilitator["email"])
+
+
+@pytest.fixture(scope="module")
+def console_state(server, browser, facilitator, ui) -> dict:
+    """The console's signed-in cookies, for new console contexts."""
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    ui.sign_in(page, server.url, facilitator, lang="da")
+    state = ctx.storage_state()
+    ctx.close()
+    return state
+
+
+class Room:
+    """A session made through the REST API, and the pages that look at it."""
+
+    def __init__(self, server, browser, ui, token: str, lang: str, console_state: dict) -> None:
+        self.server, self.browser, self.ui, self.lang = server, browser, ui, lang
+        self.console_state = console_state
+        self.headers = {"Authorization": f"Bearer {token}"}
+        guides = requests.get(server.url + "/api/v1/guides", headers=self.headers, timeout=10).json()
+        guide = next(g for g in guides if g["title"] == GUIDES[lang])
+        resp = requests.post(server.url + "/api/v1/sessions", headers=self.headers, timeout=10,
+                             json={"guide_id": guide["id"], "title": TITLES[lang], "unit": "Afdeling 12"})
+        resp.raise_for_status()
+        self.session = resp.json()
+        self.id, self.code = self.session["id"], self.session["code"]
+        self.key = self.session["projector_url"].rsplit("/", 1)[1]
+        self.contexts: list = []
+
+    def control(self, action: str, **extra) -> dict:
+        resp = requests.post(f"{self.server.url}/api/v1/sessions/{self.id}/control", headers=self.headers,
+                             json={"action": action, **extra}, timeout=10)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def goto(self, index: int) -> dict:
+        state = requests.get(f"{self.server.url}/api/v1/sessions/{self.id}/state", headers=self.headers,
+                             timeout=10).json()
+        if state["session"]["status"] == "waiting":
+            state = self.control("start")
+        if state["position"]["index"] != index:
+            state = self.control("goto", index=index)
+        return state
+
+    def _context(self, scan: bool = False, **options):
+        ctx = self.ui.scan_context(self.browser, **options) if scan else self.browser.new_context(**options)
+        self.contexts.append(ctx)
+        return ctx
+
+    def phone(self, lang: str | None = None, *, scan: bool = False):
+        lang = lang or self.lang
+        ctx = self._context(scan, viewport=dict(self.ui.phone), locale=LOCALES[lang], is_mobile=True, has_touch=True)
+        page = ctx.new_page()
+        page.goto(f"{self.server.url}/j/{self.code}?lang={lang}")
+        expect(page.locator("#status")).not_to_have_attribute("data-state", "connecting")
+        return page
+
+    def projector(self, viewport: dict, lang: str | None = None, *, scan: bool = False):
+        lang = lang or self.lang
+        ctx = self._context(scan, viewport=viewport, locale=LOCALES[lang])
+        page = ctx.new_page()
+        page.goto(f"{self.server.url}/p/{self.key}?lang={lang}")
+        return page
+
+    def console(self, lang: str | None = None, *, scan: bool = False):
+        lang = lang or self.lang
+        ctx = self._context(scan, viewport={"width": 1440, "height": 900}, locale=LOCALES[lang],
+                            storage_state=self.console_state)
+        page = ctx.new_page()
+        page.goto(f"{self.server.url}/console/{self.id}?lang={lang}")
+        expect(page.locator("#connection")).to_have_text(re.compile("^(Forbundet|Ansluten)"))
+        return page
+
+    def socket(self, auth: dict) -> Phone:
+        return Phone(self.server.url, auth).connect()
+
+    def close(self) -> None:
+        for ctx in self.contexts:
+            ctx.close()
+
+
+@pytest.fixture
+def rooms(server, browser, ui, token, console_state):
+    """`rooms(lang)`: a new session of the built-in guide in that language; closed after the test."""
+    made: list[Room] = []
+
+    def make(lang: str = "da") -> Room:
+        room = Room(server, browser, ui, token, lang, console_state)
+        made.append(room)
+        return room
+
+    yield make
+    for room in made:
+        room.close()
+
+
+def shot(page, shots: Path, name: str) -> None:
+    page.screenshot(path=str(shots / f"{name}.png"))
+
+
+# -- 1. The chosen vote stays readable ----------------------------------------------------------
+
+
+def pressed_contrast(page, label: str) -> float:
+    """Hover and focus the chosen button (a phone keeps both after a tap); its contrast ratio."""
+    button = page.get_by_role("button", name=label, exact=True)
+    expect(button).to_have_attribute("aria-pressed", "true")
+    button.hover()
+    if button.is_enabled():
+        button.focus()
+    return button.evaluate(CONTRAST)
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_chosen_vote_stays_readable_in_every_state(rooms, shots, lang):
+    room = rooms(lang)
+    room.goto(2)  # the first consideration of both guides
+    room.control("open_voting")
+    phone = room.phone(scan=True)
+    yes = "Ja"
+    phone.get_by_role("button", name=yes, exact=True).click()  # a real click: hover and focus stay
+    expect(phone.locator("#vote-note")).to_have_text(re.compile("(gemt|sparad)"))
+    problems = {}
+    for state, action in (("open", None), ("closed", "close_voting"), ("results", "show_results")):
+        if action:
+            room.control(action)
+            expect(phone.locator("#status")).to_have_attribute("data-state", "voting-closed")
+        if state == "results":
+            expect(phone.locator("#results")).to_be_visible()
+        ratio = pressed_contrast(phone, yes)
+        assert ratio >= 4.5, f"{state}: the chosen vote has a contrast of {ratio:.2f}"
+        found = [v for v in room.ui.axe_violations(phone, impacts=("minor", "moderate", "serious", "critical"))
+                 if v["id"] == "color-contrast"] + room.ui.axe_violations(phone)
+        if found:
+            problems[state] = found
+        shot(phone, shots, f"1-phone-pressed-{state}-{lang}")
+    assert problems == {}
