@@ -108,12 +108,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def healthz():
         import sqlalchemy as sa
 
+        from shared.schemas.rest import Health, dump
+
         try:
             with database.begin() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except Exception:
-            return jsonify({"status": "unavailable"}), 503
-        return jsonify({"status": "ok"})
+            return jsonify(dump(Health, {"status": "unavailable"})), 503
+        return jsonify(dump(Health, {"status": "ok"}))
 
     @app.errorhandler(404)
     @app.errorhandler(405)
