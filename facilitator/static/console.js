@@ -97,6 +97,7 @@
     D.setText("cur-statement", item.section.statement);
     D.setText("cur-title", item.title);
     D.setText("cur-text", item.text);
+    $("current-card").classList.toggle("item-info", item.kind === "info");
     var flags = $("cur-flags");
     flags.textContent = "";
     if (item.kind === "consideration") {

@@ -71,6 +71,7 @@
     myComments = me.comments || 0;
     var labels = state.labels || {};
     var isVote = item.kind === "consideration";
+    card.classList.toggle("item-info", item.kind === "info");
     voteBox.hidden = !isVote;
     buttons.forEach(function (b) {
       var choice = b.dataset.choice;

@@ -186,3 +186,56 @@ def test_the_chosen_vote_stays_readable_in_every_state(rooms, shots, lang):
             problems[state] = found
         shot(phone, shots, f"1-phone-pressed-{state}-{lang}")
     assert problems == {}
+
+
+# -- 2. The phone shows the title, the results where the eye is, calm info slides ---------------
+
+FONT = "el => { const s = getComputedStyle(el); return [parseFloat(s.fontWeight), parseFloat(s.fontSize)]; }"
+
+
+def heading_leads(page, heading: str, body: str) -> None:
+    """On an info slide the heading is at least as bold and as large as the body."""
+    (h_weight, h_size), (b_weight, b_size) = page.locator(heading).evaluate(FONT), page.locator(body).evaluate(FONT)
+    assert b_weight <= h_weight and b_weight <= 500, (heading, h_weight, b_weight)
+    assert b_size <= h_size, (heading, h_size, b_size)
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_phone_shows_the_title_the_results_first_and_calm_info_slides(rooms, shots, lang):
+    room = rooms(lang)
+    phone = room.phone()
+    title = phone.get_by_role("heading", level=1)
+    expect(title).to_have_text(TITLES[lang])
+    expect(title).to_be_visible()
+    box = title.bounding_box()
+    assert box["height"] >= 16 and box["x"] + box["width"] <= 360
+    shot(phone, shots, f"2-phone-waiting-{lang}")
+
+    # An info slide: the heading leads on the phone, the console and the projector.
+    room.goto(0)
+    expect(phone.locator("#status")).to_have_attribute("data-state", "info")
+    expect(phone.locator("#item-title")).to_be_visible()
+    heading_leads(phone, "#item-title", "#item-text")
+    shot(phone, shots, f"2-phone-info-{lang}")
+    console = room.console()
+    expect(console.locator("#cur-title")).to_be_visible()
+    heading_leads(console, "#cur-title", "#cur-text")
+    shot(console, shots, f"2-console-info-{lang}")
+    projector = room.projector(PROJECTORS[1])
+    expect(projector.locator("#p-title")).to_be_visible()
+    heading_leads(projector, "#p-title", "#p-text")
+    shot(projector, shots, f"2-projector-info-{lang}")
+
+    # Revealed results sit right under the vote, above the comment box, on the first screen.
+    room.goto(2)
+    room.control("open_voting")
+    phone.get_by_role("button", name="Ja", exact=True).click()
+    expect(phone.locator("#vote-note")).to_have_text(re.compile("(gemt|sparad)"))
+    room.control("show_results")
+    results = phone.locator("#results")
+    expect(results).to_be_visible()
+    expect(phone.locator("#results-bars li")).to_have_count(2)
+    assert results.bounding_box()["y"] + 40 < phone.locator("#comment").bounding_box()["y"]
+    assert phone.locator("#results-heading").bounding_box()["y"] < 740
+    assert phone.evaluate("() => document.scrollingElement.scrollWidth") <= 360
+    shot(phone, shots, f"2-phone-results-{lang}")
