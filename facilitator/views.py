@@ -179,6 +179,7 @@ def _console_texts() -> dict[str, str]:
         "hide_results": _("Hide results"),
         "voting_open": _("Voting is open"),
         "voting_closed": _("Voting is closed"),
+        "voting_soon": _("Voting has not been opened yet"),
         "results_shown": _("Results are shown on the projector"),
         "results_hidden": _("Results are hidden from the room"),
         "position": _("Item %(n)s of %(count)s"),
@@ -222,6 +223,7 @@ def projector(key: str):
     config = {"projector_key": key, "labels": guides.VOTE_LABELS[snap.language], "language": snap.language,
               "text": {"voting_open": _("Voting is open: vote on your phone."),
                        "voting_closed": _("Voting is closed."),
+                       "voting_soon": _("Voting opens soon."),
                        "voters": _("%(voters)s of %(participants)s phones have voted.")}}
     return render_template("facilitator/projector.html", meeting=meeting, language=snap.language,
                            join_url=f"{base}/j/{meeting.code}", config_json=config,

@@ -58,6 +58,7 @@ def _phone_texts() -> dict[str, str]:
         "reconnecting": _("Connection lost, reconnecting… Your vote is kept."),
         "voting_open": _("Voting is open: choose your answer."),
         "voting_closed": _("Voting is closed for this item."),
+        "voting_soon": _("Voting opens soon."),
         "prompt": _("Write your thoughts below. Everyone sees them on the screen."),
         "info": _("Listen to the facilitator. The next question comes soon."),
         "saving": _("Saving…"),

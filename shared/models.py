@@ -222,6 +222,9 @@ class Meeting(Base):
     current_item_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(40))
     #: phones may vote on the current item
     voting_open: so.Mapped[bool] = so.mapped_column(default=False)
+    #: ids of the items voting was ever opened on: screens say "opens soon" before, "closed" after
+    voting_opened_items: so.Mapped[list[str]] = so.mapped_column(sa.JSON(), default=list,
+                                                                server_default=sa.text("'[]'"))
     #: the room may see the counts of the current item
     results_visible: so.Mapped[bool] = so.mapped_column(default=False)
     #: bumped by every change of status, position, voting or visibility; processes poll it

@@ -101,7 +101,10 @@
     var flags = $("cur-flags");
     flags.textContent = "";
     if (item.kind === "consideration") {
-      flags.appendChild(D.el("span", null, st.voting_open ? t.voting_open : t.voting_closed));
+      var voting = D.el("span", null, st.voting_open ? t.voting_open : (st.voting_opened ? t.voting_closed : t.voting_soon));
+      voting.id = "cur-voting";
+      voting.dataset.state = st.voting_open ? "open" : (st.voting_opened ? "closed" : "soon");
+      flags.appendChild(voting);
       flags.appendChild(D.el("span", null, st.results_visible ? t.results_shown : t.results_hidden));
     }
     flags.hidden = !flags.firstChild;

@@ -36,7 +36,9 @@
     var voting = $("p-voting");
     voting.hidden = !isVote;
     voting.dataset.open = String(!!st.voting_open);
-    voting.textContent = st.voting_open ? t.voting_open : t.voting_closed;
+    // Two states, two texts: voting "opens soon" before it was ever opened on the item, "is closed" after.
+    voting.dataset.state = st.voting_open ? "open" : (st.voting_opened ? "closed" : "soon");
+    voting.textContent = st.voting_open ? t.voting_open : (st.voting_opened ? t.voting_closed : t.voting_soon);
     if (!isVote || !st.results_visible) { lastResults = null; }
     renderResults();
     $("wall").hidden = item.kind !== "prompt";

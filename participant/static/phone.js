@@ -82,7 +82,14 @@
     });
     showVote(me.vote || null);
     if (isVote) {
-      setStatus(state.voting_open ? "voting-open" : "voting-closed", state.voting_open ? t.voting_open : t.voting_closed);
+      // Before voting was ever opened on the item it "opens soon"; after it was closed it "is closed".
+      if (state.voting_open) {
+        setStatus("voting-open", t.voting_open);
+      } else if (state.voting_opened) {
+        setStatus("voting-closed", t.voting_closed);
+      } else {
+        setStatus("voting-soon", t.voting_soon);
+      }
     } else if (item.kind === "prompt") {
       setStatus("prompt", t.prompt);
     } else {

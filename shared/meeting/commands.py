@@ -68,6 +68,7 @@ def create_meeting(work: Work, *, guide_id: object, title: object, unit: object 
             facilitator_id=facilitator_id,
             status=MeetingStatus.WAITING,
             voting_open=False,
+            voting_opened_items=[],
             results_visible=False,
             state_version=0,
             created_at=utcnow(),
@@ -133,6 +134,9 @@ def control(work: Work, meeting_id: object, action: object, index: object = None
         if bool(getattr(meeting, flag)) == wanted:
             raise DialogrumError("wrong_state", f"{flag} is already {str(wanted).lower()}")
         values[flag] = wanted
+        opened = list(meeting.voting_opened_items or ())
+        if action == "open_voting" and current["id"] not in opened:
+            values["voting_opened_items"] = [*opened, current["id"]]
     version = meeting.state_version + 1
     # The version guard makes two concurrent actions on the same state serialise: the loser
     # sees no row updated and is told to retry instead of silently overwriting.

@@ -89,7 +89,10 @@ def state(conn: sa.Connection, meeting: Any, *, participants: int | None = None)
         "voting_open": bool(meeting.voting_open),
         "results_visible": bool(meeting.results_visible),
         "participants": participants,
-        # Additive fields: the vote labels in the guide's language, and the state's version.
+        # Additive fields: whether voting was ever opened on the current item (screens say "Voting
+        # opens soon" before and "Voting is closed" after), the vote labels in the guide's
+        # language, and the state's version.
+        "voting_opened": item is not None and item["id"] in (meeting.voting_opened_items or ()),
         "language": snap.language,
         "labels": dict(guides.VOTE_LABELS.get(snap.language, guides.VOTE_LABELS["en"])),
         "version": meeting.state_version,

@@ -24,6 +24,8 @@ GUIDES = {"da": "Almene Mål – Tema 3: Demokrati og levende fællesskaber",
           "sv": "Förtroendemannadialogen – mot målen 51/22"}
 TITLES = {"da": "Beboermøde i Ærøskøbing", "sv": "Medlemsmöte i Örnsköldsvik"}
 LOCALES = {"da": "da-DK", "sv": "sv-SE"}
+#: the second consideration of each guide (the first is at index 2 in both)
+NEXT_CONSIDERATION = {"da": 6, "sv": 3}
 
 # The WCAG 2 contrast ratio of an element's text on its own background (both opaque here).
 CONTRAST = """el => {
@@ -239,3 +241,50 @@ def test_phone_shows_the_title_the_results_first_and_calm_info_slides(rooms, sho
     assert phone.locator("#results-heading").bounding_box()["y"] < 740
     assert phone.evaluate("() => document.scrollingElement.scrollWidth") <= 360
     shot(phone, shots, f"2-phone-results-{lang}")
+
+
+# -- 3. "Voting opens soon" before, "Voting is closed" after ------------------------------------
+
+SOON = {"sv": ("Röstningen öppnar snart.", "Röstningen har inte öppnats än"),
+        "da": ("Afstemningen åbner snart.", "Afstemningen er ikke åbnet endnu")}
+CLOSED = {"sv": ("Röstningen är stängd för den här punkten.", "Röstningen är stängd.", "Röstningen är stängd"),
+          "da": ("Afstemningen er lukket for dette punkt.", "Afstemningen er lukket.", "Afstemningen er lukket")}
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_voting_opens_soon_before_and_is_closed_after(rooms, shots, lang):
+    room = rooms(lang)
+    room.goto(2)
+    phone, projector, console = room.phone(), room.projector(PROJECTORS[1]), room.console()
+    status, p_voting = phone.locator("#status"), projector.locator("#p-voting")
+    c_voting = console.locator("#cur-voting")
+    expect(status).to_have_attribute("data-state", "voting-soon")
+    expect(status).to_have_text(SOON[lang][0])
+    expect(p_voting).to_have_attribute("data-state", "soon")
+    expect(p_voting).to_have_text(SOON[lang][0])
+    expect(c_voting).to_have_text(SOON[lang][1])
+    expect(phone.get_by_role("button", name="Ja", exact=True)).to_be_disabled()
+    for page, name in ((phone, "phone"), (projector, "projector"), (console, "console")):
+        shot(page, shots, f"3-{name}-soon-{lang}")
+
+    room.control("open_voting")
+    expect(status).to_have_attribute("data-state", "voting-open")
+    expect(p_voting).to_have_attribute("data-state", "open")
+    room.control("close_voting")
+    expect(status).to_have_attribute("data-state", "voting-closed")
+    expect(status).to_have_text(CLOSED[lang][0])
+    expect(p_voting).to_have_attribute("data-state", "closed")
+    expect(p_voting).to_have_text(CLOSED[lang][1])
+    expect(c_voting).to_have_text(CLOSED[lang][2])
+    for page, name in ((phone, "phone"), (projector, "projector"), (console, "console")):
+        shot(page, shots, f"3-{name}-closed-{lang}")
+
+    # The next consideration opens soon; back on this one it is closed again, also after a reload.
+    room.goto(NEXT_CONSIDERATION[lang])
+    expect(status).to_have_attribute("data-state", "voting-soon")
+    expect(p_voting).to_have_attribute("data-state", "soon")
+    room.goto(2)
+    expect(status).to_have_attribute("data-state", "voting-closed")
+    phone.reload()
+    expect(phone.locator("#status")).to_have_text(CLOSED[lang][0])
+    expect(c_voting).to_have_text(CLOSED[lang][2])

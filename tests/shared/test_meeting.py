@@ -128,6 +128,26 @@ def test_a_meeting_steps_through_its_guide(engine, meeting_id):
         refused("session_ended", engine, rules.control, meeting_id, action, 0)
 
 
+def test_state_tells_voting_not_yet_opened_from_voting_closed(engine, meeting_id):
+    """`voting_opened` (additive) is true once voting was opened on the current item, and stays
+    true after it closes and when the session comes back to the item (issue 9, point 3)."""
+    run(engine, rules.control, meeting_id, "start")
+    state = run(engine, rules.control, meeting_id, "next")  # SMALL_GUIDE: 1 and 2 are considerations
+    assert (state["voting_open"], state["voting_opened"]) == (False, False)
+    state = run(engine, rules.control, meeting_id, "open_voting")
+    assert (state["voting_open"], state["voting_opened"]) == (True, True)
+    state = run(engine, rules.control, meeting_id, "close_voting")
+    assert (state["voting_open"], state["voting_opened"]) == (False, True)
+    assert run(engine, rules.control, meeting_id, "next")["voting_opened"] is False
+    state = run(engine, rules.control, meeting_id, "prev")
+    assert (state["voting_open"], state["voting_opened"]) == (False, True)
+    run(engine, rules.control, meeting_id, "open_voting")  # opened twice: remembered once
+    with engine.begin() as conn:
+        row = rules.get_meeting(conn, meeting_id)
+        assert row.voting_opened_items == [state["item"]["id"]]
+        assert rules.state(conn, row)["voting_opened"] is True
+
+
 def test_state_object_has_the_contract_shape(engine, meeting_id):
     run(engine, rules.control, meeting_id, "start")
     state = run(engine, rules.control, meeting_id, "next")

@@ -126,3 +126,31 @@ def test_the_constraints_keep_existing_rows_and_refuse_unknown_ones(empty_url):
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM votes")).scalar_one() == 1
     engine.dispose()
+
+
+# -- the items voting was ever opened on (issue 9, point 3) -----------------------------------
+
+BEFORE_VOTING_OPENED = "5fbe7f8bbcbb"
+
+
+def test_voting_opened_items_are_filled_in_from_the_votes_and_dropped_in_place(empty_url):
+    upgrade(empty_url, BEFORE_VOTING_OPENED)
+    engine = sa.create_engine(empty_url)
+    with engine.begin() as conn:
+        _seed(conn)  # one vote on item c1
+    upgrade(empty_url)
+    with engine.begin() as conn:
+        assert conn.scalar(sa.select(Meeting.voting_opened_items)) == ["c1"]
+        # A session made with plain SQL that does not name the column starts with none.
+        conn.execute(sa.text("INSERT INTO meetings (id, code, projector_key, title, unit, guide_snapshot, status, "
+                             "voting_open, results_visible, state_version, created_at) VALUES ('m2', 'K7M2QY', "
+                             "'pk2', 'M', '', '{}', 'waiting', :f, :f, 0, :now)"),
+                     {"f": False, "now": dt.datetime.now(dt.UTC)})
+        assert conn.scalar(sa.select(Meeting.voting_opened_items).where(Meeting.id == "m2")) == []
+    downgrade(empty_url, BEFORE_VOTING_OPENED)
+    assert "voting_opened_items" not in {c["name"] for c in sa.inspect(engine).get_columns("meetings")}
+    with engine.connect() as conn:
+        # Dropped in place, not by rebuilding the table: nothing that refers to it was lost.
+        for table in ("meetings", "participants", "votes", "comments"):
+            assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() >= 1, table
+    engine.dispose()
