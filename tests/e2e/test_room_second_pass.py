@@ -288,3 +288,53 @@ def test_voting_opens_soon_before_and_is_closed_after(rooms, shots, lang):
     phone.reload()
     expect(phone.locator("#status")).to_have_text(CLOSED[lang][0])
     expect(c_voting).to_have_text(CLOSED[lang][2])
+
+
+# -- 4. The projector's join code never wraps ---------------------------------------------------
+
+#: How the code's text lies: its lines, and whether it stays inside its box and the screen.
+CODE_BOX = """el => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+  const text = range.getBoundingClientRect(), box = el.getBoundingClientRect();
+  return {lines: lines.size, right: text.right, boxRight: box.right + 1, screen: window.innerWidth,
+          size: parseFloat(getComputedStyle(el).fontSize)};
+}"""
+
+
+def set_code(server, meeting_id: str, code: str) -> None:
+    """Give a session a chosen join code (the widest letters), straight in the server's database."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server.database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE meetings SET code = :c WHERE id = :id"), {"c": code, "id": meeting_id})
+    engine.dispose()
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_join_code_stays_on_one_line(server, rooms, shots, lang):
+    room = rooms(lang)
+    codes = {"sv": ("WWWWWW", "MMMMMM", "WMWQWM"), "da": ("MWMWMW", "WWWMMM", "QWMWQM")}[lang]
+    for code in (room.code, *codes):
+        set_code(server, room.id, code)
+        for viewport in PROJECTORS:
+            page = room.projector(viewport)
+            expect(page.locator("#waiting")).to_be_visible()
+            found = page.locator(".proj-code").evaluate(CODE_BOX)
+            size = f"{viewport['width']}x{viewport['height']}"
+            assert found["lines"] == 1, (code, size, found)
+            assert found["right"] <= min(found["boxRight"], found["screen"]), (code, size, found)
+            assert found["size"] >= viewport["height"] / 16, (code, size, found)  # still big
+            if code == codes[0] or code == room.code:
+                shot(page, shots, f"4-projector-{code}-{size}-{lang}")
+            page.context.close()
+            room.contexts.remove(page.context)
+        console = room.console()
+        found = console.locator(".join-code").evaluate(CODE_BOX)
+        assert found["lines"] == 1 and found["right"] <= found["boxRight"], (code, "console", found)
+        if code == codes[0]:
+            shot(console, shots, f"4-console-{code}-{lang}")
+        console.context.close()
+        room.contexts.remove(console.context)
