@@ -58,6 +58,14 @@ class LinkPurpose(enum.StrEnum):
     RESET = "reset"
 
 
+class JoinDisplay(enum.StrEnum):
+    """How the projector shows the way in (QR code, address, code) once the session is live."""
+
+    CORNER = "corner"
+    LARGE = "large"
+    HIDDEN = "hidden"
+
+
 class Language(enum.StrEnum):
     """The languages of guides, labels and pages."""
 

@@ -19,6 +19,7 @@ from shared.enums import (  # noqa: F401 - re-exported: the models module is whe
     CHOICES,
     ROLES,
     ConnectionRole,
+    JoinDisplay,
     Language,
     LinkPurpose,
     MeetingStatus,
@@ -227,6 +228,10 @@ class Meeting(Base):
                                                                 server_default=sa.text("'[]'"))
     #: the room may see the counts of the current item
     results_visible: so.Mapped[bool] = so.mapped_column(default=False)
+    #: the projector's QR code, address and code while live: in a corner, large, or hidden
+    join_display: so.Mapped[JoinDisplay] = so.mapped_column(
+        _closed_set(JoinDisplay, "join_display", 10), default=JoinDisplay.CORNER, server_default="corner"
+    )
     #: bumped by every change of status, position, voting or visibility; processes poll it
     state_version: so.Mapped[int] = so.mapped_column(default=0)
     #: when it was made

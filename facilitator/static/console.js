@@ -16,7 +16,8 @@
 
   var buttons = {
     start: $("btn-start"), prev: $("btn-prev"), next: $("btn-next"), voting: $("btn-voting"),
-    results: $("btn-results"), end: $("btn-end"), help: $("btn-help")
+    results: $("btn-results"), end: $("btn-end"), help: $("btn-help"),
+    joinLarge: $("btn-join-large"), joinHide: $("btn-join-hide")
   };
   var endLabel = buttons.end.textContent;
   var gotoButtons = Array.prototype.slice.call(document.querySelectorAll("button.goto"));
@@ -49,6 +50,13 @@
   function toggleResults() {
     if (isVote()) { control(state.results_visible ? "hide_results" : "show_results"); }
   }
+  /* The projector's QR code, address and code: "large" or "hidden" toggles back to the corner. */
+  function toggleJoin(target) {
+    if (!state || state.session.status === "ended") { return; }
+    if ((state.join_display || "corner") === target) { control("show_join"); return; }
+    control(target === "large" ? "show_join_large" : "hide_join");
+  }
+
   function step(action) {
     if (!state) { return; }
     if (state.session.status === "waiting" && action === "next") { control("start"); return; }
@@ -78,6 +86,10 @@
     buttons.results.textContent = st.results_visible ? t.hide_results : t.show_results;
     buttons.results.setAttribute("aria-pressed", String(!!st.results_visible));
     buttons.end.disabled = status === "ended";
+    var join = st.join_display || "corner";
+    buttons.joinLarge.setAttribute("aria-pressed", String(join === "large"));
+    buttons.joinHide.setAttribute("aria-pressed", String(join === "hidden"));
+    buttons.joinLarge.disabled = buttons.joinHide.disabled = status === "ended";
     gotoButtons.forEach(function (b) {
       var here = live() && Number(b.dataset.index) === index;
       b.disabled = !live();
@@ -247,6 +259,8 @@
   buttons.prev.addEventListener("click", function () { step("prev"); });
   buttons.next.addEventListener("click", function () { step("next"); });
   buttons.voting.addEventListener("click", toggleVoting);
+  buttons.joinLarge.addEventListener("click", function () { toggleJoin("large"); });
+  buttons.joinHide.addEventListener("click", function () { toggleJoin("hidden"); });
   buttons.results.addEventListener("click", toggleResults);
   buttons.end.addEventListener("click", function () {
     // Two steps instead of a confirm() box: ending cannot be undone.
@@ -277,6 +291,7 @@
       case "ArrowLeft": step("prev"); break;
       case " ": case "Spacebar": toggleVoting(); break;
       case "r": case "R": toggleResults(); break;
+      case "q": case "Q": toggleJoin("large"); break;
       case "?": showHelp(); break;
       default: return;
     }

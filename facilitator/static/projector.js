@@ -19,11 +19,16 @@
     var status = st.session.status;
     participants = st.participants;
     $("participants").textContent = participants;
-    $("waiting").hidden = status !== "waiting";
+    var live = status === "live" && !!st.item;
+    // The way in stays on screen once live: in a corner, large (the waiting screen), or hidden.
+    var join = st.join_display || "corner";
+    $("waiting").hidden = !(status === "waiting" || (live && join === "large"));
     $("ended").hidden = status !== "ended";
-    $("current").hidden = status !== "live" || !st.item;
-    $("join-small").hidden = status !== "live";
-    if (status !== "live" || !st.item) { return; }
+    $("stage").hidden = !live || join === "large";
+    $("current").hidden = !live;
+    $("join-corner").hidden = join !== "corner";
+    document.body.dataset.join = live ? join : "";
+    if (!live) { return; }
     var item = st.item;
     if (item.id !== previousItem) { comments = []; lastResults = null; }
     D.setText("p-section", item.section.title);

@@ -20,7 +20,7 @@ from shared.ids import hash_token, new_code, random_id, unique_value
 from shared.meeting.read import comment_payload, get_meeting, state
 from shared.meeting.snapshot import snapshot
 from shared.meeting.votes import check_rate
-from shared.models import Comment, Conclusion, Guide, Meeting, MeetingStatus, Participant, utcnow
+from shared.models import Comment, Conclusion, Guide, JoinDisplay, Meeting, MeetingStatus, Participant, utcnow
 from shared.ratelimit import COMMENT_LIMIT
 from shared.uow import Work, unit_of_work
 
@@ -28,7 +28,11 @@ MAX_TITLE = 300
 MAX_UNIT = 200
 MAX_COMMENT = 1000
 MAX_CONCLUSION = 10000
-ACTIONS = ("start", "next", "prev", "goto", "open_voting", "close_voting", "show_results", "hide_results", "end")
+ACTIONS = ("start", "next", "prev", "goto", "open_voting", "close_voting", "show_results", "hide_results", "end",
+           # Additive: the projector's QR code, address and code while live (in a corner by default).
+           "show_join", "show_join_large", "hide_join")
+#: what each of the additive join actions sets `join_display` to
+JOIN_ACTIONS = {"show_join": JoinDisplay.CORNER, "show_join_large": JoinDisplay.LARGE, "hide_join": JoinDisplay.HIDDEN}
 
 _meetings = Meeting.__table__
 _comments = Comment.__table__
@@ -70,6 +74,7 @@ def create_meeting(work: Work, *, guide_id: object, title: object, unit: object 
             voting_open=False,
             voting_opened_items=[],
             results_visible=False,
+            join_display=JoinDisplay.CORNER,
             state_version=0,
             created_at=utcnow(),
         )
@@ -104,6 +109,10 @@ def control(work: Work, meeting_id: object, action: object, index: object = None
         values.update(status=MeetingStatus.LIVE, started_at=utcnow())
     elif action == "end":
         values.update(status=MeetingStatus.ENDED, voting_open=False, ended_at=utcnow())
+    elif action in JOIN_ACTIONS:  # while waiting too: it takes effect once the session is live
+        if meeting.join_display == JOIN_ACTIONS[action]:
+            raise DialogrumError("wrong_state", f"the join code is already {JOIN_ACTIONS[action]}")
+        values["join_display"] = JOIN_ACTIONS[action]
     elif not live:
         raise DialogrumError("wrong_state", "the session has not started")
     elif action == "next":

@@ -93,6 +93,8 @@ def state(conn: sa.Connection, meeting: Any, *, participants: int | None = None)
         # opens soon" before and "Voting is closed" after), the vote labels in the guide's
         # language, and the state's version.
         "voting_opened": item is not None and item["id"] in (meeting.voting_opened_items or ()),
+        # Additive: how the projector shows the QR code, address and code while live.
+        "join_display": str(meeting.join_display or "corner"),
         "language": snap.language,
         "labels": dict(guides.VOTE_LABELS.get(snap.language, guides.VOTE_LABELS["en"])),
         "version": meeting.state_version,

@@ -338,3 +338,96 @@ def test_the_join_code_stays_on_one_line(server, rooms, shots, lang):
             shot(console, shots, f"4-console-{code}-{lang}")
         console.context.close()
         room.contexts.remove(console.context)
+
+
+# -- 5. The QR code stays on the projector --------------------------------------------------------
+
+
+def decoded(page, selector: str) -> list[str]:
+    """The QR codes found in a screenshot of one element."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(page.locator(selector).screenshot())))]
+
+
+def apart(page, selector: str, other: str = "#join-corner") -> bool:
+    """The visible parts of `selector` do not overlap `other`."""
+    return page.evaluate("""([a, b]) => {
+      const o = document.querySelector(b).getBoundingClientRect();
+      return [...document.querySelectorAll(a)].filter(e => e.offsetParent !== null).every(e => {
+        const r = e.getBoundingClientRect();
+        return r.right <= o.left || r.left >= o.right || r.bottom <= o.top || r.top >= o.bottom;
+      });
+    }""", [selector, other])
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_qr_code_stays_on_every_slide_large_on_a_key_or_hidden(rooms, shots, lang):
+    room = rooms(lang)
+    join_url = f"{room.server.url}/j/{room.code}"
+    room.control("start")
+    projectors = {f"{v['width']}x{v['height']}": room.projector(v) for v in PROJECTORS}
+    phone = room.phone()
+    slides = (("info", 0, None), ("vote", 2, "show_results"), ("prompt", 3 if lang == "sv" else 4, "comment"))
+    for slide, index, extra in slides:
+        room.goto(index)
+        if extra == "show_results":
+            room.control("open_voting")
+            phone.get_by_role("button", name="Ja", exact=True).click()
+            room.control("show_results")
+        elif extra == "comment":
+            phone.get_by_role("textbox").fill("Fler mötesplatser i trapphusen och en gemensam middag varje månad")
+            phone.locator("#comment button[type=submit]").click()
+        for size, page in projectors.items():
+            corner = page.locator("#join-corner")
+            expect(corner).to_be_visible()
+            expect(page.locator("#waiting")).to_be_hidden()
+            if extra == "show_results":
+                expect(page.locator("#p-bars")).to_be_visible()
+            if extra == "comment":
+                expect(page.locator("#wall li")).to_have_count(1)
+            height = int(size.split("x")[1])
+            code = page.locator(".proj-join-code").evaluate(CODE_BOX)
+            assert code["lines"] == 1 and code["right"] <= min(code["boxRight"], code["screen"]), (size, code)
+            assert code["size"] >= 0.04 * height, (size, code)  # readable from the back of the hall
+            assert page.locator(".proj-join-url").evaluate(FONT)[1] >= 0.025 * height
+            assert page.locator(".proj-join-qr").bounding_box()["height"] >= 0.3 * height
+            assert apart(page, "#p-text, #p-title, #p-voting, #p-bars, #p-voters, #wall li"), (slide, size)
+            assert page.evaluate("() => document.scrollingElement.scrollHeight") <= height
+            if slide == "vote":
+                assert decoded(page, "#join-corner") == [join_url], size
+            shot(page, shots, f"5-projector-{slide}-{size}-{lang}")
+
+    # A key on the console shows it large; again puts it back; a button hides it, for good.
+    console = room.console()
+    page = projectors["1280x720"]
+    console.locator("body").click(position={"x": 5, "y": 5})
+    console.keyboard.press("q")
+    large = console.locator("#btn-join-large")
+    expect(large).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#waiting")).to_be_visible()
+    expect(page.locator("#current")).to_be_hidden()
+    assert page.locator(".proj-qr").bounding_box()["height"] >= 0.6 * 720
+    assert decoded(page, ".proj-qr") == [join_url]
+    shot(page, shots, f"5-projector-large-1280x720-{lang}")
+    shot(console, shots, f"5-console-large-{lang}")
+    console.keyboard.press("Q")
+    expect(large).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#join-corner")).to_be_visible()
+    hide = console.locator("#btn-join-hide")
+    hide.click()
+    expect(hide).to_have_attribute("aria-pressed", "true")
+    for other in projectors.values():
+        expect(other.locator("#join-corner")).to_be_hidden()
+        expect(other.locator("#current")).to_be_visible()
+    page.reload()
+    expect(page.locator("#current")).to_be_visible()
+    expect(page.locator("#join-corner")).to_be_hidden()
+    shot(page, shots, f"5-projector-hidden-1280x720-{lang}")
+    shot(console, shots, f"5-console-hidden-{lang}")
+    hide.click()
+    expect(hide).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#join-corner")).to_be_visible()

@@ -148,6 +148,23 @@ def test_state_tells_voting_not_yet_opened_from_voting_closed(engine, meeting_id
         assert rules.state(conn, row)["voting_opened"] is True
 
 
+def test_the_join_code_shows_in_a_corner_large_or_not_at_all(engine, meeting_id):
+    """`join_display` (additive): the projector's QR code, address and code while live, in a corner
+    by default; the facilitator shows it large or hides it, also before the start (issue 9, point 5)."""
+    with engine.begin() as conn:
+        assert rules.state(conn, rules.get_meeting(conn, meeting_id))["join_display"] == "corner"
+    refused("wrong_state", engine, rules.control, meeting_id, "show_join")
+    assert run(engine, rules.control, meeting_id, "hide_join")["join_display"] == "hidden"
+    state = run(engine, rules.control, meeting_id, "start")
+    assert state["join_display"] == "hidden"
+    state = run(engine, rules.control, meeting_id, "show_join_large")
+    assert (state["join_display"], state["version"]) == ("large", 3)
+    assert run(engine, rules.control, meeting_id, "next")["join_display"] == "large"  # stays across items
+    assert run(engine, rules.control, meeting_id, "show_join")["join_display"] == "corner"
+    run(engine, rules.control, meeting_id, "end")
+    refused("session_ended", engine, rules.control, meeting_id, "hide_join")
+
+
 def test_state_object_has_the_contract_shape(engine, meeting_id):
     run(engine, rules.control, meeting_id, "start")
     state = run(engine, rules.control, meeting_id, "next")

@@ -49,7 +49,7 @@ def _is_timestamp_decorator(d) -> bool:
 # -- closed sets of values (docs/architecture.md#closed-sets-of-values) -------------------------
 
 CLOSED_SETS = {"ck_users_role", "ck_one_time_links_purpose", "ck_guides_language", "ck_meetings_status",
-               "ck_votes_choice", "ck_connections_role", "ck_units_kind"}
+               "ck_votes_choice", "ck_connections_role", "ck_units_kind", "ck_meetings_join_display"}
 
 
 def _check_names(engine: sa.Engine) -> set[str]:
@@ -83,7 +83,7 @@ def test_the_database_refuses_values_outside_the_closed_sets(db_url):
         _seed(conn)
     # Plain SQL, so SQLAlchemy's own validation of the enum cannot be what refuses it.
     for statement in ("UPDATE meetings SET status = 'paused'", "UPDATE votes SET choice = 'maybe'",
-                      "UPDATE users SET role = 'admin'"):
+                      "UPDATE users SET role = 'admin'", "UPDATE meetings SET join_display = 'huge'"):
         with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
             conn.execute(sa.text(statement))
     with engine.begin() as conn:
