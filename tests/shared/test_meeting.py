@@ -1,4 +1,4 @@
-"""The meeting rules (shared/meeting.py), on SQLite and PostgreSQL."""
+"""The meeting rules (shared/meeting/), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
