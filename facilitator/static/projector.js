@@ -11,6 +11,7 @@
   var participants = 0;
   var comments = [];
   var lastResults = null;
+  var lastVoters = null;  // how many voted while results are hidden (never the split)
 
   function render(st) {
     if (state && st.version !== undefined && state.version !== undefined && st.version < state.version) { return; }
@@ -30,7 +31,7 @@
     document.body.dataset.join = live ? join : "";
     if (!live) { return; }
     var item = st.item;
-    if (item.id !== previousItem) { comments = []; lastResults = null; }
+    if (item.id !== previousItem) { comments = []; lastResults = null; lastVoters = null; }
     D.setText("p-section", item.section.title);
     D.setText("p-statement", item.section.statement);
     D.setText("p-title", item.title);
@@ -51,12 +52,17 @@
   }
 
   function renderResults() {
-    var show = !!(state && state.item && state.results_visible && lastResults);
+    var isVote = !!(state && state.item && state.item.kind === "consideration");
+    var show = !!(isVote && state.results_visible && lastResults);
     $("p-bars").hidden = !show;
-    $("p-voters").hidden = !show;
-    if (!show) { return; }
-    D.renderBars($("p-bars"), lastResults.counts, state.item.choices, cfg.labels, cfg.language);
-    $("p-voters").textContent = D.format(t.voters, {voters: lastResults.voters, participants: participants});
+    if (show) { D.renderBars($("p-bars"), lastResults.counts, state.item.choices, cfg.labels, cfg.language); }
+    // "N of M have voted": with the bars, or alone while the results are hidden, once voting was opened.
+    var counted = show ? lastResults : (isVote && !state.results_visible && (state.voting_open || state.voting_opened)
+      ? lastVoters : null);
+    $("p-voters").hidden = !counted;
+    if (counted) {
+      $("p-voters").textContent = D.format(t.voters, {voters: counted.voters, participants: participants});
+    }
   }
 
   function renderWall() {
@@ -90,6 +96,9 @@
   });
   socket.on("results", function (r) {
     if (current(r.item_id) && state.results_visible) { lastResults = r; renderResults(); }
+  });
+  socket.on("voters", function (v) {
+    if (current(v.item_id)) { lastVoters = v; renderResults(); }
   });
   socket.on("comments", function (data) {
     if (current(data.item_id)) {

@@ -45,6 +45,7 @@ from shared.meeting.read import (
     results,
     results_payload,
     state,
+    voters_payload,
 )
 from shared.meeting.snapshot import Snapshot, snapshot
 from shared.meeting.votes import cast_vote, check_rate, check_vote
@@ -89,4 +90,5 @@ __all__ = [
     "set_conclusion",
     "snapshot",
     "state",
+    "voters_payload",
 ]

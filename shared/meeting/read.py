@@ -167,6 +167,12 @@ def results_payload(item_id: str, item_counts: dict[str, int], participants: int
             "participants": participants}
 
 
+def voters_payload(results: dict[str, Any]) -> dict[str, Any]:
+    """The additive `voters` event of one item: how many voted, never how (a `results` without
+    its counts), for the projector while results are hidden."""
+    return {"item_id": results["item_id"], "voters": results["voters"], "participants": results["participants"]}
+
+
 def comment_payload(row: Any) -> dict[str, Any]:
     """The wire form of a comment (the contract's fields plus `pinned` and `hidden`)."""
     return {

@@ -10,8 +10,10 @@ Three rules shape it (docs/architecture.md#realtime):
 * Nothing that matters lives in one process. Participant counts come from shared.presence; a
   change of state bumps `meetings.state_version`, which every process polls for the sessions it
   has sockets for, then sends `state` to its own sockets (participants' states carry their own
-  `me`, so they cannot be one room message). `results`, `presence` and `comment` go through the
-  message queue when there is one.
+  `me`, so they cannot be one room message). `results`, `voters`, `presence` and `comment` go
+  through the message queue when there is one.
+* The projector never gets the split of the votes while results are hidden: it gets `voters`
+  (how many voted, coalesced with `results`), and `results` only while they are visible.
 """
 
 from __future__ import annotations
@@ -216,11 +218,16 @@ class Hub:
                    (room(row.id, "a"), "participant")] if to_sid is None else [(to_sid, role)]
         payload = everyone = None
         for target, who in targets:
-            if who == "facilitator" or row.results_visible:
+            # The projector while results are hidden: how many voted, never the split.
+            count_only = who == "projector" and not row.results_visible and item["kind"] == "consideration"
+            if who == "facilitator" or row.results_visible or count_only:
                 if payload is None:
                     payload = rules.results_payload(item["id"], rules.counts(conn, row.id, [item["id"]])[item["id"]],
                                                     st["participants"])
-                self._emit_local("results", payload, target)
+                if count_only:
+                    self._emit_local("voters", rules.voters_payload(payload), target)
+                else:
+                    self._emit_local("results", payload, target)
             if who in ("facilitator", "projector") and item["kind"] != "info":
                 if everyone is None:
                     everyone = rules.comments_for(conn, row.id, item["id"], include_hidden=True)
@@ -246,9 +253,13 @@ class Hub:
                 for item_id in item_ids:
                     payload = rules.results_payload(item_id, all_counts[item_id], participants)
                     self._emit_queue("results", payload, room(row.id, "f"))
-                    if row.results_visible and row.current_item_id == item_id:
+                    if row.current_item_id != item_id:
+                        continue
+                    if row.results_visible:
                         self._emit_queue("results", payload, room(row.id, "p"))
                         self._emit_queue("results", payload, room(row.id, "a"))
+                    else:  # "N of M have voted" on the projector: the count only, never the split
+                        self._emit_queue("voters", rules.voters_payload(payload), room(row.id, "p"))
 
     def flush_presence(self) -> None:
         """Emit the participant count of every session whose phones came or went."""

@@ -8,6 +8,7 @@ Chromium, in Swedish and Danish. Screenshots land in /tmp/shots to be looked at.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -431,3 +432,82 @@ def test_the_qr_code_stays_on_every_slide_large_on_a_key_or_hidden(rooms, shots,
     hide.click()
     expect(hide).to_have_attribute("aria-pressed", "false")
     expect(page.locator("#join-corner")).to_be_visible()
+
+
+# -- 6. "N of M have voted" on the projector, never the split while hidden ----------------------
+
+
+def split_seen(events: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """Every event that carries how the room voted (counts per choice)."""
+    return [(name, data) for name, data in events
+            if name == "results" or (isinstance(data, dict) and "counts" in data)]
+
+
+def test_the_projector_gets_how_many_voted_but_never_the_split_while_hidden(rooms):
+    room = rooms("da")
+    room.goto(2)
+    projector = room.socket({"projector_key": room.key})
+    phones = [room.socket({"code": room.code}) for _ in range(3)]
+    try:
+        item_id = room.control("open_voting")["item"]["id"]
+        for n, (phone, choice) in enumerate(zip(phones, ("yes", "no", "yes"), strict=True), start=1):
+            assert phone.call("vote", {"item_id": item_id, "choice": choice}) == {"ok": True}
+            projector.wait_for("voters", lambda d, n=n: d["voters"] == n)
+        got = projector.of("voters")[-1]
+        assert got == {"item_id": item_id, "voters": 3, "participants": 3}
+        room.control("close_voting")
+        assert projector.wait_for("state", lambda s: s["voting_open"] is False)
+        # A projector that connects now gets the count too, and no more than the count.
+        late = room.socket({"projector_key": room.key})
+        assert late.wait_for("voters")["voters"] == 3
+        assert split_seen(projector.events) == [] and split_seen(late.events) == []
+
+        room.control("show_results")
+        shown = projector.wait_for("results")
+        assert shown["counts"] == {"yes": 2, "no": 1, "unsure": 0}
+        room.control("hide_results")
+        projector.wait_for("state", lambda s: s["results_visible"] is False)
+        late.close()
+        before = len(projector.events)
+        room.control("open_voting")
+        assert phones[1].call("vote", {"item_id": item_id, "choice": "yes"}) == {"ok": True}
+        projector.wait_for("voters", lambda d: d["voters"] == 3 and len(projector.events) > before)
+        time.sleep(0.5)  # a coalesced `results` would have come within a tick or two
+        assert split_seen(projector.events[before:]) == []
+    finally:
+        for client in (projector, *phones):
+            client.close()
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_projector_counts_voters_live_while_results_are_hidden(rooms, shots, lang):
+    room = rooms(lang)
+    room.goto(2)
+    projectors = {f"{v['width']}x{v['height']}": room.projector(v) for v in PROJECTORS}
+    phones = [room.phone(), room.phone(), room.phone()]
+    voters = {"sv": "%s av 3 telefoner har röstat.", "da": "%s af 3 telefoner har stemt."}[lang]
+    for page in projectors.values():
+        expect(page.locator("#participants")).to_have_text("3")
+        expect(page.locator("#p-voters")).to_be_hidden()  # voting opens soon: nothing to count yet
+    room.control("open_voting")
+    for page in projectors.values():
+        expect(page.locator("#p-voters")).to_have_text(voters % 0)
+    for n, (phone, label) in enumerate(zip(phones, ("Ja", "Nej", "Ja"), strict=True), start=1):
+        phone.get_by_role("button", name=label, exact=True).click()
+        for page in projectors.values():
+            expect(page.locator("#p-voters")).to_have_text(voters % n)
+            expect(page.locator("#p-bars")).to_be_hidden()
+            assert page.locator("#p-bars li").count() == 0
+    for size, page in projectors.items():
+        height = int(size.split("x")[1])
+        assert page.locator("#p-voters").evaluate(FONT)[1] >= 0.03 * height
+        assert apart(page, "#p-voters")
+        shot(page, shots, f"6-projector-counting-{size}-{lang}")
+    room.control("show_results")
+    page = projectors["1280x720"]
+    expect(page.locator("#p-bars li")).to_have_count(2)
+    expect(page.locator("#p-voters")).to_have_text(voters % 3)
+    shot(page, shots, f"6-projector-results-1280x720-{lang}")
+    room.control("hide_results")
+    expect(page.locator("#p-bars")).to_be_hidden()
+    expect(page.locator("#p-voters")).to_have_text(voters % 3)
