@@ -84,6 +84,32 @@
     renderWall();
   }
 
+  /* The stage: a full-screen button, and controls and cursor that fade while the mouse rests. */
+  var fullscreen = $("btn-fullscreen");
+  if (fullscreen && document.fullscreenEnabled) {
+    fullscreen.hidden = false;
+    fullscreen.addEventListener("click", function () {
+      if (document.fullscreenElement) {
+        document.exitFullscreen();
+      } else {
+        document.documentElement.requestFullscreen().catch(function () { /* refused: stay windowed */ });
+      }
+    });
+    document.addEventListener("fullscreenchange", function () {
+      fullscreen.setAttribute("aria-pressed", String(!!document.fullscreenElement));
+    });
+  }
+  var idleTimer = null;
+  function wake() {
+    document.body.classList.remove("idle");
+    window.clearTimeout(idleTimer);
+    idleTimer = window.setTimeout(function () { document.body.classList.add("idle"); }, 3000);
+  }
+  ["mousemove", "mousedown", "keydown", "touchstart", "focusin"].forEach(function (name) {
+    document.addEventListener(name, wake, {passive: true});
+  });
+  wake();
+
   var socket = window.io({auth: {projector_key: cfg.projector_key}, reconnectionDelayMax: 5000});
   socket.on("connect", function () { $("offline").hidden = true; });
   socket.on("disconnect", function () { $("offline").hidden = false; });

@@ -511,3 +511,50 @@ def test_the_projector_counts_voters_live_while_results_are_hidden(rooms, shots,
     room.control("hide_results")
     expect(page.locator("#p-bars")).to_be_hidden()
     expect(page.locator("#p-voters")).to_have_text(voters % 3)
+
+
+# -- 8. The projector is a stage: no chrome, a full-screen button ------------------------------
+
+FADED = "() => getComputedStyle(document.querySelector('.topbar')).opacity === '0'"
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_projector_is_a_stage_with_a_full_screen_button(rooms, shots, lang):
+    room = rooms(lang)
+    room.goto(2)
+    projectors = {f"{v['width']}x{v['height']}": room.projector(v) for v in PROJECTORS}
+    for size, page in projectors.items():
+        height = int(size.split("x")[1])
+        expect(page.locator("#current")).to_be_visible()
+        assert page.locator(".brand, .topnav").count() == 0
+        # The meeting's own line is the top of the screen; the controls take no room of their own.
+        assert page.locator(".proj-head").bounding_box()["y"] < 0.06 * height
+        bar = page.locator(".topbar").bounding_box()
+        assert bar["y"] > 0.85 * height and bar["x"] < 0.05 * int(size.split("x")[0])
+    for size, page in projectors.items():
+        # The mouse rests: the controls and the cursor fade, and the stage shows only the meeting.
+        page.wait_for_function(FADED, timeout=8000)
+        expect(page.locator("body")).to_have_class(re.compile(r"\bidle\b"))
+        shot(page, shots, f"8-projector-stage-{size}-{lang}")
+    page = projectors["1280x720"]
+    page.mouse.move(640, 360)
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bidle\b"))
+    page.wait_for_function(FADED.replace("=== '0'", "=== '1'"))
+    # The language switch is still there for the operator (every page has one).
+    for name in ("Svenska", "Dansk", "English"):
+        expect(page.get_by_role("link", name=name)).to_be_visible()
+    button = page.get_by_role("button", name={"sv": "Helskärm", "da": "Fuld skærm"}[lang])
+    expect(button).to_be_visible()
+    assert button.bounding_box()["height"] >= 44
+    shot(page, shots, f"8-projector-controls-1280x720-{lang}")
+    button.click()
+    page.wait_for_function("() => document.fullscreenElement === document.documentElement")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    button.click()
+    page.wait_for_function("() => document.fullscreenElement === null")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    # The keyboard brings the controls back too, and they stay while one has the focus.
+    page.wait_for_function(FADED, timeout=8000)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator(".topbar")).to_have_css("opacity", "1")
