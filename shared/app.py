@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, redirect, request, url_for
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
@@ -116,6 +116,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         except Exception:
             return jsonify(dump(Health, {"status": "unavailable"})), 503
         return jsonify(dump(Health, {"status": "ok"}))
+
+    @app.get("/favicon.ico")
+    def favicon():
+        # Pages name the SVG icon; this answers what browsers ask for by themselves (JSON, files).
+        return redirect(url_for("static", filename="favicon.svg"), 301)
 
     @app.errorhandler(404)
     @app.errorhandler(405)

@@ -67,12 +67,14 @@ def console_state(server, browser, facilitator, ui) -> dict:
 class Room:
     """A session made through the REST API, and the pages that look at it."""
 
-    def __init__(self, server, browser, ui, token: str, lang: str, console_state: dict) -> None:
+    def __init__(self, server, browser, ui, token: str, lang: str, console_state: dict,
+                 guide_title: str | None = None) -> None:
         self.server, self.browser, self.ui, self.lang = server, browser, ui, lang
         self.console_state = console_state
         self.headers = {"Authorization": f"Bearer {token}"}
         guides = requests.get(server.url + "/api/v1/guides", headers=self.headers, timeout=10).json()
-        guide = next(g for g in guides if g["title"] == GUIDES[lang])
+        guide = next(g for g in guides if g["title"] == (guide_title or GUIDES[lang]))
+        self.guide_id = guide["id"]
         resp = requests.post(server.url + "/api/v1/sessions", headers=self.headers, timeout=10,
                              json={"guide_id": guide["id"], "title": TITLES[lang], "unit": "Afdeling 12"})
         resp.raise_for_status()
@@ -138,8 +140,8 @@ def rooms(server, browser, ui, token, console_state):
     """`rooms(lang)`: a new session of the built-in guide in that language; closed after the test."""
     made: list[Room] = []
 
-    def make(lang: str = "da") -> Room:
-        room = Room(server, browser, ui, token, lang, console_state)
+    def make(lang: str = "da", guide_title: str | None = None) -> Room:
+        room = Room(server, browser, ui, token, lang, console_state, guide_title)
         made.append(room)
         return room
 
@@ -558,3 +560,79 @@ def test_the_projector_is_a_stage_with_a_full_screen_button(rooms, shots, lang):
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     expect(page.locator(".topbar")).to_have_css("opacity", "1")
+
+
+# -- 14. Small things: the "Ved ikke" bar, the guide page's kind labels, a favicon --------------
+
+#: A Danish guide whose second consideration has "Ved ikke" (tests.conftest.SMALL_GUIDE).
+DANISH_UNSURE = "Testguide"
+
+
+@pytest.fixture(scope="module")
+def danish_unsure_guide(server, token) -> str:
+    from tests.conftest import SMALL_GUIDE
+
+    resp = requests.post(server.url + "/api/v1/guides", json=SMALL_GUIDE, timeout=10,
+                         headers={"Authorization": f"Bearer {token}"})
+    resp.raise_for_status()
+    return resp.json()["id"]
+
+
+TRACKS = """list => [...list.querySelectorAll('.bar-track')].map(t => {
+  const r = t.getBoundingClientRect();
+  return [Math.round(r.left), Math.round(r.right)];
+})"""
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_unsure_bar_lines_up_with_yes_and_no(rooms, danish_unsure_guide, shots, lang):
+    room = rooms(lang, guide_title=None if lang == "sv" else DANISH_UNSURE)
+    room.goto(7 if lang == "sv" else 2)  # a consideration with allow_unsure
+    unsure = {"sv": "Vet inte", "da": "Ved ikke"}[lang]
+    phones = [room.phone(), room.phone(), room.phone()]
+    room.control("open_voting")
+    for phone, label in zip(phones, ("Ja", unsure, unsure), strict=True):
+        phone.get_by_role("button", name=label, exact=True).click()
+        expect(phone.get_by_role("button", name=label, exact=True)).to_have_attribute("aria-pressed", "true")
+    room.control("show_results")
+    pages = {"phone": phones[0], "console": room.console(),
+             **{f"projector-{v['width']}x{v['height']}": room.projector(v) for v in PROJECTORS}}
+    for name, page in pages.items():
+        bars = page.locator({"phone": "#results-bars", "console": "#count-bars"}.get(name, "#p-bars"))
+        expect(bars.locator(".bar")).to_have_count(3)
+        expect(bars.locator(".bar-unsure .bar-label")).to_have_text(unsure)
+        expect(bars.locator(".bar-unsure .bar-figure")).to_have_text(re.compile("^2 · 67"))
+        tracks = bars.evaluate(TRACKS)
+        assert len(set(map(tuple, tracks))) == 1, (name, tracks)  # one left edge, one right edge
+        shot(page, shots, f"14-bars-{name}-{lang}")
+    assert phones[0].evaluate("() => document.scrollingElement.scrollWidth") <= 360
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_guide_page_sets_the_kind_apart_from_the_title(rooms, shots, lang):
+    room = rooms(lang)
+    ctx = room._context(viewport={"width": 1280, "height": 900}, locale=LOCALES[lang],
+                        storage_state=room.console_state)
+    page = ctx.new_page()
+    page.goto(f"{room.server.url}/guides/{room.guide_id}?lang={lang}")
+    first = page.locator(".guide-items li").first
+    kind, title = first.locator(".kind"), first.locator(".item-heading")
+    expect(kind).to_have_text({"sv": "Information", "da": "Information"}[lang])
+    expect(title).to_have_text({"sv": "Vår uppgift", "da": "Formål med drøftelsen"}[lang])
+    assert kind.bounding_box()["y"] + kind.bounding_box()["height"] <= title.bounding_box()["y"] + 1
+    assert re.match(r"(?i)information\s+\S", first.inner_text())  # never "INFORMATIONFormål"
+    shot(page, shots, f"14-guide-{lang}")
+
+
+def test_every_page_has_a_favicon(server, browser, token):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    for path in ("/", "/login"):
+        page.goto(server.url + path)
+        href = page.locator("link[rel=icon]").get_attribute("href")
+        icon = page.request.get(server.url + href)
+        assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+        assert "<svg" in icon.text()
+    legacy = page.request.get(server.url + "/favicon.ico")  # what browsers ask for on their own
+    assert legacy.status == 200 and legacy.headers["content-type"].startswith("image/svg+xml")
+    ctx.close()
