@@ -636,3 +636,31 @@ def test_every_page_has_a_favicon(server, browser, token):
     legacy = page.request.get(server.url + "/favicon.ico")  # what browsers ask for on their own
     assert legacy.status == 200 and legacy.headers["content-type"].startswith("image/svg+xml")
     ctx.close()
+
+
+#: How much of the longest option of a dropdown its closed box can show (1.0: all of it).
+OPTION_FITS = """select => {
+  const probe = document.createElement('span');
+  probe.style.font = getComputedStyle(select).font;
+  probe.style.whiteSpace = 'pre';
+  document.body.appendChild(probe);
+  let widest = 0;
+  for (const o of select.options) { probe.textContent = o.text; widest = Math.max(widest, probe.offsetWidth); }
+  probe.remove();
+  const room = select.clientWidth - 48;  // padding and the arrow
+  return room / widest;
+}"""
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_guide_dropdown_shows_whole_titles(rooms, shots, lang):
+    room = rooms(lang)
+    for width in (1024, 1280):
+        ctx = room._context(viewport={"width": width, "height": 800}, locale=LOCALES[lang],
+                            storage_state=room.console_state)
+        page = ctx.new_page()
+        page.goto(f"{room.server.url}/sessions?lang={lang}")
+        for select in ("#guide_id", "#f-guide"):
+            assert page.locator(select).evaluate(OPTION_FITS) >= 1, (select, width)
+        page.locator("#guide_id").select_option(label=GUIDES["da"])
+        shot(page, shots, f"14-sessions-{width}-{lang}")
