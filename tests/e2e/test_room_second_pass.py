@@ -664,3 +664,40 @@ def test_the_guide_dropdown_shows_whole_titles(rooms, shots, lang):
             assert page.locator(select).evaluate(OPTION_FITS) >= 1, (select, width)
         page.locator("#guide_id").select_option(label=GUIDES["da"])
         shot(page, shots, f"14-sessions-{width}-{lang}")
+
+
+# -- Every new state passes axe ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_new_states_have_no_serious_accessibility_violations(rooms, lang):
+    room = rooms(lang)
+    room.goto(2)
+    room.control("open_voting")
+    problems = {}
+
+    def scan(name, page, ready):
+        expect(page.locator(ready).first).to_be_visible()
+        found = room.ui.axe_violations(page)
+        if found:
+            problems[name] = found
+
+    phone = room.phone(scan=True)
+    phone.get_by_role("button", name="Ja", exact=True).click()
+    projector = room.projector(PROJECTORS[1], scan=True)
+    scan("projector counting, corner", projector, "#p-voters")
+    room.control("hide_join")
+    room.control("show_results")
+    scan("phone results", phone, "#results-bars li")
+    scan("projector results, hidden", projector, "#p-bars li")
+    console = room.console(scan=True)
+    scan("console, join hidden", console, "#btn-join-hide[aria-pressed=true]")
+    room.control("show_join_large")
+    scan("projector large", projector, "#waiting")
+    guide = room._context(True, viewport={"width": 1280, "height": 900}, storage_state=room.console_state)
+    page = guide.new_page()
+    page.goto(f"{room.server.url}/guides/{room.guide_id}?lang={lang}")
+    scan("guide", page, ".guide-items .kind")
+    page.goto(f"{room.server.url}/sessions?lang={lang}")
+    scan("sessions", page, "#guide_id")
+    assert problems == {}
