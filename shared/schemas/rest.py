@@ -29,7 +29,7 @@ from pydantic import (
 
 from shared.ids import CODE_ALPHABET, CODE_LENGTH
 from shared.meeting import ACTIONS, MAX_CONCLUSION
-from shared.models import CHOICES, MeetingStatus
+from shared.models import CHOICES, JoinDisplay, MeetingStatus
 from shared.schemas.fields import INT_SCHEMA, OptionalBool, Out, Schema, Text, fail, strict_int
 from shared.schemas.guide import KINDS, LANGUAGES, MAX_TITLE, GuideDocument
 
@@ -317,6 +317,10 @@ class State(OmitNone):
     language: LanguageCode = Field(description="Additive: the guide's language.")
     labels: Labels
     version: Count = Field(description="Additive: grows with every change of state.")
+    voting_opened: bool = Field(description="Additive: voting was opened on the current item at least once, "
+                                "so the screens can say \"opens soon\" before and \"closed\" after.")
+    join_display: JoinDisplay = Field(
+        description="Additive: how the projector shows the QR code, address and join code while live.")
     me: Me | None = Field(default=None, description="Only in `state` events sent to a participant; never "
                           "in REST answers.")
 
