@@ -19,7 +19,7 @@ from shared.messages import MESSAGES
 from shared.models import Meeting
 from shared.ratelimit import LOGIN_LIMIT
 from shared.uow import unit_of_work
-from shared.urls import base_url
+from shared.urls import base_url, same_site_path
 
 bp = Blueprint("facilitator", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/facilitator")
@@ -30,9 +30,9 @@ def _errors() -> dict[str, str]:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("facilitator.sessions")
+    """Where to go after signing in: a path on this site after normalising, else the sessions
+    (issue 15, point 5: `?next=/%09/evil.example` was an open redirect)."""
+    return same_site_path(target) or url_for("facilitator.sessions")
 
 
 @bp.route("/login", methods=["GET", "POST"])
