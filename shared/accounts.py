@@ -60,14 +60,28 @@ def find_user(db: so.Session, email: object) -> User | None:
     return db.scalar(sa.select(User).where(User.email == email))
 
 
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash made once per process with the same method and cost as real ones, to check against
+    when there is no real one: an unknown e-mail then costs what a known one does."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(generate_password_hash(secrets.token_urlsafe(16)))
+    return _DUMMY_HASH[0]
+
+
 def authenticate(db: so.Session, email: object, password: object) -> User | None:
-    """The active user whose password this is; None otherwise (no hint which part was wrong)."""
+    """The active user whose password this is; None otherwise (no hint which part was wrong).
+
+    Every attempt costs exactly one password-hash computation of the same kind, whether the
+    e-mail is unknown, deactivated, still without a password or real (issue 15, point 7), so
+    timing does not tell which e-mails have accounts."""
     user = find_user(db, email)
-    if user is None or not user.active or not user.password_hash or not isinstance(password, str):
-        # Spend the same time as a real check so timing does not reveal which e-mails exist.
-        check_password_hash(generate_password_hash("x"), "y")
-        return None
-    return user if check_password_hash(user.password_hash, password) else None
+    usable = user is not None and user.active and bool(user.password_hash)
+    matches = check_password_hash(user.password_hash if usable else _dummy_hash(),
+                                  password if isinstance(password, str) else "")
+    return user if usable and matches else None
 
 
 def create_token(db: so.Session, user: User, label: str = "") -> str:

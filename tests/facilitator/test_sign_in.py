@@ -43,3 +43,55 @@ def test_login_follows_a_same_site_next(client, make, csrf, target, expected):
                        data={"csrf_token": csrf(page.text), "email": user.email, "password": "correct horse"})
     assert resp.status_code == 302
     assert resp.headers["Location"] == expected
+
+
+# -- equal cost for unknown and known e-mails (issue 15, point 7) ---------------------------------
+
+
+def _hash_calls(app, monkeypatch, email: str, password: str) -> list[str]:
+    """The password-hash computations (their methods) that one sign-in attempt costs."""
+    import werkzeug.security
+
+    from shared import accounts
+    from shared.db import get_db
+
+    calls: list[str] = []
+    real = werkzeug.security._hash_internal
+
+    def counting(method, salt, password):
+        calls.append(method)
+        return real(method, salt, password)
+
+    with app.app_context():
+        accounts.authenticate(get_db().session, "warm-up@example.org", "x")  # a one-time set-up may cost
+        monkeypatch.setattr(werkzeug.security, "_hash_internal", counting)
+        accounts.authenticate(get_db().session, email, password)
+        monkeypatch.setattr(werkzeug.security, "_hash_internal", real)
+        get_db().session.remove()
+    return calls
+
+
+def test_unknown_and_known_emails_cost_the_same(app, make, monkeypatch):
+    from shared import accounts
+    from shared.db import get_db
+    from shared.models import User
+
+    known = make.user()
+    sleeper = make.user()
+    with app.app_context():
+        get_db().session.get(User, sleeper.id).active = False
+        invited = accounts.create_user(get_db().session, email="invited@example.org", role="facilitator")
+        get_db().session.commit()
+        stored = get_db().session.get(User, known.id).password_hash.split("$", 1)[0]
+        assert invited.password_hash is None
+        get_db().session.remove()
+    attempts = {
+        "known, wrong password": (known.email, "wrong password"),
+        "known, right password": (known.email, "correct horse"),
+        "unknown": ("nobody@example.org", "wrong password"),
+        "not an e-mail": ("nobody", "wrong password"),
+        "deactivated": (sleeper.email, "correct horse"),
+        "no password yet": ("invited@example.org", "whatever it is"),
+    }
+    costs = {what: _hash_calls(app, monkeypatch, *args) for what, args in attempts.items()}
+    assert costs == {what: [stored] for what in attempts}, costs
