@@ -7,8 +7,9 @@ VENDOR := shared/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+DIST ?= dist
 
-.PHONY: setup run test lint browsers translations bench clean
+.PHONY: setup run test lint browsers translations bench wheel clean
 
 setup: $(STAMP) node_modules/.package-lock.json $(VENDOR)/socket.io.min.js translations
 	@$(BIN)/dialogrum db upgrade
@@ -46,8 +47,15 @@ lint: setup
 test: setup browsers lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The wheel an operator installs (docs/deploy.md): the built Socket.IO client, the compiled
+# catalogues and the migrations inside, so installing it needs neither Node.js nor a checkout.
+# Built from the sdist (python -m build), so a file the sdist lacks is missing from the wheel too.
+wheel: $(STAMP) $(VENDOR)/socket.io.min.js translations
+	$(BIN)/python -m build --outdir $(DIST) . >/dev/null
+	@ls -1 $(DIST)/dialogrum-*.whl
+
 bench: setup
 	$(BIN)/python bench/vote_burst.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache build dist

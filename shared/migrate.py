@@ -1,4 +1,10 @@
-"""Apply the Alembic migrations in `migrations/` (used by `dialogrum db upgrade` and `serve`)."""
+"""Apply the Alembic migrations (used by `dialogrum db upgrade` and `serve`).
+
+The scripts live in the repository's top-level `migrations/`; a wheel carries them as package data
+in `shared/migrations/` (copied by setup.py). The installed copy is looked for first, so an
+installed package never picks up an unrelated `site-packages/migrations`
+(docs/architecture.md#the-wheel).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_PACKAGED = Path(__file__).resolve().parent / "migrations"
+_CHECKOUT = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = _PACKAGED if (_PACKAGED / "env.py").is_file() else _CHECKOUT
 
 
 def alembic_config(url: str) -> Config:
