@@ -52,7 +52,8 @@ def login():
                 return redirect(_safe_next(request.args.get("next")))
             error = _("The e-mail or the password is wrong.")
     status = 401 if error else 200
-    return render_template("facilitator/login.html", form=form, error=error), status
+    return render_template("facilitator/login.html", form=form, error=error,
+                           first_run=organiser.nobody_can_sign_in(get_db().session)), status
 
 
 @bp.post("/logout")

@@ -29,7 +29,8 @@ def index():
             error = _("This session has ended.")
         else:
             return redirect(url_for("participant.join", code=meeting.code))
-    return render_template("participant/index.html", error=error, code=code), (422 if error else 200)
+    return render_template("participant/index.html", error=error, code=code,
+                           first_run=organiser.nobody_can_sign_in(get_db().session)), (422 if error else 200)
 
 
 @bp.get("/j/<code>")

@@ -82,6 +82,12 @@ def list_users(db: so.Session) -> list[User]:
     return list(db.scalars(sa.select(User).order_by(User.active.desc(), sa.func.lower(User.email))))
 
 
+def nobody_can_sign_in(db: so.Session) -> bool:
+    """No user has chosen a password yet (`accounts.first_run_link` would make a link): the start
+    page and the sign-in page then say how to get the first-run link, never the secret itself."""
+    return not db.scalar(sa.select(sa.func.count()).select_from(User).where(User.password_hash.is_not(None)))
+
+
 def invited_user_ids(db: so.Session) -> set[int]:
     """The users with an open (unused, unexpired) invitation or reset link: one query for all."""
     return set(db.scalars(sa.select(OneTimeLink.user_id).where(OneTimeLink.used_at.is_(None),

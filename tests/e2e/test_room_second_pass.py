@@ -2,7 +2,7 @@
 
 Each test makes its own session through the REST API of one real server (per module) and looks
 at it with the phone (360x740), the projector (1024x768, 1280x720, 1920x1080) and the console in
-Chromium, in Swedish and Danish. Screenshots land in /tmp/shots to be looked at.
+Chromium, in Swedish and Danish. Screenshots land in /tmp/shots9 to be looked at.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tests.realtime.test_server import Phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-SHOTS = Path("/tmp/shots")
+SHOTS = Path("/tmp/shots9")
 PROJECTORS = ({"width": 1024, "height": 768}, {"width": 1280, "height": 720}, {"width": 1920, "height": 1080})
 GUIDES = {"da": "Almene Mål – Tema 3: Demokrati og levende fællesskaber",
           "sv": "Förtroendemannadialogen – mot målen 51/22"}
@@ -701,3 +701,44 @@ def test_the_new_states_have_no_serious_accessibility_violations(rooms, lang):
     page.goto(f"{room.server.url}/sessions?lang={lang}")
     scan("sessions", page, "#guide_id")
     assert problems == {}
+
+
+# -- 13. While nobody can sign in, the start page and /login say how to get the first-run link --
+
+FIRST_RUN = {"sv": "Ingen kan logga in än", "da": "Ingen kan logge ind endnu"}
+
+
+def test_while_nobody_can_sign_in_the_pages_say_how_to_get_the_first_run_link(browser, ui, shots, tmp_path):
+    from tests.conftest import ServerProcess
+
+    fresh = ServerProcess(tmp_path / "fresh", f"sqlite:///{tmp_path / 'fresh.db'}").start()
+    try:
+        secret = re.search(r"/setup/(\S+)", fresh.log.read_text()).group(1)  # printed on the server only
+        ctx = ui.scan_context(browser, viewport={"width": 1280, "height": 900})
+        page = ctx.new_page()
+        problems = {}
+        for lang in ("sv", "da"):
+            for path in ("/", "/login"):
+                page.goto(f"{fresh.url}{path}?lang={lang}")
+                box = page.locator("#first-run")
+                expect(box).to_be_visible()
+                expect(box.get_by_role("heading")).to_have_text(FIRST_RUN[lang])
+                expect(box.locator("code")).to_have_text(".venv/bin/dialogrum first-run-link")
+                assert secret not in page.content() and "/setup/" not in page.content()
+                found = ui.axe_violations(page)
+                if found:
+                    problems[f"{path} {lang}"] = found
+                shot(page, shots, f"13-first-run{path.replace('/', '-')}-{lang}")
+        assert problems == {}
+        # Once somebody has a password, the note is gone from both pages.
+        fresh.cli("user", "create", "--email", "kim@example.org", "--role", "organiser", stdin=PASSWORD_LINE)
+        for path in ("/", "/login"):
+            page.goto(f"{fresh.url}{path}?lang=da")
+            expect(page.locator("h1")).to_be_visible()
+            expect(page.locator("#first-run")).to_have_count(0)
+        ctx.close()
+    finally:
+        fresh.stop()
+
+
+PASSWORD_LINE = "correct horse battery\n"
