@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, redirect, request, url_for
+from flask import Flask, has_request_context, jsonify, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
@@ -39,9 +40,18 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """The login cookie is `Secure` whenever the request came over HTTPS, also through a trusted
+    proxy's `X-Forwarded-Proto` (issue 15, point 8), and stays usable on plain HTTP (a hall's LAN)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration from the environment, overridden by `test_config`."""
     app = Flask(__name__, instance_relative_config=False)
+    app.session_interface = _SessionInterface()
     cfg = config_module.from_environment() if not (test_config or {}).get("SKIP_ENV") else {}
     app.config.update(cfg)
     app.config.update(
@@ -138,6 +148,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config.get("HSTS_SECONDS") and request.is_secure:
+            # Only over HTTPS (RFC 6797 8.1), and only when chosen: DIALOGRUM_HSTS_SECONDS.
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}")
         if request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "public, max-age=3600")
         return response

@@ -45,6 +45,13 @@ def secret_key_for(instance: Path) -> str:
     return key
 
 
+def _whole_number(env, name: str) -> int:
+    value = (env.get(name) or "0").strip()
+    if not value.isdigit():
+        raise SystemExit(f"dialogrum: {name} must be a whole number of seconds, not {value!r}")
+    return int(value)
+
+
 def from_environment() -> dict:
     """Build the Flask config mapping from `DIALOGRUM_*` variables."""
     _load_dotenv()
@@ -62,6 +69,8 @@ def from_environment() -> dict:
         # Rate limits must hold across processes: with a message queue they share its Redis.
         "RATELIMIT_STORAGE": env.get("DIALOGRUM_RATELIMIT_STORAGE") or queue or "memory://",
         "TRUST_PROXY": env.get("DIALOGRUM_TRUST_PROXY", "0") in ("1", "true", "yes"),
+        # Strict-Transport-Security on HTTPS answers, in seconds; 0 (the default) sends none.
+        "HSTS_SECONDS": _whole_number(env, "DIALOGRUM_HSTS_SECONDS"),
         # Dates and times on pages and reports: Sweden and Denmark share this zone.
         "BABEL_DEFAULT_TIMEZONE": env.get("DIALOGRUM_TIMEZONE") or "Europe/Stockholm",
     }

@@ -95,3 +95,53 @@ def test_unknown_and_known_emails_cost_the_same(app, make, monkeypatch):
     }
     costs = {what: _hash_calls(app, monkeypatch, *args) for what, args in attempts.items()}
     assert costs == {what: [stored] for what in attempts}, costs
+
+
+# -- the login cookie behind an HTTPS proxy, and HSTS (issue 15, point 8) -------------------------
+
+
+def _sign_in_cookie(client, user, csrf, headers: dict) -> str:
+    page = client.get("/login", headers=headers)
+    resp = client.post("/login", data={"csrf_token": csrf(page.text), "email": user.email,
+                                       "password": "correct horse"}, headers=headers)
+    assert resp.status_code == 302
+    cookies = [c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert cookies, resp.headers
+    return cookies[-1]
+
+
+@pytest.fixture
+def proxied(sqlite_url, tmp_path):
+    """An app behind a trusted reverse proxy, with HSTS switched on."""
+    from shared import library
+    from shared.db import get_db
+    from tests.conftest import make_app
+
+    application = make_app(sqlite_url, tmp_path, TRUST_PROXY=True, HSTS_SECONDS=31536000)
+    with application.app_context():
+        library.install_builtins(get_db().session)
+        get_db().session.commit()
+        get_db().session.remove()
+    yield application
+    get_db(application).dispose()
+
+
+def test_login_cookie_is_secure_when_the_proxy_says_https(proxied, csrf):
+    from tests.conftest import Builders
+
+    user = Builders(proxied).user()
+    # (Flask-WTF checks the Referer on HTTPS: a browser sends it for a same-origin form.)
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9", "Referer": "https://localhost/login"}
+    cookie = _sign_in_cookie(proxied.test_client(), user, csrf, https)
+    assert "; Secure" in cookie and "; HttpOnly" in cookie and "SameSite=Lax" in cookie
+    # The same app reached over plain HTTP (a health check, a LAN test) keeps a cookie that works.
+    plain = _sign_in_cookie(proxied.test_client(), user, csrf, {})
+    assert "; Secure" not in plain
+
+
+def test_hsts_is_sent_over_https_when_switched_on(proxied, client):
+    https = proxied.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert https.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in proxied.test_client().get("/login").headers
+    # Off unless chosen: an installation on plain HTTP in a hall must not be told to insist on HTTPS.
+    assert "Strict-Transport-Security" not in client.get("/login", base_url="https://localhost").headers
