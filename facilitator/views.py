@@ -59,7 +59,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out (POST, so it is CSRF-protected)."""
+    """Sign out (POST, so it is CSRF-protected): every sign-in of this user ends, on the server,
+    so a copy of the cookie no longer works (issue 15, point 2)."""
+    with unit_of_work(get_db(), session=get_db().session):
+        accounts.end_sign_ins(get_db().session, current_user.id)
     logout_user()
     return redirect(url_for("participant.index"))
 
@@ -199,6 +202,16 @@ def _console_texts() -> dict[str, str]:
         "confirm_end": _("Click again to end the session for everyone."),
         "moved": _("Now showing item %(n)s."),
         "no_comments": _("No comments yet."),
+        # Comments on the projector: all but the hidden ones on an open question, only the pinned
+        # ones on a Ja/Nej item (issue 9, point 7).
+        "comments_prompt": _("The projector shows every comment on this question, pinned ones first. "
+                             "Hide a comment to take it off the projector at once."),
+        "comments_vote": _("Comments on a consideration stay here: the projector shows only the ones "
+                           "you put on it, three at most. Hidden ones never reach the room."),
+        "show": _("Show on the projector"),
+        "unshow": _("Take off the projector"),
+        "shown_label": _("on the projector"),
+        "queued_label": _("not on the projector now: three at most are shown"),
     }
 
 

@@ -61,6 +61,7 @@ def _phone_texts() -> dict[str, str]:
         "voting_closed": _("Voting is closed for this item."),
         "voting_soon": _("Voting opens soon."),
         "prompt": _("Write your thoughts below. Everyone sees them on the screen."),
+        "comment_vote": _("The facilitator reads it and may show it on the screen."),
         "info": _("Listen to the facilitator. The next question comes soon."),
         "saving": _("Saving…"),
         "vote_saved": _("Your vote is saved. You can change it while voting is open."),

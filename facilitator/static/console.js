@@ -135,6 +135,9 @@
     D.setText("counts-visibility", st.results_visible ? "" : t.hidden_from_room);
     renderCounts();
     $("comments-box").hidden = item.kind === "info";
+    // One model, said where it applies: an open question's comments are all on the projector
+    // unless hidden; a Ja/Nej item's comments stay here unless pinned to the projector.
+    D.setText("comments-hint", item.kind === "prompt" ? t.comments_prompt : t.comments_vote);
     renderComments();
     $("conclusion-box").hidden = false;
     conclusionField.disabled = false;
@@ -173,6 +176,8 @@
     D.sortComments(comments);
     $("comment-count").textContent = comments.length;
     if (!comments.length) { list.appendChild(D.el("li", "hint", t.no_comments)); }
+    var onVote = !!(state && state.item && state.item.kind === "consideration");
+    var pinnedSeen = 0;  // on a consideration the projector shows the first three pinned (PINNED_MAX there)
     comments.forEach(function (c) {
       var li = D.el("li", (c.hidden ? "hidden-comment" : "") + (c.pinned ? " pinned" : ""));
       li.dataset.id = c.id;
@@ -182,13 +187,20 @@
       var meta = D.el("span", "hint", isNaN(when) ? "" : when.toLocaleTimeString(document.documentElement.lang,
         {hour: "2-digit", minute: "2-digit"}));
       if (c.hidden) { meta.textContent += " · " + t.hidden_label; }
-      if (c.pinned) { meta.textContent += " · " + t.pinned_label; }
+      if (c.pinned && onVote) {
+        if (!c.hidden) {
+          pinnedSeen += 1;
+          meta.textContent += " · " + (pinnedSeen > 3 ? t.queued_label : t.shown_label);
+        }
+      } else if (c.pinned) {
+        meta.textContent += " · " + t.pinned_label;
+      }
       meta.lang = document.documentElement.lang;
       var hide = D.el("button", "mod-hide", c.hidden ? t.unhide : t.hide);
       hide.type = "button";
       hide.lang = document.documentElement.lang;
       hide.addEventListener("click", function () { moderate(c, {hidden: !c.hidden}); });
-      var pin = D.el("button", "mod-pin", c.pinned ? t.unpin : t.pin);
+      var pin = D.el("button", "mod-pin", onVote ? (c.pinned ? t.unshow : t.show) : (c.pinned ? t.unpin : t.pin));
       pin.type = "button";
       pin.lang = document.documentElement.lang;
       pin.setAttribute("aria-pressed", String(!!c.pinned));

@@ -6,6 +6,9 @@
   var t = cfg.text;
   var $ = function (id) { return document.getElementById(id); };
   var WALL_MAX = 40;
+  // On a Ja/Nej item the projector shows only the comments the facilitator pins, a few at most
+  // (the item and its bars keep the screen); on an open question every comment that is not hidden.
+  var PINNED_MAX = 3;
 
   var state = null;
   var participants = 0;
@@ -37,7 +40,6 @@
     D.setText("p-title", item.title);
     D.setText("p-text", item.text);
     $("current").classList.toggle("proj-info", item.kind === "info");
-    $("current").classList.toggle("has-wall", item.kind === "prompt");
     var isVote = item.kind === "consideration";
     var voting = $("p-voting");
     voting.hidden = !isVote;
@@ -47,7 +49,6 @@
     voting.textContent = st.voting_open ? t.voting_open : (st.voting_opened ? t.voting_closed : t.voting_soon);
     if (!isVote || !st.results_visible) { lastResults = null; }
     renderResults();
-    $("wall").hidden = item.kind !== "prompt";
     renderWall();
   }
 
@@ -65,10 +66,26 @@
     }
   }
 
+  /* The comments the room sees: every one that is not hidden on an open question (pinned first),
+     only the pinned ones on a Ja/Nej item; none on an info slide. */
+  function shownComments() {
+    var kind = state && state.item ? state.item.kind : null;
+    if (kind === "prompt") { return D.sortComments(comments).slice(0, WALL_MAX); }
+    if (kind === "consideration") {
+      return D.sortComments(comments.filter(function (c) { return c.pinned; })).slice(0, PINNED_MAX);
+    }
+    return [];
+  }
+
   function renderWall() {
     var wall = $("wall");
     wall.textContent = "";
-    D.sortComments(comments).slice(0, WALL_MAX).forEach(function (c) {
+    var shown = shownComments();
+    var kind = state && state.item ? state.item.kind : null;
+    wall.hidden = kind !== "prompt" && !shown.length;
+    wall.classList.toggle("wall-pinned", kind === "consideration");
+    if (state && state.item) { $("current").classList.toggle("has-wall", !wall.hidden); }
+    shown.forEach(function (c) {
       var li = D.el("li", c.pinned ? "pinned" : "", c.text);
       li.dataset.id = c.id;
       wall.appendChild(li);

@@ -97,6 +97,8 @@
     }
     D.setText("vote-note", isVote && me.vote ? (state.voting_open ? t.vote_kept : t.vote_final) : "");
     form.hidden = item.kind === "info";
+    // On a consideration a comment reaches the screen only when the facilitator puts it there.
+    D.setText("comment-hint", isVote ? t.comment_vote : "");
     D.setText("comment-note", myComments ? D.format(t.comments_sent, {n: myComments}) : "");
     results.hidden = !(isVote && state.results_visible);
     if (results.hidden) { bars.textContent = ""; }

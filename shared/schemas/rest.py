@@ -333,7 +333,8 @@ class Comment(Out):
     text: str
     created_at: Timestamp
     hidden: bool = Field(description="Hidden by a facilitator: never shown to the room.")
-    pinned: bool = Field(description="Additive: pinned comments are listed first.")
+    pinned: bool = Field(description="Additive: pinned comments are listed first; on a consideration they "
+                         "are the only ones the projector shows.")
 
 
 class Conclusion(Out):

@@ -515,6 +515,111 @@ def test_the_projector_counts_voters_live_while_results_are_hidden(rooms, shots,
     expect(page.locator("#p-voters")).to_have_text(voters % 3)
 
 
+# -- 7. One model for comments on the projector ----------------------------------------------
+
+COMMENT_HINTS = {
+    "sv": ("Kommentarer på ett ställningstagande stannar här: projektorn visar bara dem du lägger upp, högst tre. "
+           "Dolda når aldrig salen.",
+           "Projektorn visar alla kommentarer på den här frågan, fästa först. Dölj en kommentar för att ta bort den "
+           "från projektorn direkt."),
+    "da": ("Kommentarer til en overvejelse bliver her: projektoren viser kun dem, du sætter på den, højst tre. "
+           "Skjulte når aldrig salen.",
+           "Projektoren viser alle kommentarer til dette spørgsmål, fastgjorte først. Skjul en kommentar for at "
+           "fjerne den fra projektoren med det samme."),
+}
+SHOW = {"sv": ("Visa på projektorn", "Ta bort från projektorn", "Dölj", "Fäst"),
+        "da": ("Vis på projektoren", "Fjern fra projektoren", "Skjul", "Fastgør")}
+PROMPT = {"sv": 4, "da": 3}  # the first open question of each guide
+
+
+def awake(page):
+    """The projector with its controls shown (they fade to nothing while the mouse rests, and axe
+    would measure a half-faded button): the page, for a scan."""
+    page.mouse.move(5, 5)
+    page.mouse.move(9, 9)
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.topbar')).opacity === '1'")
+    return page
+
+
+def post_comment(phone, text: str) -> None:
+    phone.locator("#comment-text").fill(text)
+    phone.locator("#comment button[type=submit]").click()
+    expect(phone.locator("#comment-note")).to_have_text(re.compile("(Tak|Tack)"))
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_comments_reach_the_projector_by_one_rule_that_every_text_states(rooms, shots, lang):
+    room = rooms(lang)
+    room.goto(2)
+    room.control("open_voting")
+    phone, console = room.phone(scan=True), room.console(scan=True)
+    projectors = {f"{v['width']}x{v['height']}": room.projector(v, scan=True) for v in PROJECTORS}
+    expect(phone.locator("#comment-hint")).to_have_text(
+        {"sv": "Samtalsledaren läser den och kan visa den på skärmen.",
+         "da": "Mødelederen læser den og kan vise den på skærmen."}[lang])
+    texts = ["Vi mangler tid til det frivillige arbejde.", "Tilliden er der, men den skal plejes.",
+             "Bestyrelsen er for lukket.", "Beboerne kender ikke afdelingsmødet."]
+    phone.get_by_role("button", name="Ja", exact=True).click()
+    for text in texts:
+        post_comment(phone, text)
+    # A consideration: the console says the rule, and nothing reaches the projector until it is put there.
+    expect(console.locator("#comments-hint")).to_have_text(COMMENT_HINTS[lang][0])
+    expect(console.locator("#mod-list li")).to_have_count(4)
+    for page in projectors.values():
+        expect(page.locator("#p-voting")).to_be_visible()
+        expect(page.locator("#wall")).to_be_hidden()
+    show, unshow, hide, pin = SHOW[lang]
+    for text in texts:  # four put on the projector: the three newest show
+        row = console.locator("#mod-list li", has_text=text)
+        row.get_by_role("button", name=show).click()
+        expect(row.get_by_role("button", name=unshow)).to_have_attribute("aria-pressed", "true")
+    room.control("close_voting")
+    room.control("show_results")
+    for size, page in projectors.items():
+        height = int(size.split("x")[1])
+        wall = page.locator("#wall li")
+        expect(wall).to_have_count(3)
+        expect(page.locator("#wall")).not_to_contain_text(texts[0])
+        expect(page.locator("#p-bars li")).to_have_count(2)
+        assert apart(page, "#p-text, #p-voting, #p-bars, #p-voters, #wall li")
+        assert apart(page, "#p-bars", "#wall")
+        assert page.evaluate("() => document.scrollingElement.scrollHeight") <= height
+        assert max(b["y"] + b["height"] for b in (wall.nth(i).bounding_box() for i in range(3))) <= height
+        shot(page, shots, f"7-projector-pinned-{size}-{lang}")
+    queued = {"sv": "inte på projektorn nu", "da": "ikke på projektoren nu"}[lang]
+    expect(console.locator("#mod-list li", has_text=texts[0])).to_contain_text(queued)  # honest about the fourth
+    expect(console.locator("#mod-list li", has_text=queued)).to_have_count(1)
+    shot(console, shots, f"7-console-consideration-{lang}")
+    problems = {name: found for name, page in (("console", console), ("projector", awake(projectors["1280x720"])),
+                                                ("phone", phone)) if (found := room.ui.axe_violations(page))}
+    # Taken off, or hidden: gone from the projector at once.
+    page = projectors["1280x720"]
+    console.locator("#mod-list li", has_text=texts[3]).get_by_role("button", name=unshow).click()
+    expect(page.locator("#wall li")).to_have_count(3)  # the oldest one moves up
+    expect(page.locator("#wall")).to_contain_text(texts[0])
+    console.locator("#mod-list li", has_text=texts[2]).get_by_role("button", name=hide).click()
+    expect(page.locator("#wall li")).to_have_count(2)
+    expect(page.locator("#wall")).not_to_contain_text(texts[2])
+
+    # An open question: every comment that is not hidden, pinned first; the console says so.
+    room.goto(PROMPT[lang])
+    expect(phone.locator("#status")).to_have_attribute("data-state", "prompt")
+    expect(phone.locator("#comment-hint")).to_be_hidden()
+    post_comment(phone, "Flere fælles arrangementer i gården.")
+    post_comment(phone, "Et nyhedsbrev på flere sprog.")
+    expect(console.locator("#comments-hint")).to_have_text(COMMENT_HINTS[lang][1])
+    expect(page.locator("#wall li")).to_have_count(2)
+    console.locator("#mod-list li", has_text="gården").get_by_role("button", name=pin).click()
+    expect(page.locator("#wall li").first).to_have_text("Flere fælles arrangementer i gården.")
+    console.locator("#mod-list li", has_text="nyhedsbrev").get_by_role("button", name=hide).click()
+    expect(page.locator("#wall li")).to_have_count(1)
+    shot(page, shots, f"7-projector-prompt-1280x720-{lang}")
+    shot(console, shots, f"7-console-prompt-{lang}")
+    problems.update({f"{name}, prompt": found for name, page in (("console", console), ("projector", awake(page)))
+                     if (found := room.ui.axe_violations(page))})
+    assert problems == {}
+
+
 # -- 8. The projector is a stage: no chrome, a full-screen button ------------------------------
 
 FADED = "() => getComputedStyle(document.querySelector('.topbar')).opacity === '0'"
