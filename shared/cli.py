@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
 
     db = sub.add_parser("db", help="database migrations").add_subparsers(dest="db_command", required=True)
-    db.add_parser("upgrade", help="apply pending migrations")
+    db.add_parser("upgrade", help="apply pending migrations and install the built-in guides (waits for "
+                                  "another process doing the same)")
     down = db.add_parser("downgrade", help="revert migrations (e.g. to `base`)")
     down.add_argument("revision")
 
@@ -116,7 +117,7 @@ def _db(args: argparse.Namespace) -> int:
 
     url = from_environment()["DATABASE_URL"]
     if args.db_command == "upgrade":
-        migrate.upgrade(url)
+        migrate.install(url)
     else:
         migrate.downgrade(url, args.revision)
     return 0

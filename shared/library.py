@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 
 from shared import guides
 from shared.models import Guide, Meeting, utcnow
+from shared.text import storable
 
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
@@ -53,14 +54,23 @@ def update_guide(db: so.Session, guide: Guide, document: Any, *, filename: str |
 
 
 def install_builtins(db: so.Session) -> int:
-    """Install each built-in guide once (by file name); returns how many were added."""
+    """Install each built-in guide once (by file name); returns how many were added.
+
+    `dialogrum db upgrade` and `serve` call it under the installation lock (shared.migrate); each
+    guide is also added in a savepoint of its own, so a process that installs the same guide at
+    the same moment without the lock costs a skipped guide, not a unique-key error.
+    """
     added = 0
     for path in sorted(guides.BUILTIN_DIR.glob("*.yaml")):
         if db.scalar(sa.select(Guide.id).where(Guide.builtin_key == path.name)) is not None:
             continue
         doc = guides.assign_ids(guides.load_document(path.read_bytes(), path.name))
-        db.add(Guide(id=_new_id(db), title=doc["title"], language=doc["language"], document=doc,
-                     builtin_key=path.name))
+        try:
+            with db.begin_nested():
+                db.add(Guide(id=_new_id(db), title=doc["title"], language=doc["language"], document=doc,
+                             builtin_key=path.name))
+        except sa.exc.IntegrityError:  # installed by another process just now
+            continue
         added += 1
     db.flush()
     return added
@@ -84,4 +94,4 @@ def session_count(db: so.Session, guide_id: str) -> int:
 
 def get_guide(db: so.Session, guide_id: object) -> Guide | None:
     """The guide with this id, or None."""
-    return db.get(Guide, guide_id) if isinstance(guide_id, str) and guide_id else None
+    return db.get(Guide, guide_id) if storable(guide_id) and guide_id else None

@@ -58,7 +58,7 @@ def serve(host: str, port: int) -> int:
 
     import logging
 
-    from shared import accounts, library, migrate
+    from shared import accounts, migrate
     from shared.app import create_app, get_hub
     from shared.db import get_db
 
@@ -66,13 +66,13 @@ def serve(host: str, port: int) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app({"SOCKETIO_ASYNC_MODE": mode})
     try:
-        migrate.upgrade(app.config["DATABASE_URL"])
+        # Waits while another process installs (docs/architecture.md#installing-under-concurrency).
+        migrate.install(app.config["DATABASE_URL"])
     except Exception as exc:  # a database that cannot be reached is a user error here
         print(f"dialogrum: cannot migrate the database: {exc}", file=sys.stderr)
         return 1
     with app.app_context():
         db = get_db().session
-        library.install_builtins(db)
         secret = accounts.first_run_link(db)
         db.commit()
         db.remove()
