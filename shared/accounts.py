@@ -102,8 +102,50 @@ def user_for_token(db: so.Session, token: object) -> User | None:
     return row.user
 
 
+# -- sign-ins ----------------------------------------------------------------------------------
+
+
+def end_sign_ins(db: so.Session, user_id: int) -> None:
+    """End every sign-in of this user, on every process: the login cookies name the version they
+    were made with, and the user loader accepts only the current one (issue 15, point 2)."""
+    db.execute(sa.update(User).where(User.id == user_id)
+               .values(session_version=User.session_version + 1)
+               .execution_options(synchronize_session=False))
+    db.expire_all()
+
+
+def signed_in_user(db: so.Session, cookie_id: object) -> User | None:
+    """The user a login cookie names (`<id>:<session version>`), while that sign-in holds: the
+    user is active and no sign-out, new password or deactivation has come since."""
+    if not isinstance(cookie_id, str):
+        return None
+    user_id, _, version = cookie_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or len(cookie_id) > 40:
+        return None
+    user = db.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+# -- one-time links ----------------------------------------------------------------------------
+
+
+def void_links(db: so.Session, user_id: int) -> int:
+    """Make every open link of a user stop working now (a newer link, a deactivation)."""
+    now = utcnow()
+    result = db.execute(sa.update(OneTimeLink)
+                        .where(OneTimeLink.user_id == user_id, OneTimeLink.used_at.is_(None),
+                               OneTimeLink.expires_at > now)
+                        .values(expires_at=now).execution_options(synchronize_session=False))
+    db.expire_all()
+    return result.rowcount or 0
+
+
 def create_link(db: so.Session, user: User, purpose: str) -> str:
-    """A one-time secret with which the user chooses a password (first run, invite, reset)."""
+    """A one-time secret with which the user chooses a password (first run, invite, reset); the
+    user's older links stop working, so only the newest one ever does."""
+    void_links(db, user.id)
     secret = secrets.token_urlsafe(32)
     db.add(OneTimeLink(user_id=user.id, token_hash=hash_token(secret), purpose=purpose,
                        expires_at=utcnow() + LINK_LIFETIME))
@@ -112,25 +154,35 @@ def create_link(db: so.Session, user: User, purpose: str) -> str:
 
 
 def link_user(db: so.Session, secret: object) -> OneTimeLink | None:
-    """The unused, unexpired link with this secret."""
+    """The open link with this secret: unused, unexpired, and its user active."""
     if not isinstance(secret, str) or len(secret) > 200:
         return None
     link = db.scalar(sa.select(OneTimeLink).where(OneTimeLink.token_hash == hash_token(secret)))
-    if link is None or link.used_at is not None or link.expires_at < utcnow():
+    if link is None or link.used_at is not None or link.expires_at <= utcnow() or not link.user.active:
         return None
     return link
 
 
 def use_link(db: so.Session, secret: object, password: object) -> User:
-    """Set the password through a one-time link and spend the link."""
+    """Set the password through a one-time link and spend the link. Spending is one guarded
+    UPDATE, so two requests racing with the same link cannot both set a password. The user's
+    sign-ins made before end; the link never changes whether the account is active."""
     link = link_user(db, secret)
     if link is None:
         raise DialogrumError("not_found", "this link has expired or has been used")
-    link.user.password_hash = generate_password_hash(check_password_rules(password))
-    link.user.active = True
-    link.used_at = utcnow()
+    password_hash = generate_password_hash(check_password_rules(password))
+    now = utcnow()
+    spent = db.execute(sa.update(OneTimeLink)
+                       .where(OneTimeLink.id == link.id, OneTimeLink.used_at.is_(None),
+                              OneTimeLink.expires_at > now)
+                       .values(used_at=now).execution_options(synchronize_session=False))
+    if spent.rowcount != 1:
+        raise DialogrumError("not_found", "this link has expired or has been used")
+    user = link.user
+    user.password_hash = password_hash
     db.flush()
-    return link.user
+    end_sign_ins(db, user.id)
+    return db.get(User, user.id)
 
 
 def first_run_link(db: so.Session) -> str | None:

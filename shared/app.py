@@ -78,14 +78,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_view = "facilitator.login"
 
     @login_manager.user_loader
-    def _load_user(user_id: str):
-        from shared.models import User
+    def _load_user(cookie_id: str):
+        # Checked on every request: a sign-out, a new password or a deactivation ends the
+        # sign-ins made before, on every process (shared/accounts.py, signed_in_user).
+        from shared.accounts import signed_in_user
 
-        try:
-            user = database.session.get(User, int(user_id))
-        except ValueError:
-            return None
-        return user if user is not None and user.active else None
+        return signed_in_user(database.session, cookie_id)
 
     socketio = SocketIO(
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),

@@ -100,6 +100,9 @@ class User(Base):
     password_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(300))
     #: deactivated users cannot sign in or use their tokens
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    #: part of every sign-in's cookie; bumping it (sign-out, a new password, deactivation) ends
+    #: every sign-in made before, on every process (issue 15, point 2)
+    session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     #: when the account was made
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
@@ -117,7 +120,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # What the login cookie holds: the user loader accepts it only while the version is current.
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_organiser(self) -> bool:
@@ -140,6 +144,10 @@ class ApiToken(Base):
     label: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     #: when it was made
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    #: when it last authenticated a request or a socket, to the minute (null: never)
+    last_used_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+    #: set when revoked; a revoked token answers 401 from then on
+    revoked_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
 
     user: so.Mapped[User] = so.relationship()
 

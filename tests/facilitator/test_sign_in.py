@@ -16,9 +16,15 @@ OFF_SITE = [
     " //evil.example/x",
     "https://evil.example/x",
     "javascript:alert(1)",
-    "/\x00/evil.example",
     "evil.example",
 ]
+
+
+@pytest.mark.parametrize("target", [*OFF_SITE, "/\x00/evil.example", "/\x7f/x", "", None, "/" + "a" * 3000])
+def test_same_site_path_refuses_what_a_browser_could_read_as_another_site(target):
+    from shared.urls import same_site_path
+
+    assert same_site_path(target) is None
 
 
 @pytest.mark.parametrize("target", OFF_SITE)
@@ -145,3 +151,56 @@ def test_hsts_is_sent_over_https_when_switched_on(proxied, client):
     assert "Strict-Transport-Security" not in proxied.test_client().get("/login").headers
     # Off unless chosen: an installation on plain HTTP in a hall must not be told to insist on HTTPS.
     assert "Strict-Transport-Security" not in client.get("/login", base_url="https://localhost").headers
+
+
+# -- sign-ins the server can end (issue 15, point 2) ---------------------------------------------
+
+
+def _signed_in_cookie(app, user, csrf) -> tuple:
+    """A browser signed in as `user`, and a copy of its login cookie (what a thief would keep)."""
+    browser = app.test_client()
+    page = browser.get("/login")
+    assert browser.post("/login", data={"csrf_token": csrf(page.text), "email": user.email,
+                                         "password": "correct horse"}).status_code == 302
+    assert browser.get("/sessions").status_code == 200
+    return browser, browser.get_cookie("session").value
+
+
+def _replay(app, cookie: str) -> int:
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief.get("/sessions").status_code
+
+
+def test_logout_ends_a_captured_cookie(app, make, csrf):
+    user = make.user()
+    browser, captured = _signed_in_cookie(app, user, csrf)
+    _other_browser, other = _signed_in_cookie(app, user, csrf)
+    assert _replay(app, captured) == 200
+    page = browser.get("/sessions")
+    assert browser.post("/logout", data={"csrf_token": csrf(page.text)}).status_code == 302
+    assert _replay(app, captured) == 302
+    # Signing out ends every sign-in of that user (one version per user, kept in the database).
+    assert _replay(app, other) == 302
+
+
+def test_a_password_reset_ends_older_sign_ins_and_older_links(app, make, csrf):
+    from shared import organiser
+    from shared.db import get_db
+
+    user = make.user()
+    _browser, captured = _signed_in_cookie(app, user, csrf)
+    with app.app_context():
+        first = organiser.reset_password(get_db().session, user.id)
+        second = organiser.reset_password(get_db().session, user.id)
+        get_db().session.commit()
+        get_db().session.remove()
+    newcomer = app.test_client()
+    assert newcomer.get(f"/setup/{first}").status_code == 404  # a newer link voids it
+    page = newcomer.get(f"/setup/{second}")
+    assert page.status_code == 200
+    done = newcomer.post(f"/setup/{second}", data={"csrf_token": csrf(page.text), "password": "a new password",
+                                                    "confirm": "a new password"})
+    assert done.status_code == 302 and newcomer.get("/sessions").status_code == 200
+    assert _replay(app, captured) == 302  # the reset ended the older sign-in
+    assert newcomer.get(f"/setup/{second}").status_code == 404  # used once
