@@ -122,6 +122,8 @@ def sessions():
     form = session_form(db)
     if request.method == "GET" and request.args.get("guide"):
         form.guide_id.data = request.args["guide"]
+    if request.method == "GET" and request.args.get("again"):
+        _prefill_again(form, request.args["again"])
     if form.validate_on_submit():
         try:
             with unit_of_work(get_db(), session=db) as work:
@@ -137,6 +139,21 @@ def sessions():
         guides=library.list_guides(db), unit_names=overview.unit_names(db, current_user),
         facilitators=overview.facilitators(db) if current_user.is_organiser else [],
     )
+
+
+def _prefill_again(form: SessionForm, meeting_id: str) -> None:
+    """"Run again" from an ended console: the form starts with that session's guide, title and
+    unit (a unit that is no longer offered is left out)."""
+    try:
+        meeting = access.managed_meeting(get_db().session, current_user, meeting_id)
+    except DialogrumError:
+        return
+    if meeting.guide_id:
+        form.guide_id.data = meeting.guide_id
+    form.title.data = meeting.title
+    choices = getattr(form.unit, "choices", None)
+    if choices is None or any(getattr(c, "value", c) == meeting.unit for c in choices):
+        form.unit.data = meeting.unit
 
 
 def _managed(meeting_id: str) -> Meeting:
@@ -166,9 +183,14 @@ def console(meeting_id: str):
         "status": templating.names()["status_names"],
     }
     return render_template("facilitator/console.html", meeting=meeting, items=snap.items, language=snap.language,
-                           join_url=f"{base}/j/{meeting.code}", config_json=config,
+                           join_url=f"{base}/j/{meeting.code}", config_json=config, downloads=_download_links(),
                            projector_url=url_for("facilitator.projector", key=meeting.projector_key,
                                                  lang=str(get_locale())))
+
+
+def _download_links() -> list[tuple[str, str]]:
+    """The formats a session's results are offered in, with their labels."""
+    return [("csv", _("CSV")), ("xlsx", _("Excel (XLSX)")), ("json", _("JSON"))]
 
 
 def _console_texts() -> dict[str, str]:

@@ -67,9 +67,18 @@
     if (!st || !st.session) { return; }
     if (state && st.version !== undefined && state.version !== undefined && st.version < state.version) { return; }
     var previousItem = state && state.item ? state.item.id : null;
+    var wasEnded = !!(state && state.session.status === "ended");
     state = st;
     var item = st.item;
     var status = st.session.status;
+    // Ended: the way forward (report, downloads, roll-up, run again) replaces the room's controls,
+    // the join code and the last item.
+    var ended = status === "ended";
+    $("after").hidden = !ended;
+    $("current-box").hidden = ended;
+    $("join-box").hidden = ended;
+    $("outline").hidden = ended;
+    if (ended && !wasEnded && previousItem !== null) { $("after-heading").focus(); }
     $("status-text").textContent = {waiting: cfg.status.waiting, live: cfg.status.live, ended: cfg.status.ended}[status];
     participants = st.participants;
     $("participants").textContent = participants;

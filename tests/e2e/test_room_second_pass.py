@@ -667,6 +667,68 @@ def test_the_projector_is_a_stage_with_a_full_screen_button(rooms, shots, lang):
     expect(page.locator(".topbar")).to_have_css("opacity", "1")
 
 
+# -- 12. The ended console shows the way forward ---------------------------------------------
+
+AFTER = {"sv": ("Mötet är avslutat", "Öppna rapporten", "Jämför med guidens andra möten", "Kör guiden igen"),
+         "da": ("Mødet er afsluttet", "Åbn rapporten", "Sammenlign med guidens andre møder", "Kør guiden igen")}
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_ended_console_offers_the_report_downloads_rollup_and_run_again(rooms, shots, lang):
+    room = rooms(lang)
+    room.goto(2)
+    room.control("open_voting")
+    phone = room.phone()
+    phone.get_by_role("button", name="Ja", exact=True).click()
+    expect(phone.locator("#vote-note")).to_have_text(re.compile("(gemt|sparad)"))
+    room.goto(NEXT_CONSIDERATION[lang])
+    console = room.console(scan=True)
+    heading, report, rollup, again = AFTER[lang]
+    expect(console.locator("#join-box")).to_be_visible()
+    expect(console.locator("#after")).to_be_hidden()
+    end = console.locator("#btn-end")
+    end.click()
+    end.click()  # two steps: ending cannot be undone
+    after = console.locator("#after")
+    expect(after).to_be_visible()
+    expect(console.get_by_role("heading", name=heading)).to_be_focused()
+    # Nothing stale: no QR code, no projector button, no "showing item N", no room controls.
+    for gone in ("#join-box", "#current-box", "#open-projector", "#btn-next", "#cur-position", "#outline"):
+        expect(console.locator(gone)).to_be_hidden()
+    assert console.locator("img[src$='qr.svg']").evaluate_all("els => els.filter(e => e.offsetParent).length") == 0
+    found = room.ui.axe_violations(console)
+    shot(console, shots, f"12-console-ended-{lang}")
+    for width, height in ((1024, 768), (1280, 720)):
+        console.set_viewport_size({"width": width, "height": height})
+        assert console.evaluate("() => document.scrollingElement.scrollWidth") <= width
+        shot(console, shots, f"12-console-ended-{width}x{height}-{lang}")
+    console.set_viewport_size({"width": 1440, "height": 900})
+    assert found == []
+
+    # Every way forward works: the downloads, the report, the roll-up, and running it again.
+    links = after.locator(".after-downloads a")
+    expect(links).to_have_count(3)
+    for i in range(3):
+        resp = console.request.get(room.server.url + links.nth(i).get_attribute("href"))
+        assert resp.status == 200 and "attachment" in resp.headers["content-disposition"]
+    after.get_by_role("link", name=report).click()
+    expect(console.get_by_role("heading", level=1)).to_have_text(TITLES[lang])
+    console.go_back()
+    expect(after).to_be_visible()  # a reload of an ended console shows the way forward at once
+    expect(console.locator("#join-box")).to_be_hidden()
+    after.get_by_role("link", name=rollup).click()
+    expect(console.locator("h1")).to_contain_text(GUIDES[lang])
+    console.go_back()
+    after.get_by_role("link", name=again).click()
+    expect(console.locator("#guide_id")).to_have_value(room.guide_id)
+    expect(console.locator("#title")).to_have_value(TITLES[lang])
+    shot(console, shots, f"12-sessions-again-{lang}")
+    console.get_by_role("button", name={"sv": "Skapa och öppna konsolen", "da": "Opret og åbn konsollen"}[lang]).click()
+    console.wait_for_url(re.compile(r"/console/(?!" + room.id + ")"))
+    expect(console.locator("#join-box")).to_be_visible()
+    expect(console.locator("#after")).to_be_hidden()
+
+
 # -- 14. Small things: the "Ved ikke" bar, the guide page's kind labels, a favicon --------------
 
 #: A Danish guide whose second consideration has "Ved ikke" (tests.conftest.SMALL_GUIDE).
