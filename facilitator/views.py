@@ -80,22 +80,17 @@ def setup(secret: str):
     error = None
     if form.validate_on_submit():
         try:
+            if link.purpose == "first_run" and not form.email.data:
+                raise DialogrumError("invalid", _("Give the e-mail address you will sign in with."))
             with unit_of_work(get_db(), session=db):
-                if link.purpose == "first_run" and form.email.data:
-                    email = accounts.normalise_email(form.email.data)
-                    other = accounts.find_user(db, email)
-                    if other is not None and other.id != link.user_id:
-                        raise DialogrumError("conflict", _("A user with this e-mail exists already."))
-                    link.user.email = email
-                    if form.name.data:
-                        link.user.name = form.name.data.strip()
-                elif link.purpose == "first_run":
-                    raise DialogrumError("invalid", _("Give the e-mail address you will sign in with."))
-                user = accounts.use_link(db, secret, form.password.data)
+                user = accounts.use_link(db, secret, form.password.data, email=form.email.data,
+                                         name=form.name.data)
             login_user(user)
             return redirect(url_for("facilitator.sessions"))
         except DialogrumError as exc:
-            error = exc.message
+            if exc.code == "not_found":
+                return render_template("facilitator/setup.html", form=None, link=None), 404
+            error = _("A user with this e-mail exists already.") if exc.code == "conflict" else exc.message
     return render_template("facilitator/setup.html", form=form, link=link, error=error)
 
 

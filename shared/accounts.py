@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import re
 import secrets
 
@@ -154,22 +157,34 @@ def create_link(db: so.Session, user: User, purpose: str) -> str:
 
 
 def link_user(db: so.Session, secret: object) -> OneTimeLink | None:
-    """The open link with this secret: unused, unexpired, and its user active."""
+    """The open link with this secret: unused, unexpired, and its user active. A first-run link
+    is open only while nobody can sign in and only for the placeholder account it was made for."""
     if not isinstance(secret, str) or len(secret) > 200:
         return None
     link = db.scalar(sa.select(OneTimeLink).where(OneTimeLink.token_hash == hash_token(secret)))
     if link is None or link.used_at is not None or link.expires_at <= utcnow() or not link.user.active:
         return None
+    if link.purpose == "first_run" and (somebody_can_sign_in(db) or not _is_placeholder(link.user)):
+        return None
     return link
 
 
-def use_link(db: so.Session, secret: object, password: object) -> User:
+def use_link(db: so.Session, secret: object, password: object, *, email: object = None,
+             name: object = None) -> User:
     """Set the password through a one-time link and spend the link. Spending is one guarded
     UPDATE, so two requests racing with the same link cannot both set a password. The user's
-    sign-ins made before end; the link never changes whether the account is active."""
+    sign-ins made before end; the link never changes whether the account is active.
+
+    A first-run link also takes the first organiser's e-mail (and name): it turns the placeholder
+    account into theirs, and never touches an account that exists (issue 15, point 9a)."""
     link = link_user(db, secret)
     if link is None:
         raise DialogrumError("not_found", "this link has expired or has been used")
+    first_run = link.purpose == "first_run"
+    if first_run:
+        email = normalise_email(email)
+        if find_user(db, email) is not None:
+            raise DialogrumError("conflict", "a user with this e-mail exists already")
     password_hash = generate_password_hash(check_password_rules(password))
     now = utcnow()
     spent = db.execute(sa.update(OneTimeLink)
@@ -178,18 +193,71 @@ def use_link(db: so.Session, secret: object, password: object) -> User:
                        .values(used_at=now).execution_options(synchronize_session=False))
     if spent.rowcount != 1:
         raise DialogrumError("not_found", "this link has expired or has been used")
-    user = link.user
-    user.password_hash = password_hash
-    db.flush()
-    end_sign_ins(db, user.id)
-    return db.get(User, user.id)
+    user_id = link.user_id
+    if first_run:
+        # Guarded too: only the placeholder, only while it has no password, only while nobody
+        # else has one (the check above ran before this transaction wrote anything).
+        claimed = db.execute(sa.update(User)
+                             .where(User.id == user_id, User.password_hash.is_(None), User.email == PLACEHOLDER_EMAIL,
+                                    ~sa.exists().where(User.password_hash.is_not(None)))
+                             .values(email=email, password_hash=password_hash,
+                                     name=name.strip()[:200] if isinstance(name, str) and name.strip() else "")
+                             .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            raise DialogrumError("not_found", "this link has expired or has been used")
+    else:
+        db.execute(sa.update(User).where(User.id == user_id).values(password_hash=password_hash)
+                   .execution_options(synchronize_session=False))
+    void_links(db, user_id)
+    end_sign_ins(db, user_id)
+    return db.get(User, user_id)
 
 
-def first_run_link(db: so.Session) -> str | None:
-    """While nobody can sign in yet: make the first organiser and a one-time link for them."""
-    if db.scalar(sa.select(sa.func.count()).select_from(User).where(User.password_hash.is_not(None))):
+#: The account a first-run link sets up; it becomes the first organiser's when the link is used.
+PLACEHOLDER_EMAIL = "organiser@dialogrum.invalid"
+
+
+def _is_placeholder(user: User) -> bool:
+    return user.email == PLACEHOLDER_EMAIL and user.password_hash is None and user.role == "organiser"
+
+
+def somebody_can_sign_in(db: so.Session) -> bool:
+    """Some user has chosen a password: first-run links no longer work, and none are made."""
+    return db.scalar(sa.select(sa.exists().where(User.password_hash.is_not(None)))) or False
+
+
+def _first_run_secret(key: str, link_id: int) -> str:
+    # Every process of a deployment shares the secret key, so each computes the same link for
+    # the same row: one link, whichever process prints it (issue 15, point 9a).
+    digest = hmac.new(key.encode(), f"dialogrum first-run link {link_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def first_run_link(db: so.Session, key: str | None = None) -> str | None:
+    """While nobody can sign in yet: the one first-run link, made once for a placeholder account
+    and printed alike by every process with the deployment's secret `key` (default: the app's).
+    None once somebody can sign in. Made anew (voiding the old one) only when the open one was
+    made with another key or has expired."""
+    if somebody_can_sign_in(db):
         return None
-    user = db.scalar(sa.select(User).where(User.role == "organiser").order_by(User.id))
+    if key is None:
+        from flask import current_app
+
+        key = current_app.config["SECRET_KEY"]
+    user = db.scalar(sa.select(User).where(User.email == PLACEHOLDER_EMAIL))
     if user is None:
-        user = create_user(db, email="organiser@dialogrum.invalid", role="organiser", name="Organiser")
-    return create_link(db, user, "first_run")
+        user = create_user(db, email=PLACEHOLDER_EMAIL, role="organiser", name="Organiser")
+    open_link = db.scalar(sa.select(OneTimeLink).where(
+        OneTimeLink.user_id == user.id, OneTimeLink.purpose == "first_run", OneTimeLink.used_at.is_(None),
+        OneTimeLink.expires_at > utcnow()).order_by(OneTimeLink.id.desc()).limit(1))
+    if open_link is not None and open_link.token_hash == hash_token(_first_run_secret(key, open_link.id)):
+        return _first_run_secret(key, open_link.id)
+    void_links(db, user.id)
+    link = OneTimeLink(user_id=user.id, token_hash=hash_token(secrets.token_urlsafe(32)), purpose="first_run",
+                       expires_at=utcnow() + LINK_LIFETIME)
+    db.add(link)
+    db.flush()
+    secret = _first_run_secret(key, link.id)
+    link.token_hash = hash_token(secret)
+    db.flush()
+    return secret

@@ -71,7 +71,8 @@ def serve(host: str, port: int) -> int:
     except Exception as exc:  # a database that cannot be reached is a user error here
         print(f"dialogrum: cannot migrate the database: {exc}", file=sys.stderr)
         return 1
-    with app.app_context():
+    # Under the same lock, so processes started at once find one first-run link, not one each.
+    with migrate.install_lock(app.config["DATABASE_URL"]), app.app_context():
         db = get_db().session
         secret = accounts.first_run_link(db)
         db.commit()

@@ -204,3 +204,103 @@ def test_a_password_reset_ends_older_sign_ins_and_older_links(app, make, csrf):
     assert done.status_code == 302 and newcomer.get("/sessions").status_code == 200
     assert _replay(app, captured) == 302  # the reset ended the older sign-in
     assert newcomer.get(f"/setup/{second}").status_code == 404  # used once
+
+
+# -- one first-run link that ends (issue 15, point 9a) --------------------------------------------
+
+
+def _first_run(app) -> str | None:
+    """What `dialogrum serve` (or `dialogrum first-run-link`) of one process prints."""
+    from shared import accounts
+    from shared.db import get_db
+
+    with app.app_context():
+        secret = accounts.first_run_link(get_db().session)
+        get_db().session.commit()
+        get_db().session.remove()
+    return secret
+
+
+def _setup(app, secret: str, csrf, **form) -> object:
+    browser = app.test_client()
+    page = browser.get(f"/setup/{secret}")
+    if page.status_code != 200:
+        return page
+    return browser.post(f"/setup/{secret}", data={"csrf_token": csrf(page.text), "password": "long enough",
+                                                   "confirm": "long enough", **form})
+
+
+@pytest.fixture
+def second_process(app, db_url, tmp_path):
+    """Another process of the same deployment: the same database and secret key."""
+    from shared.db import get_db
+    from tests.conftest import make_app
+
+    other = make_app(db_url, tmp_path, SECRET_KEY=app.config["SECRET_KEY"])
+    yield other
+    get_db(other).dispose()
+
+
+def _users(app) -> list[tuple]:
+    import sqlalchemy as sa
+
+    from shared.db import get_db
+    from shared.models import User
+
+    with app.app_context():
+        rows = get_db().session.execute(sa.select(User.email, User.role, User.password_hash).order_by(User.id)).all()
+        get_db().session.remove()
+    return [tuple(r) for r in rows]
+
+
+def test_every_process_prints_the_same_single_first_run_link(app, second_process, csrf):
+    first, second = _first_run(app), _first_run(second_process)
+    assert first and first == second  # one link, whichever process printed it
+    assert _first_run(app) == first  # and again after a restart
+    assert _setup(app, first, csrf, email="boss@example.org").status_code == 302
+    before = _users(app)
+    # Posting to the link "the other process" printed neither creates nor changes an account.
+    assert _setup(second_process, second, csrf, email="mallory@example.org").status_code == 404
+    assert _users(app) == before
+    assert [(email, role) for email, role, _ in before] == [("boss@example.org", "organiser")]
+    assert _first_run(app) is None and _first_run(second_process) is None
+
+
+def test_the_first_run_link_dies_once_anybody_can_sign_in(app, make, csrf):
+    secret = _first_run(app)
+    make.user("facilitator", email="early@example.org")  # e.g. `dialogrum user create`
+    resp = _setup(app, secret, csrf, email="mallory@example.org")
+    assert resp.status_code == 404
+    assert {email for email, *_ in _users(app)} <= {"early@example.org", "organiser@dialogrum.invalid"}
+
+
+def test_the_first_run_link_never_modifies_an_existing_account(app, csrf):
+    from shared import organiser
+    from shared.db import get_db
+
+    with app.app_context():
+        organiser.invite(get_db().session, email="real@example.org", role="organiser")
+        get_db().session.commit()
+        get_db().session.remove()
+    secret = _first_run(app)
+    taken = _setup(app, secret, csrf, email="Real@Example.org")
+    assert taken.status_code == 200 and "exists already" in taken.text
+    assert ("real@example.org", "organiser", None) in _users(app)
+    assert _setup(app, secret, csrf, email="boss@example.org").status_code == 302
+    assert ("real@example.org", "organiser", None) in _users(app)  # the invited organiser is untouched
+    assert [e for e, _r, pw in _users(app) if pw] == ["boss@example.org"]
+
+
+def test_an_invitation_dies_on_use_and_when_a_newer_one_is_issued(app, csrf):
+    from shared import accounts, organiser
+    from shared.db import get_db
+    from shared.models import User
+
+    with app.app_context():
+        user, first = organiser.invite(get_db().session, email="new@example.org", role="facilitator")
+        second = accounts.create_link(get_db().session, get_db().session.get(User, user.id), "invite")
+        get_db().session.commit()
+        get_db().session.remove()
+    assert _setup(app, first, csrf).status_code == 404
+    assert _setup(app, second, csrf).status_code == 302
+    assert _setup(app, second, csrf).status_code == 404
