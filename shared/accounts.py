@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from shared.errors import DialogrumError
 from shared.ids import hash_token
 from shared.models import ROLES, ApiToken, OneTimeLink, User, utcnow
+from shared.text import clean
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
@@ -46,7 +47,7 @@ def create_user(db: so.Session, *, email: object, role: object, name: object = "
         raise DialogrumError("invalid", "role must be organiser or facilitator")
     if db.scalar(sa.select(User).where(User.email == email)) is not None:
         raise DialogrumError("conflict", f"a user with the e-mail {email} exists already")
-    user = User(email=email, role=role, name=(name or "").strip() if isinstance(name, str) else "")
+    user = User(email=email, role=role, name=clean(name) if isinstance(name, str) else "")
     if password is not None:
         user.password_hash = generate_password_hash(check_password_rules(password))
     db.add(user)

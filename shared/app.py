@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
 from shared import config as config_module
-from shared import i18n, templating
+from shared import faults, i18n, templating
 from shared.db import Database
 from shared.ratelimit import Limiter
 
@@ -50,7 +50,7 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration from the environment, overridden by `test_config`."""
-    app = Flask(__name__, instance_relative_config=False)
+    app = faults.App(__name__, instance_relative_config=False)
     app.session_interface = _SessionInterface()
     cfg = config_module.from_environment() if not (test_config or {}).get("SKIP_ENV") else {}
     app.config.update(cfg)
@@ -73,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     i18n.init_app(app)
     templating.init_app(app)
+    faults.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "facilitator.login"
@@ -129,16 +130,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def favicon():
         # Pages name the SVG icon; this answers what browsers ask for by themselves (JSON, files).
         return redirect(url_for("static", filename="favicon.svg"), 301)
-
-    @app.errorhandler(404)
-    @app.errorhandler(405)
-    def _not_found(exc):
-        # Routing errors never reach the API blueprint's handlers; answer JSON under /api/ too.
-        if request.path.startswith("/api/"):
-            from shared.api import error_response
-
-            return error_response("not_found" if exc.code == 404 else "invalid", None, exc.code)
-        return exc
 
     @app.after_request
     def _security_headers(response):

@@ -23,6 +23,8 @@ STATUS = {
     "too_long": 422,
     "invalid_guide": 422,
     "rate_limited": 429,
+    # A store the request needs does not answer (the rate limits' Redis): told, never a hang.
+    "unavailable": 503,
 }
 
 

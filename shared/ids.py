@@ -8,6 +8,9 @@ import secrets
 import sqlalchemy as sa
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+#: The largest integer the databases store (PostgreSQL BIGINT, SQLite INTEGER): a larger id names
+#: no row, and the database would refuse the number.
+MAX_INT = 2**63 - 1
 CODE_LENGTH = 6
 # No l, o, 0 or 1: an id may be read aloud or copied by hand from an export.
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -25,7 +28,8 @@ def new_code() -> str:
 
 def hash_token(token: str) -> str:
     """SHA-256 of a random token; tokens are never stored in clear."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    # surrogatepass: a token from a socket's JSON may hold a lone surrogate; it then matches nothing.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def normalise_code(raw: object) -> str | None:

@@ -27,6 +27,7 @@ MESSAGES = {
     "invalid_guide": _l("The guide document is not valid."),
     "rate_limited": _l("Too many requests. Wait a moment and try again."),
     "server_error": _l("Something went wrong on the server. Try again."),
+    "unavailable": _l("The server cannot take this right now. Try again in a moment."),
 }
 
 

@@ -30,6 +30,7 @@ from shared.models import (
     Vote,
     utcnow,
 )
+from shared.text import clean, storable
 from shared.uow import Work
 
 UNIT_KINDS = tuple(kind.value for kind in UnitKind)
@@ -51,11 +52,11 @@ def list_units(db: so.Session, *, active_only: bool = False) -> list[Unit]:
 
 def add_unit(db: so.Session, name: object, kind: object = "region") -> Unit:
     """Add a unit; names are unique."""
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
+    name = clean(name) if isinstance(name, str) else ""
+    if not name or len(name) > 200:
         raise DialogrumError("invalid", "a unit needs a name of at most 200 characters")
     if kind not in UNIT_KINDS:
         raise DialogrumError("invalid", "kind must be one of " + ", ".join(UNIT_KINDS))
-    name = name.strip()
     if db.scalar(sa.select(Unit).where(sa.func.lower(Unit.name) == name.lower())) is not None:
         raise DialogrumError("conflict", f"the unit {name} exists already")
     unit = Unit(name=name, kind=kind)
@@ -189,7 +190,7 @@ def revoke_rollup(db: so.Session, link_id: int) -> None:
 
 def find_public_rollup(db: so.Session, key: object) -> PublicRollup | None:
     """The live (not revoked) public link with this key."""
-    if not isinstance(key, str) or not key or len(key) > 64:
+    if not storable(key) or not key or len(key) > 64:
         return None
     return db.scalar(sa.select(PublicRollup).where(PublicRollup.key == key, PublicRollup.revoked_at.is_(None)))
 

@@ -16,12 +16,13 @@ import sqlalchemy as sa
 
 from shared.errors import DialogrumError
 from shared.events import CommentAdded, CommentModerated, ConclusionSaved, StateChanged
-from shared.ids import hash_token, new_code, random_id, unique_value
+from shared.ids import MAX_INT, hash_token, new_code, random_id, unique_value
 from shared.meeting.read import comment_payload, get_meeting, state
 from shared.meeting.snapshot import snapshot
 from shared.meeting.votes import check_rate
 from shared.models import Comment, Conclusion, Guide, JoinDisplay, Meeting, MeetingStatus, Participant, utcnow
 from shared.ratelimit import COMMENT_LIMIT
+from shared.text import clean, storable
 from shared.uow import Work, unit_of_work
 
 MAX_TITLE = 300
@@ -46,14 +47,18 @@ def create_meeting(work: Work, *, guide_id: object, title: object, unit: object 
     """Create a waiting session from a guide, snapshotting the guide; returns the session id."""
     conn = work.conn
     if not isinstance(guide_id, str) or not guide_id:
-        raise DialogrumError("invalid", "guide_id must be a string")
+        raise DialogrumError("invalid", "guide_id must be a guide's id")
+    if not storable(guide_id):
+        raise DialogrumError("not_found", "unknown guide")
     if not isinstance(title, str) or not title.strip():
         raise DialogrumError("invalid", "title must be a non-empty string")
     if unit is None:
         unit = ""
     if not isinstance(unit, str):
         raise DialogrumError("invalid", "unit must be a string")
-    title, unit = title.strip(), unit.strip()
+    title, unit = clean(title), clean(unit)
+    if not title:
+        raise DialogrumError("invalid", "title must be a non-empty string")
     if len(title) > MAX_TITLE or len(unit) > MAX_UNIT:
         raise DialogrumError("invalid", "title or unit is too long")
     guide = conn.execute(sa.select(_guides).where(_guides.c.id == guide_id)).first()
@@ -185,9 +190,11 @@ def join(work: Work, meeting: Any, token: object = None) -> tuple[str, str]:
 def add_comment(work: Work, meeting_id: str, participant_id: str, item_id: object, text: object) -> dict:
     """Store a participant's comment on the current item; returns its wire form."""
     conn = work.conn
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
         raise DialogrumError("empty")
-    text = text.strip()
+    text = clean(text)
+    if not text:
+        raise DialogrumError("empty")
     if len(text) > MAX_COMMENT:
         raise DialogrumError("too_long")
     if not isinstance(item_id, str):
@@ -199,8 +206,6 @@ def add_comment(work: Work, meeting_id: str, participant_id: str, item_id: objec
         raise DialogrumError("not_current_item")
     if snapshot(conn, meeting_id).by_id[item_id]["kind"] == "info":
         raise DialogrumError("comments_closed")
-    # Drop control characters that would garble a projector or a spreadsheet, keep line breaks.
-    text = "".join(ch for ch in text if ch in "\n\t" or ch >= " ")
     now = utcnow()
     comment_id = conn.execute(
         _comments.insert()
@@ -229,6 +234,8 @@ def moderate(work: Work, meeting_id: str, comment_id: object, *, hidden: object 
     conn = work.conn
     if isinstance(comment_id, bool) or not isinstance(comment_id, int):
         raise DialogrumError("invalid", "comment_id must be an integer")
+    if not 0 < comment_id <= MAX_INT:  # no such row, and the database would refuse the number
+        raise DialogrumError("unknown_comment")
     values = {}
     for name, value in (("hidden", hidden), ("pinned", pinned)):
         if value is not None:
@@ -256,7 +263,7 @@ def set_conclusion(work: Work, meeting_id: str, item_id: object, text: object) -
         raise DialogrumError("unknown_item")
     if not isinstance(text, str):
         raise DialogrumError("invalid", "text must be a string")
-    text = text.strip()
+    text = clean(text)
     if len(text) > MAX_CONCLUSION:
         raise DialogrumError("too_long", f"at most {MAX_CONCLUSION} characters")
     where = (_conclusions.c.meeting_id == meeting_id, _conclusions.c.item_id == item_id)

@@ -16,6 +16,7 @@ from shared.ids import normalise_code
 from shared.meeting.snapshot import snapshot
 from shared.models import CHOICES, Comment, Conclusion, Meeting, Participant, Vote
 from shared.presence import participant_count
+from shared.text import storable
 
 _meetings = Meeting.__table__
 _votes = Vote.__table__
@@ -29,7 +30,7 @@ MEETING_COLUMNS = tuple(c for c in _meetings.c if c.name != "guide_snapshot")
 
 def get_meeting(conn: sa.Connection, meeting_id: object) -> sa.Row:
     """The meeting row, or `unknown_session`."""
-    if not isinstance(meeting_id, str):
+    if not storable(meeting_id):  # not a str, or a NUL or lone surrogate no query can carry
         raise DialogrumError("unknown_session")
     row = conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.id == meeting_id)).first()
     if row is None:
@@ -52,7 +53,7 @@ def find_by_code(conn: sa.Connection, raw_code: object) -> sa.Row | None:
 
 def find_by_projector_key(conn: sa.Connection, key: object) -> sa.Row | None:
     """The meeting whose projector key this is."""
-    if not isinstance(key, str) or not key or len(key) > 64:
+    if not storable(key) or not key or len(key) > 64:
         return None
     return conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.projector_key == key)).first()
 

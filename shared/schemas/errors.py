@@ -32,6 +32,7 @@ MESSAGES: dict[str, str] = {
     "text_type": N_("must be text, not %(what)s"),
     "text_type_quote": N_("must be text, not %(what)s (put it in quotes)"),
     "control_character": N_("contains the control character U+%(code)s"),
+    "lone_surrogate": N_("contains U+%(code)s, which is not a character (a lone surrogate: invalid Unicode)"),
     "too_long": N_("must be at most %(limit)s characters (has %(actual)s)"),
     "choice": N_("must be one of %(choices)s"),
     "kind_choice": N_("kind must be one of %(choices)s"),

@@ -18,9 +18,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-# YAML (and Python's str.splitlines) treat these as line breaks; folding them into "\n" keeps a
-# text the same after a YAML round trip and on every screen.
-LINE_BREAKS = re.compile("\r\n|[\r\x85\u2028\u2029]")
+from shared.ids import MAX_INT
+from shared.text import LINE_BREAKS, clean
+
 # Control characters and lone surrogates cannot be shown, break UTF-8 encoding of exports and
 # PostgreSQL's text columns, and are almost always the remains of a bad copy-and-paste; tab and
 # newline are the only ones kept.
@@ -29,12 +29,11 @@ BAD_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 # line breaks that are folded (\r, \x85) are allowed; lone surrogates cannot be written in JSON
 # Schema portably, so the validator alone refuses them.
 _ALLOWED = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]"
-_VISIBLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\s]"
+# Something visible: not white space, and not a bidirectional override (dropped on storing).
+_VISIBLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\s\u202a-\u202e\u2066-\u2069]"
 SAFE_PATTERN = f"^{_ALLOWED}*$"
 #: Safe, and something left after stripping white space.
 FILLED_PATTERN = f"^{_ALLOWED}*{_VISIBLE}{_ALLOWED}*$"
-#: The largest integer the databases store (PostgreSQL BIGINT, SQLite INTEGER).
-MAX_INT = 2**63 - 1
 
 
 def fail(kind: str, **context: Any) -> None:
@@ -78,7 +77,13 @@ def clean_text(value: object, *, limit: int, required: bool = False, blank: bool
         return ""
     bad = BAD_CHARS.search(value)
     if bad:
-        fail("control_character", code=f"{ord(bad.group()):04X}")
+        code = ord(bad.group())
+        fail("lone_surrogate" if 0xD800 <= code <= 0xDFFF else "control_character", code=f"{code:04X}")
+    # The one cleaning rule of stored text (shared/text.py): what is left to drop here are the
+    # bidirectional overrides, which are refused nowhere because pasted text often carries them.
+    value = clean(value)
+    if not value and required and not blank:
+        fail("not_empty")
     if len(value) > limit:
         fail("too_long", limit=limit, actual=len(value))
     return value

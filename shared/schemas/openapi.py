@@ -44,6 +44,10 @@ ERROR_RESPONSES = {
     422: ("Invalid", "The request is not valid: malformed JSON, a missing or wrongly typed field, a text over "
                      "its limit, an unknown `format`. `errors` names every place."),
     429: ("RateLimited", "More than 600 API requests a minute with this user's tokens."),
+    500: ("ServerError", "A fault of the server: it is logged with the `request_id` the body carries (also in the "
+                         "`X-Request-ID` header)."),
+    503: ("Unavailable", "A store the request needs (the rate limits' Redis) does not answer: try again shortly. "
+                         "Sockets say `unavailable` for the same."),
 }
 
 PATH_PARAMS = {
@@ -172,6 +176,8 @@ def _path(rule: str) -> tuple[str, list[tuple[str, str]]]:
 
 
 def _codes(status: int) -> list[str]:
+    if status >= 500:  # contract v1.1: every 5xx body says server_error, with a request_id
+        return ["server_error"]
     return sorted(code for code, st in STATUS.items() if st == status)
 
 
@@ -195,7 +201,8 @@ class _Builder:
                                              schema_generator=_Schemas)
         self.schemas = defs.get("$defs", {})
         self.schemas["Error"]["description"] += " Codes by status: " + "; ".join(
-            f"{st}: {', '.join(_codes(st))}" for st in sorted(ERROR_RESPONSES)) + "."
+            f"{st}: {', '.join(_codes(st))}" for st in sorted(ERROR_RESPONSES)) + \
+            " (a 503 when a store the request needs is unavailable)."
 
     @staticmethod
     def _model(shape: Any) -> type[BaseModel]:
@@ -245,9 +252,9 @@ class _Builder:
                 entry["headers"] = {"Content-Disposition": {
                     "description": '`attachment; filename="..."`', "schema": {"type": "string"}}}
             responses[str(status)] = entry
-        statuses = set(op.errors)
+        statuses = set(op.errors) | {500}  # any operation can meet a fault, told with its request id
         if bearer:
-            statuses |= {401, 429}
+            statuses |= {401, 429, 503}  # 503: the rate limits' store does not answer
         if op.body is not None:
             statuses |= {413, 422}
         if op.query is not None:

@@ -125,7 +125,8 @@ class ConclusionRequest(Schema):
 
 
 def _day(value: object) -> dt.date | None:
-    if value is None or value == "":
+    # Absent is no bound; present and empty (`?to=`) is a mistake to name, not "no bound".
+    if value is None:
         return None
     if isinstance(value, dt.date):
         return value
