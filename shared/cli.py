@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--output", help="file to write, or a directory to write it in under the download's "
                                      "file name (printed); default: standard output")
 
+    bk = sub.add_parser("backup", help="write a consistent copy of the database to FILE, safe while serving "
+                                       "(SQLite: online backup; PostgreSQL: pg_dump --format=custom)")
+    bk.add_argument("file")
+
     sub.add_parser("first-run-link", help="print the one-time link for the first organiser, if none can sign in")
     sub.add_parser("purge", help="delete the comments of sessions that ended longer ago than the retention "
                                  "(run it daily from cron or a systemd timer)")
@@ -95,6 +99,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "db":
             return _db(args)
+        if args.command == "backup":
+            return _backup(args)
         app = _app()
         with app.app_context():
             from shared.db import get_db
@@ -120,6 +126,17 @@ def _db(args: argparse.Namespace) -> int:
         migrate.install(url)
     else:
         migrate.downgrade(url, args.revision)
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from shared.backup import BackupError, backup
+    from shared.config import from_environment
+
+    try:
+        backup(from_environment()["DATABASE_URL"], args.file)
+    except BackupError as exc:
+        raise UserError(str(exc)) from None
     return 0
 
 
