@@ -51,6 +51,7 @@ test: setup browsers lint
 # catalogues and the migrations inside, so installing it needs neither Node.js nor a checkout.
 # Built from the sdist (python -m build), so a file the sdist lacks is missing from the wheel too.
 wheel: $(STAMP) $(VENDOR)/socket.io.min.js translations
+	@rm -f $(DIST)/dialogrum-*
 	$(BIN)/python -m build --outdir $(DIST) . >/dev/null
 	@ls -1 $(DIST)/dialogrum-*.whl
 
