@@ -132,6 +132,21 @@ def signed_in_user(db: so.Session, cookie_id: object) -> User | None:
     return user
 
 
+def set_active(db: so.Session, user: User, active: bool) -> User:
+    """Deactivate or reactivate an account. Deactivating ends its sign-ins and voids its open
+    password links (a reactivation brings back neither), and its tokens stop working while it is
+    deactivated; every process's hub lets go of its sockets within a few seconds (issue 15,
+    point 1; issue 12, defect 1)."""
+    if user.active == active:
+        return user
+    user.active = active
+    db.flush()
+    if not active:
+        void_links(db, user.id)
+        end_sign_ins(db, user.id)
+    return db.get(User, user.id)
+
+
 # -- one-time links ----------------------------------------------------------------------------
 
 

@@ -95,6 +95,14 @@ def invited_user_ids(db: so.Session) -> set[int]:
                                                                OneTimeLink.expires_at > utcnow())))
 
 
+def open_links(db: so.Session) -> dict[int, dt.datetime]:
+    """Until when each user's open password link works (the newest one; at most one is open)."""
+    rows = db.execute(sa.select(OneTimeLink.user_id, sa.func.max(OneTimeLink.expires_at))
+                      .where(OneTimeLink.used_at.is_(None), OneTimeLink.expires_at > utcnow())
+                      .group_by(OneTimeLink.user_id))
+    return {row[0]: row[1] for row in rows.all()}
+
+
 def invite(db: so.Session, *, email: object, role: object, name: object = "") -> tuple[User, str]:
     """Create a user without a password and a one-time link secret to choose one."""
     user = accounts.create_user(db, email=email, role=role, name=name)
@@ -106,19 +114,21 @@ def reset_password(db: so.Session, user_id: int) -> str:
     user = db.get(User, user_id)
     if user is None:
         raise DialogrumError("not_found")
+    if not user.active:
+        # It could not be used anyway: a link never reactivates an account (issue 12, defect 1).
+        raise DialogrumError("wrong_state", "reactivate the user first")
     return accounts.create_link(db, user, "reset")
 
 
 def set_user_active(db: so.Session, actor: User, user_id: int, active: bool) -> User:
-    """Deactivate (or reactivate) a user: they can no longer sign in nor use their tokens."""
+    """Deactivate (or reactivate) a user: they can no longer sign in nor use their tokens, and
+    their sign-ins, open password links and sockets end (`accounts.set_active`)."""
     user = db.get(User, user_id)
     if user is None:
         raise DialogrumError("not_found")
     if user.id == actor.id and not active:
         raise DialogrumError("wrong_state", "you cannot deactivate yourself")
-    user.active = active
-    db.flush()
-    return user
+    return accounts.set_active(db, user, active)
 
 
 # -- deletion and retention --------------------------------------------------------------------

@@ -39,7 +39,7 @@ def _setup_url(secret: str) -> str:
 def _users_page(invite_form: InviteForm, *, link: dict | None = None, status: int = 200):
     db = get_db().session
     return render_template("organiser/users.html", users=organiser.list_users(db),
-                           pending=organiser.invited_user_ids(db), form=invite_form, action_form=ActionForm(),
+                           open_links=organiser.open_links(db), form=invite_form, action_form=ActionForm(),
                            link=link), status
 
 
@@ -98,8 +98,13 @@ def reset(user_id: int):
     try:
         with unit_of_work(get_db(), session=db):
             secret = organiser.reset_password(db, user_id)
-    except DialogrumError:
-        abort(404)
+    except DialogrumError as exc:
+        if exc.code == "not_found":
+            abort(404)
+        user = db.get(User, user_id)
+        flash(_("%(who)s is deactivated: reactivate the account first, then make a new password link.",
+                who=user.name or user.email), "error")
+        return _users_page(InviteForm(formdata=None), status=409)
     return _users_page(InviteForm(formdata=None), link={"url": _setup_url(secret), "user": db.get(User, user_id),
                                                         "purpose": "reset"})
 

@@ -176,8 +176,10 @@ def test_units_and_users(app, make):
         assert [u.email for u in organiser.list_users(db)] == ["boss@example.org", "ny@example.org"]
         with pytest.raises(DialogrumError):
             organiser.set_user_active(db, boss, boss.id, False)
-        reset = organiser.reset_password(db, user.id)
+        with pytest.raises(DialogrumError):  # a deactivated user's link could never be used
+            organiser.reset_password(db, user.id)
         organiser.set_user_active(db, boss, user.id, True)
+        reset = organiser.reset_password(db, user.id)
         accounts.use_link(db, reset, "nytt lösenord!")
         db.commit()
         assert accounts.authenticate(db, "ny@example.org", "nytt lösenord!") is not None

