@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     uc.add_argument("--role", required=True, choices=("organiser", "facilitator"))
     uc.add_argument("--name", default="")
     user.add_parser("list", help="list users")
+    for verb, text in (("deactivate", "deactivate a user: no sign-in, no API token, every open socket and "
+                                      "sign-in ends, open password links stop working"),
+                       ("activate", "reactivate a deactivated user")):
+        ua = user.add_parser(verb, help=text)
+        ua.add_argument("--email", required=True)
 
     tok = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
     tc = tok.add_parser("create", help="print a new API token for a user")
@@ -144,6 +149,15 @@ def _user(args: argparse.Namespace, db: Any, _app: Any) -> int:
     from shared import accounts
     from shared.errors import DialogrumError
 
+    if args.user_command in ("deactivate", "activate"):
+        user = accounts.find_user(db, args.email)
+        if user is None:
+            raise UserError(f"no user with the e-mail {args.email.strip()}")
+        accounts.set_active(db, user, args.user_command == "activate")
+        db.commit()
+        print(f"{user.email} can sign in again" if user.active else
+              f"{user.email} is deactivated: signed out everywhere, API tokens refused, sockets closed within seconds")
+        return 0
     if args.user_command == "list":
         import sqlalchemy as sa
 
