@@ -6,9 +6,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from shared.accounts import EMAIL_RE
+from shared.i18n import LANGUAGE_NAMES
 
 
 class LoginForm(FlaskForm):
@@ -37,6 +39,10 @@ class SessionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     #: choices are the active units (by name) plus "no unit", set by the view
     unit = SelectField(_l("Unit (region, kreds, forening)"), validators=[Optional()])
+    #: the meeting's language (contract v1.1): the projector and phones that have not chosen follow it
+    language = SelectField(_l("Language of the meeting"), validators=[Optional()], default="",
+                           choices=[SelectChoice("", _l("The guide's language")),
+                                    *(SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items())])
 
 
 class FreeUnitSessionForm(SessionForm):

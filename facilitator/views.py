@@ -5,13 +5,13 @@ view (behind its key). The rules and reads are in shared/; these views only tran
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from facilitator.forms import FreeUnitSessionForm, GuideImportForm, LoginForm, SessionForm, SetPasswordForm
-from shared import access, accounts, downloads, guides, library, organiser, overview, templating
+from shared import access, accounts, downloads, guides, i18n, library, organiser, overview, templating
 from shared import meeting as rules
 from shared.db import get_db
 from shared.errors import DialogrumError
@@ -123,7 +123,8 @@ def sessions():
         try:
             with unit_of_work(get_db(), session=db) as work:
                 meeting_id = rules.create_meeting(work, guide_id=form.guide_id.data, title=form.title.data,
-                                                  unit=form.unit.data or "", facilitator_id=current_user.id)
+                                                  unit=form.unit.data or "", facilitator_id=current_user.id,
+                                                  language=form.language.data or None)
             return redirect(url_for("facilitator.console", meeting_id=meeting_id))
         except DialogrumError as exc:
             flash(exc.message, "error")
@@ -146,6 +147,8 @@ def _prefill_again(form: SessionForm, meeting_id: str) -> None:
     if meeting.guide_id:
         form.guide_id.data = meeting.guide_id
     form.title.data = meeting.title
+    if meeting.language and meeting.language != (meeting.guide_snapshot or {}).get("language"):
+        form.language.data = meeting.language
     choices = getattr(form.unit, "choices", None)
     if choices is None or any(getattr(c, "value", c) == meeting.unit for c in choices):
         form.unit.data = meeting.unit
@@ -179,8 +182,8 @@ def console(meeting_id: str):
     }
     return render_template("facilitator/console.html", meeting=meeting, items=snap.items, language=snap.language,
                            join_url=f"{base}/j/{meeting.code}", config_json=config, downloads=_download_links(),
-                           projector_url=url_for("facilitator.projector", key=meeting.projector_key,
-                                                 lang=str(get_locale())))
+                           # No ?lang=: the projector shows the meeting's language (contract v1.1).
+                           projector_url=url_for("facilitator.projector", key=meeting.projector_key))
 
 
 def _download_links() -> list[tuple[str, str]]:
@@ -250,6 +253,9 @@ def projector(key: str):
     if meeting is None:
         abort(404)
     snap = rules.snapshot(get_db().session.connection(), meeting.id)
+    # The projector speaks the meeting's language unless its own address says ?lang= (the laptop's
+    # language and the facilitator's cookie do not count), before any text is translated.
+    i18n.follow_meeting(rules.meeting_language(meeting, snap), over_cookie=True)
     base = base_url()
     config = {"projector_key": key, "labels": guides.VOTE_LABELS[snap.language], "language": snap.language,
               "text": {"voting_open": _("Voting is open: vote on your phone."),

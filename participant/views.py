@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shared import guides, organiser, qr
+from shared import guides, i18n, organiser, qr
 from shared import meeting as rules
 from shared.db import get_db
 from shared.messages import MESSAGES
@@ -45,6 +45,8 @@ def join(code: str):
         return redirect(url_for("participant.join", code=meeting.code))
     conn = get_db().session.connection()
     snap = rules.snapshot(conn, meeting.id)
+    # A phone that has not chosen a language follows the meeting's (before any text is translated).
+    i18n.follow_meeting(rules.meeting_language(meeting, snap))
     config = {"code": meeting.code, "text": _phone_texts(), "errors": {k: str(v) for k, v in MESSAGES.items()}}
     return render_template("participant/phone.html", meeting=meeting, language=snap.language,
                            labels=guides.VOTE_LABELS[snap.language], config_json=config,

@@ -202,7 +202,7 @@ def create_session(body: rest.SessionCreate):
     db = get_db().session
     with unit_of_work(get_db(), session=db) as work:
         meeting_id = rules.create_meeting(work, guide_id=body.guide_id, title=body.title, unit=body.unit,
-                                          facilitator_id=g.user.id)
+                                          facilitator_id=g.user.id, language=body.language)
     return jsonify(session_object(db.get(Meeting, meeting_id))), 201
 
 

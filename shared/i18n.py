@@ -1,10 +1,15 @@
 """Language choice for pages and messages: a visible switch (`?lang=`, kept in a cookie), else
-the browser's `Accept-Language`, among Swedish, Danish and English."""
+the browser's `Accept-Language`, among Swedish, Danish and English.
+
+The pages of a meeting follow the meeting's language (contract v1.1, `follow_meeting`): the
+projector unless its own address says `?lang=` (a projector is often the facilitator's laptop, set
+to another language), a phone unless its owner chose a language (`?lang=` or the cookie).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, request
-from flask_babel import Babel
+from flask import Flask, g, request
+from flask_babel import Babel, refresh
 
 LANGUAGES = ("sv", "da", "en")
 LANGUAGE_NAMES = {"sv": "Svenska", "da": "Dansk", "en": "English"}
@@ -13,10 +18,24 @@ COOKIE = "dialogrum_lang"
 
 def select_locale() -> str:
     """The page language for this request."""
-    wanted = request.args.get("lang") or request.cookies.get(COOKIE)
-    if wanted in LANGUAGES:
-        return wanted
+    if request.args.get("lang") in LANGUAGES:
+        return request.args["lang"]
+    meeting = g.get("meeting_language")
+    if meeting in LANGUAGES and g.get("meeting_language_wins"):
+        return meeting
+    if request.cookies.get(COOKIE) in LANGUAGES:
+        return request.cookies[COOKIE]
+    if meeting in LANGUAGES:
+        return meeting
     return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
+
+
+def follow_meeting(language: str, *, over_cookie: bool = False) -> None:
+    """This page follows a meeting's language unless the visitor chose one: `?lang=` always wins,
+    the cookie too unless `over_cookie` (the projector). Call it before any text is translated."""
+    g.meeting_language = language
+    g.meeting_language_wins = over_cookie
+    refresh()
 
 
 def init_app(app: Flask) -> Babel:

@@ -217,6 +217,10 @@ class Meeting(Base):
     )
     #: the guide document as it was when the session was made; later edits never change it
     guide_snapshot: so.Mapped[dict[str, Any]] = so.mapped_column()
+    #: `sv`, `da` or `en`: the meeting's language, which the projector and phones that have not
+    #: chosen one follow; its guide's unless chosen when made (null only for rows a migration could
+    #: not read, which then follow the snapshot's language)
+    language: so.Mapped[Optional[Language]] = so.mapped_column(_closed_set(Language, "language", 5))
     #: who runs it
     facilitator_id: so.Mapped[Optional[int]] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True

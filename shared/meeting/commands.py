@@ -20,7 +20,17 @@ from shared.ids import MAX_INT, hash_token, new_code, random_id, unique_value
 from shared.meeting.read import comment_payload, get_meeting, state
 from shared.meeting.snapshot import snapshot
 from shared.meeting.votes import check_rate
-from shared.models import Comment, Conclusion, Guide, JoinDisplay, Meeting, MeetingStatus, Participant, utcnow
+from shared.models import (
+    Comment,
+    Conclusion,
+    Guide,
+    JoinDisplay,
+    Language,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    utcnow,
+)
 from shared.ratelimit import COMMENT_LIMIT
 from shared.text import clean, storable
 from shared.uow import Work, unit_of_work
@@ -35,6 +45,8 @@ ACTIONS = ("start", "next", "prev", "goto", "open_voting", "close_voting", "show
 #: what each of the additive join actions sets `join_display` to
 JOIN_ACTIONS = {"show_join": JoinDisplay.CORNER, "show_join_large": JoinDisplay.LARGE, "hide_join": JoinDisplay.HIDDEN}
 
+LANGUAGES = tuple(language.value for language in Language)
+
 _meetings = Meeting.__table__
 _comments = Comment.__table__
 _participants = Participant.__table__
@@ -43,9 +55,14 @@ _guides = Guide.__table__
 
 
 def create_meeting(work: Work, *, guide_id: object, title: object, unit: object = "",
-                   facilitator_id: int | None) -> str:
-    """Create a waiting session from a guide, snapshotting the guide; returns the session id."""
+                   facilitator_id: int | None, language: object = None) -> str:
+    """Create a waiting session from a guide, snapshotting the guide; returns the session id.
+
+    `language` is the meeting's (`sv`, `da` or `en`), which the projector and the phones that
+    have not chosen one follow; None or "" gives the guide's."""
     conn = work.conn
+    if language not in (None, "") and language not in LANGUAGES:
+        raise DialogrumError("invalid", "language must be one of " + ", ".join(LANGUAGES))
     if not isinstance(guide_id, str) or not guide_id:
         raise DialogrumError("invalid", "guide_id must be a guide's id")
     if not storable(guide_id):
@@ -74,6 +91,7 @@ def create_meeting(work: Work, *, guide_id: object, title: object, unit: object 
             unit=unit,
             guide_id=guide.id,
             guide_snapshot=guide.document,
+            language=language or guide.language,
             facilitator_id=facilitator_id,
             status=MeetingStatus.WAITING,
             voting_open=False,

@@ -76,6 +76,11 @@ def public_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def meeting_language(meeting: Any, snap: Any) -> str:
+    """The meeting's language (contract v1.1): the one it was made with, else its guide's."""
+    return str(getattr(meeting, "language", None) or snap.language)
+
+
 def state(conn: sa.Connection, meeting: Any, *, participants: int | None = None) -> dict[str, Any]:
     """The contract's state object for a meeting row."""
     snap = snapshot(conn, meeting.id)

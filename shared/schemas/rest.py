@@ -77,6 +77,9 @@ class SessionCreate(Schema):
     guide_id: Id
     title: Text(MAX_TITLE, required=True)
     unit: Text(MAX_UNIT, description="The organisational unit, e.g. a department; null or absent: none.") = ""
+    language: LanguageCode | None = Field(default=None, description="Additive (v1.1): the meeting's language, "
+                                          "which the projector and phones that have not chosen one follow; null "
+                                          "or absent: the guide's.")
 
 
 def _index(value: object, info: ValidationInfo) -> int | None:
@@ -241,6 +244,8 @@ class Session(Out):
     qr_svg_url: Url = Field(description="A QR code of `join_url`.")
     guide_id: str | None = Field(description="Additive; null once the guide is deleted.")
     created_at: Timestamp = Field(description="Additive.")
+    language: LanguageCode = Field(description="v1.1: the meeting's language (by default its guide's); the "
+                                   "projector and phones that have not chosen a language follow it.")
 
     @classmethod
     def of(cls, meeting: Any, base: str) -> Session:
@@ -250,6 +255,7 @@ class Session(Out):
             join_url=f"{base}/j/{meeting.code}", facilitator_url=f"{base}/console/{meeting.id}",
             projector_url=f"{base}/p/{meeting.projector_key}", qr_svg_url=f"{base}/j/{meeting.code}/qr.svg",
             guide_id=meeting.guide_id, created_at=meeting.created_at.isoformat(),
+            language=meeting.language or meeting.guide_snapshot["language"],
         )
 
 

@@ -667,6 +667,83 @@ def test_the_projector_is_a_stage_with_a_full_screen_button(rooms, shots, lang):
     expect(page.locator(".topbar")).to_have_css("opacity", "1")
 
 
+# -- 9. A meeting has a language; the projector and unchosen phones follow it -----------------
+
+
+def english_laptop(room, viewport: dict, *, cookie: bool = True):
+    """A browser set to English (Accept-Language), and with the facilitator's language cookie
+    saying English too: what the projector laptop often is."""
+    ctx = room._context(True, viewport=viewport, locale="en-US")
+    if cookie:
+        ctx.add_cookies([{"name": "dialogrum_lang", "value": "en", "url": room.server.url}])
+    return ctx.new_page()
+
+
+def test_a_meeting_has_a_language_that_the_projector_and_unchosen_phones_follow(rooms, shots, server, token):
+    room = rooms("sv")
+    assert room.session["language"] == "sv"  # the guide's, by default
+    room.goto(2)
+    # The projector on an English laptop shows the Swedish meeting in Swedish; <html lang> says so.
+    projector = english_laptop(room, PROJECTORS[1])
+    projector.goto(f"{server.url}/p/{room.key}")
+    expect(projector.locator("html")).to_have_attribute("lang", "sv")
+    expect(projector.locator("#p-voting")).to_have_text("Röstningen öppnar snart.")
+    expect(projector.locator(".proj-count")).to_contain_text("anslutna")
+    assert room.ui.axe_violations(awake(projector)) == []
+    shot(projector, shots, "9-projector-sv-meeting-on-an-english-laptop")
+    # Its own switch still works, for the operator.
+    projector.get_by_role("link", name="English").click()
+    expect(projector.locator("html")).to_have_attribute("lang", "en")
+    expect(projector.locator("#p-voting")).to_have_text("Voting opens soon.")
+
+    # A phone that has not chosen follows the meeting; one that chooses keeps its choice.
+    phone = english_laptop(room, dict(room.ui.phone), cookie=False)
+    phone.goto(f"{server.url}/j/{room.code}")
+    expect(phone.locator("html")).to_have_attribute("lang", "sv")
+    expect(phone.locator("#status")).to_have_text("Röstningen öppnar snart.")
+    assert room.ui.axe_violations(phone) == []
+    shot(phone, shots, "9-phone-follows-the-meeting-sv")
+    phone.get_by_role("link", name="English").click()
+    expect(phone.locator("html")).to_have_attribute("lang", "en")
+    expect(phone.locator("#status")).to_have_text("Voting opens soon.")
+    phone.goto(f"{server.url}/j/{room.code}")  # later, without ?lang=: still the phone's own choice
+    expect(phone.locator("#status")).to_have_text("Voting opens soon.")
+    expect(phone.get_by_role("button", name="Ja", exact=True)).to_be_visible()  # the guide's own labels
+
+    # A meeting made in Danish from the Swedish guide: REST says so, the room shows Danish.
+    resp = requests.post(server.url + "/api/v1/sessions", headers=room.headers, timeout=10,
+                         json={"guide_id": room.guide_id, "title": "Nordisk møde", "language": "da"})
+    assert resp.status_code == 201 and resp.json()["language"] == "da"
+    danish = resp.json()
+    assert requests.get(f"{server.url}/api/v1/sessions/{danish['id']}", headers=room.headers,
+                        timeout=10).json()["language"] == "da"
+    projector.goto(danish["projector_url"])
+    expect(projector.locator("html")).to_have_attribute("lang", "da")
+    expect(projector.locator("#waiting-heading")).to_contain_text("Deltag")
+    shot(projector, shots, "9-projector-da-meeting-of-a-sv-guide")
+    bad = requests.post(server.url + "/api/v1/sessions", headers=room.headers, timeout=10,
+                        json={"guide_id": room.guide_id, "title": "x", "language": "de"})
+    assert bad.status_code == 422
+
+    # The console's projector button carries no language of its own; the sessions form offers one.
+    console = room.console("da", scan=True)
+    assert "lang=" not in console.locator("#open-projector").get_attribute("href")
+    console.goto(f"{server.url}/sessions?lang=da")
+    language = console.get_by_label("Mødets sprog")
+    expect(language).to_have_value("")
+    language.select_option("en")
+    console.locator("#title").fill("Mixed meeting")
+    assert room.ui.axe_violations(console) == []
+    shot(console, shots, "9-sessions-form-language-da")
+    console.get_by_role("button", name="Opret og åbn konsollen").click()
+    console.wait_for_url("**/console/*")
+    made = requests.get(server.url + "/api/v1/sessions", headers=room.headers, timeout=10).json()
+    assert next(m for m in made if m["title"] == "Mixed meeting")["language"] == "en"
+    console.goto(f"{server.url}/sessions?lang=sv")
+    expect(console.get_by_label("Mötets språk")).to_have_value("")
+    shot(console, shots, "9-sessions-form-language-sv")
+
+
 # -- 12. The ended console shows the way forward ---------------------------------------------
 
 AFTER = {"sv": ("Mötet är avslutat", "Öppna rapporten", "Jämför med guidens andra möten", "Kör guiden igen"),

@@ -126,7 +126,8 @@ def test_create_a_session_and_open_its_console(client, signed_in, make, csrf):
     assert "<script>x</script>" not in console.text and "&lt;script&gt;x&lt;/script&gt;" in console.text
     code = re.search(r'class="join-code"[^>]*>(\w{6})<', console.text).group(1)
     assert f'src="/j/{code}/qr.svg"' in console.text
-    assert re.search(r'href="/p/[^"]+\?lang=da"', console.text)
+    # The projector follows the meeting's language, not the console's (contract v1.1): no ?lang=.
+    assert re.search(r'id="open-projector" href="/p/[^"?]+"', console.text)
     for key in ("ArrowRight", "ArrowLeft", "Space", '"R"'):
         assert key in console.text
     config = json.loads(re.search(r'id="config">(.*?)</script>', console.text, re.S).group(1))
@@ -203,7 +204,9 @@ def test_projector_needs_no_login_but_its_key(client, make, app):
     assert f'src="/j/{code}/qr.svg"' in resp.text
     assert f"{code[:3]}" in resp.text and "dialogrum.test" in resp.text
     assert "Storsal &lt;b&gt;1&lt;/b&gt;" in resp.text
-    assert "telefoner anslutna" in resp.text
+    # A Danish meeting projects Danish whatever the browser asks for (contract v1.1), unless ?lang= says so.
+    assert '<html lang="da">' in resp.text and "telefoner forbundet" in resp.text
+    assert "telefoner anslutna" in client.get(f"/p/{key}?lang=sv").text
     for tag in re.findall(r"<script\b[^>]*>", resp.text):
         assert "src=" in tag or 'type="application/json"' in tag
     assert client.get("/p/not-the-key").status_code == 404

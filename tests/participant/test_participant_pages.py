@@ -99,8 +99,13 @@ def test_phone_page_escapes_and_runs_no_inline_script(client, phone_code):
 
 
 def test_phone_page_labels_follow_the_guide_and_texts_the_page_language(client, phone_code):
-    resp = client.get(f"/j/{phone_code}", headers={"Accept-Language": "sv"})
-    # The small test guide is Danish: Danish vote labels on a Swedish page.
+    # A phone that has not chosen a language follows the meeting's (the guide's: Danish), whatever
+    # the browser asks for (contract v1.1) ...
+    unchosen = client.get(f"/j/{phone_code}", headers={"Accept-Language": "sv"})
+    assert '<html lang="da">' in unchosen.text and "Venter" in unchosen.text
+    # ... and one that chose Swedish gets Swedish texts, with the Danish guide's vote labels.
+    resp = client.get(f"/j/{phone_code}?lang=sv", headers={"Accept-Language": "sv"})
+    assert '<html lang="sv">' in resp.text
     assert ">Ja</button>" in resp.text and ">Nej</button>" in resp.text and ">Ved ikke</button>" in resp.text
     config = json.loads(re.search(r'<script type="application/json" id="config">(.*?)</script>', resp.text, re.S)
                         .group(1))

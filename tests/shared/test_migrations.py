@@ -49,7 +49,8 @@ def _is_timestamp_decorator(d) -> bool:
 # -- closed sets of values (docs/architecture.md#closed-sets-of-values) -------------------------
 
 CLOSED_SETS = {"ck_users_role", "ck_one_time_links_purpose", "ck_guides_language", "ck_meetings_status",
-               "ck_votes_choice", "ck_connections_role", "ck_units_kind", "ck_meetings_join_display"}
+               "ck_votes_choice", "ck_connections_role", "ck_units_kind", "ck_meetings_join_display",
+               "ck_meetings_language"}
 
 
 def _check_names(engine: sa.Engine) -> set[str]:
@@ -153,4 +154,28 @@ def test_voting_opened_items_are_filled_in_from_the_votes_and_dropped_in_place(e
         # Dropped in place, not by rebuilding the table: nothing that refers to it was lost.
         for table in ("meetings", "participants", "votes", "comments"):
             assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() >= 1, table
+    engine.dispose()
+
+
+# -- a meeting's language (issue 9, point 9) -----------------------------------------------------
+
+BEFORE_MEETING_LANGUAGE = "c3e91d5a2b47"
+
+
+def test_existing_meetings_get_their_guides_language_and_the_downgrade_drops_it(empty_url):
+    upgrade(empty_url, BEFORE_MEETING_LANGUAGE)
+    engine = sa.create_engine(empty_url)
+    with engine.begin() as conn:
+        _seed(conn)
+        conn.execute(sa.text("UPDATE meetings SET guide_snapshot = :doc"),
+                     {"doc": '{"title": "G", "language": "sv", "sections": []}'})
+    upgrade(empty_url)
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT language FROM meetings")).scalar_one() == "sv"
+        with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+            conn.execute(sa.text("UPDATE meetings SET language = 'de'"))
+    downgrade(empty_url, BEFORE_MEETING_LANGUAGE)
+    assert "language" not in {c["name"] for c in sa.inspect(engine).get_columns("meetings")}
+    with engine.connect() as conn:  # dropped in place: nothing that refers to the session was lost
+        assert conn.execute(sa.text("SELECT count(*) FROM votes")).scalar_one() == 1
     engine.dispose()
