@@ -96,14 +96,66 @@ def create_token(db: so.Session, user: User, label: str = "") -> str:
     return token
 
 
-def user_for_token(db: so.Session, token: object) -> User | None:
-    """The active user behind an API token."""
+#: How often a token's last use is written down: a busy script must not write on every call.
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+
+
+def token_for(db: so.Session, token: object) -> ApiToken | None:
+    """The live token row behind a bearer token: not revoked, its owner active. Its last use is
+    written down at most once a minute, and committed at once (this runs first in a request or a
+    socket connect, before any work, so there is nothing else to commit)."""
     if not isinstance(token, str) or not 8 <= len(token) <= 200:
         return None
     row = db.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if row is None or not row.user.active:
+    if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    return row.user
+    now = utcnow()
+    if row.last_used_at is None or row.last_used_at <= now - LAST_USED_EVERY:
+        db.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
+                   .execution_options(synchronize_session=False))
+        db.commit()
+    return row
+
+
+def user_for_token(db: so.Session, token: object) -> User | None:
+    """The active user behind a live API token."""
+    row = token_for(db, token)
+    return row.user if row is not None else None
+
+
+def list_tokens(db: so.Session, user_id: int | None = None) -> list[ApiToken]:
+    """A user's tokens (or everybody's), live ones first, newest first; never the secret."""
+    stmt = (sa.select(ApiToken).options(so.joinedload(ApiToken.user))
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc()))
+    if user_id is not None:
+        stmt = stmt.where(ApiToken.user_id == user_id)
+    return list(db.scalars(stmt))
+
+
+def find_token(db: so.Session, ref: object) -> ApiToken | None:
+    """A token row by its id (`12`, `#12`) or by the token itself."""
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        return db.get(ApiToken, ref) if 0 < ref < 2**63 else None
+    if not isinstance(ref, str) or not ref.strip() or len(ref) > 200:
+        return None
+    ref = ref.strip()
+    digits = ref.removeprefix("#")
+    if digits.isascii() and digits.isdigit():
+        return find_token(db, int(digits))
+    return db.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(ref)))
+
+
+def revoke_token(db: so.Session, ref: object, *, actor: User | None = None) -> ApiToken:
+    """Revoke a token (by id or by the token itself): it answers 401 from now on, on every
+    process, and every process's hub closes the sockets opened with it within a few seconds.
+    With an `actor`, only the owner or an organiser may (anybody else is told it does not exist)."""
+    row = find_token(db, ref)
+    if row is None or (actor is not None and not actor.is_organiser and row.user_id != actor.id):
+        raise DialogrumError("not_found", "no such token")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        db.flush()
+    return row
 
 
 # -- sign-ins ----------------------------------------------------------------------------------

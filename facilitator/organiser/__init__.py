@@ -1,6 +1,7 @@
-"""The organiser's blueprint: users, units and settings (`admin`), and the results pages
+"""The organiser's blueprint: users, units and settings (`admin`), the results pages
 (`reports`): one session's report and deletion, a guide's roll-up with its downloads and public
-links. Facilitators reach the results of their own sessions; the rest answers them 403.
+links, and API tokens (`tokens`). Facilitators reach the results of their own sessions and their
+own tokens; the rest answers them 403.
 
 URLs are the same as before the split (`/users`, `/sessions/<id>/report`, `/guides/<id>/rollup`,
 ...); endpoints are `organiser.<view>`, templates `organiser/<page>.html`.
@@ -11,6 +12,6 @@ from flask import Blueprint
 bp = Blueprint("organiser", __name__, template_folder="templates")
 
 # The views register their routes on `bp` when imported, so they come after it.
-from facilitator.organiser import admin, reports  # noqa: E402
+from facilitator.organiser import admin, reports, tokens  # noqa: E402
 
-__all__ = ["admin", "bp", "reports"]
+__all__ = ["admin", "bp", "reports", "tokens"]

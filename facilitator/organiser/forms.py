@@ -46,3 +46,9 @@ class PublishForm(FlaskForm):
     """Publish a guide's roll-up at a public read-only link."""
 
     include_comments = BooleanField(_l("Include the comments (visible ones only)"), default=False)
+
+
+class TokenForm(FlaskForm):
+    """Make an API token for oneself."""
+
+    label = StringField(_l("What it is for (optional)"), validators=[Optional(), Length(max=200)])

@@ -91,3 +91,60 @@ def _row(html: str, email: str) -> str:
         if email in row:
             return row
     raise AssertionError(f"no row for {email}")
+
+
+# -- API tokens on pages (issue 15, point 3) ------------------------------------------------------
+
+TOKEN_RE = re.compile(r'id="new-token" type="text" readonly value="(dlg_[^"]+)"')
+
+
+def _api(app, token: str) -> int:
+    return app.test_client().get("/api/v1/guides", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_a_user_makes_lists_and_revokes_their_own_tokens(client, app, login, make, csrf):
+    fac = make.user("facilitator")
+    login(fac)
+    page = client.get("/tokens", headers={"Accept-Language": "sv"})
+    assert page.status_code == 200 and "API-nycklar" in page.text
+    made = client.post("/tokens", data={"csrf_token": csrf(page.text), "label": "Mitt skript"},
+                       headers={"Accept-Language": "sv"})
+    assert made.status_code == 200
+    token = TOKEN_RE.search(made.text).group(1)
+    assert _api(app, token) == 200
+    listing = client.get("/tokens", headers={"Accept-Language": "en"}).text
+    assert token not in listing  # shown once, never again
+    row = _row(listing, "Mitt skript")
+    assert "never" not in row  # last used: just now
+    token_id = re.search(r"/tokens/(\d+)/revoke", row).group(1)
+    revoked = client.post(f"/tokens/{token_id}/revoke", data={"csrf_token": csrf(listing)})
+    assert revoked.status_code == 302 and revoked.headers["Location"] == "/tokens"
+    assert _api(app, token) == 401
+    assert "Revoked" in _row(client.get("/tokens", headers={"Accept-Language": "en"}).text, "Mitt skript")
+
+
+def test_only_the_owner_or_an_organiser_revokes_a_token(client, app, login, make, csrf):
+    fac, other, boss = make.user("facilitator"), make.user("facilitator"), make.user("organiser")
+    theirs = make.token(other)
+    mine = make.token(fac)
+    login(fac)
+    page = client.get("/tokens")
+    assert other.email not in page.text
+    assert client.get("/users/tokens").status_code == 403
+    with app.app_context():
+        from shared import accounts
+
+        their_id = accounts.find_token(get_db().session, theirs).id
+        get_db().session.remove()
+    assert client.post(f"/tokens/{their_id}/revoke", data={"csrf_token": csrf(page.text)}).status_code == 404
+    assert _api(app, theirs) == 200
+    # The organiser's view lists everybody's tokens with their owners, and revokes any of them.
+    boss_client = app.test_client()
+    form = boss_client.get("/login")
+    boss_client.post("/login", data={"csrf_token": csrf(form.text), "email": boss.email, "password": "correct horse"})
+    everyone = boss_client.get("/users/tokens", headers={"Accept-Language": "en"})
+    assert everyone.status_code == 200
+    assert fac.email in everyone.text and other.email in everyone.text
+    resp = boss_client.post(f"/tokens/{their_id}/revoke", data={"csrf_token": csrf(everyone.text), "back": "all"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/users/tokens"
+    assert _api(app, theirs) == 401 and _api(app, mine) == 200
