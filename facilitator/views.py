@@ -222,6 +222,8 @@ def _console_texts() -> dict[str, str]:
         "confirm_end": _("Click again to end the session for everyone."),
         "moved": _("Now showing item %(n)s."),
         "no_comments": _("No comments yet."),
+        "join_warning": _("One network address has joined %(n)s participants while %(participants)s phones are "
+                          "connected: someone may be voting more than once. Compare the votes with the room."),
         # Comments on the projector: all but the hidden ones on an open question, only the pinned
         # ones on a Ja/Nej item (issue 9, point 7).
         "comments_prompt": _("The projector shows every comment on this question, pinned ones first. "

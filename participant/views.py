@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shared import guides, i18n, organiser, qr
+from shared import guides, i18n, joining, organiser, qr
 from shared import meeting as rules
 from shared.db import get_db
+from shared.errors import DialogrumError
 from shared.messages import MESSAGES
 from shared.urls import base_url
 
 bp = Blueprint("participant", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/participant")
+
+
+def _find(code: str):
+    """The session with this join code, or None for a wrong one. Wrong codes count against the
+    client's address, the right one never; past the limit raises `rate_limited` unless the phone's
+    token cookie belongs to the session (shared/joining.py)."""
+    token = request.cookies.get(f"dlg_{rules.normalise_code(code) or ''}")
+    return joining.find(get_db().session.connection(), code, current_app.extensions["dialogrum.limiter"],
+                        request.remote_addr, token=token)
+
+
+def _too_many_wrong_codes(code: str):
+    return render_template("participant/index.html", code=code, error=_(
+        "Too many wrong codes were tried from this network. Wait a minute and try again.")), 429
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -22,7 +37,12 @@ def index():
     code = ""
     if request.method == "POST":
         code = request.form.get("code", "")
-        meeting = rules.find_by_code(get_db().session.connection(), code)
+        try:
+            meeting = _find(code)
+        except DialogrumError as exc:
+            if exc.code != "rate_limited":
+                raise
+            return _too_many_wrong_codes(code)
         if meeting is None:
             error = _("There is no session with this code. Check the code and try again.")
         elif meeting.status == "ended":
@@ -36,7 +56,12 @@ def index():
 @bp.get("/j/<code>")
 def join(code: str):
     """The phone view of a session."""
-    meeting = rules.find_by_code(get_db().session.connection(), code)
+    try:
+        meeting = _find(code)
+    except DialogrumError as exc:
+        if exc.code != "rate_limited":
+            raise
+        return _too_many_wrong_codes(code)
     if meeting is None:
         return render_template("participant/index.html",
                                error=_("There is no session with this code. Check the code and try again."),
@@ -80,7 +105,10 @@ def _phone_texts() -> dict[str, str]:
 @bp.get("/j/<code>/qr.svg")
 def qr_svg(code: str):
     """The QR code of a session's join URL (the code is public: it is shown to the room)."""
-    meeting = rules.find_by_code(get_db().session.connection(), code)
+    try:
+        meeting = _find(code)
+    except DialogrumError as exc:
+        abort(429 if exc.code == "rate_limited" else 503)
     if meeting is None:
         abort(404)
     resp = Response(qr.svg(f"{base_url()}/j/{meeting.code}"), mimetype="image/svg+xml")

@@ -88,7 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     socketio = SocketIO(
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
-        message_queue=app.config.get("MESSAGE_QUEUE"),
+        **_message_queue(app.config.get("MESSAGE_QUEUE")),
         # cors_allowed_origins stays at its default, same origin only; behind a proxy the check
         # honours X-Forwarded-* (docs/architecture.md#the-process-model).
         ping_interval=25,
@@ -115,15 +115,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        import sqlalchemy as sa
-
+        from shared import health
         from shared.schemas.rest import Health, dump
 
-        try:
-            with database.begin() as conn:
-                conn.execute(sa.text("SELECT 1"))
-        except Exception:
-            return jsonify(dump(Health, {"status": "unavailable"})), 503
+        failing = health.failing(app, database)
+        if failing:
+            return jsonify(dump(Health, {"status": "degraded", "failing": failing})), 503
         return jsonify(dump(Health, {"status": "ok"}))
 
     @app.get("/favicon.ico")
@@ -145,6 +142,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return response
 
     return app
+
+
+def _message_queue(url: str | None) -> dict[str, Any]:
+    """Socket.IO's message queue: Flask-SocketIO's own Redis manager, with a bound on connecting,
+    so that an unreachable Redis (a host that drops packets) never holds an emit for the system's
+    TCP timeout. No read timeout: the manager's listener waits on its subscription by design."""
+    if url and url.startswith(("redis://", "rediss://")):
+        import socketio as python_socketio
+
+        return {"client_manager": python_socketio.RedisManager(
+            url, channel="flask-socketio", redis_options={"socket_connect_timeout": 2})}
+    return {"message_queue": url}
 
 
 def get_hub(app: Flask):

@@ -69,6 +69,8 @@ def from_environment() -> dict:
         # Rate limits must hold across processes: with a message queue they share its Redis.
         "RATELIMIT_STORAGE": env.get("DIALOGRUM_RATELIMIT_STORAGE") or queue or "memory://",
         "TRUST_PROXY": env.get("DIALOGRUM_TRUST_PROXY", "0") in ("1", "true", "yes"),
+        # New participants per client address (a hall's pace; reconnects with a token never count).
+        "NEW_PARTICIPANT_LIMIT": env.get("DIALOGRUM_NEW_PARTICIPANT_LIMIT") or None,
         # Strict-Transport-Security on HTTPS answers, in seconds; 0 (the default) sends none.
         "HSTS_SECONDS": _whole_number(env, "DIALOGRUM_HSTS_SECONDS"),
         # Dates and times on pages and reports: Sweden and Denmark share this zone.

@@ -59,4 +59,14 @@ class SessionDeleted:
     meeting_id: str
 
 
-Event = StateChanged | VotesChanged | CommentAdded | CommentModerated | ConclusionSaved | SessionDeleted
+@dataclass(frozen=True)
+class JoinWarning:
+    """One client address has made far more participants than the room holds (shared/joining.py):
+    `warning` is `{"from_one_address", "participants"}`, for the facilitators."""
+
+    meeting_id: str
+    warning: dict[str, int]
+
+
+Event = (StateChanged | VotesChanged | CommentAdded | CommentModerated | ConclusionSaved | SessionDeleted
+         | JoinWarning)

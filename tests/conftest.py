@@ -406,8 +406,9 @@ class ServerProcess:
         env.update(self.extra_env)
         return env
 
-    def start(self, timeout: float = 30) -> ServerProcess:
-        """Start and wait until /healthz answers."""
+    def start(self, timeout: float = 30, *, healthy: bool = True) -> ServerProcess:
+        """Start and wait until /healthz answers 200 (any answer with `healthy=False`: a server
+        started without its message queue says 503)."""
         import requests
 
         self.instance.mkdir(parents=True, exist_ok=True)
@@ -420,7 +421,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log.read_text()}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if requests.get(self.url + "/healthz", timeout=3).status_code in ((200,) if healthy else (200, 503)):
                     return self
             except requests.RequestException:
                 pass

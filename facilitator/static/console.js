@@ -243,6 +243,12 @@
       $("connection").textContent = t.reconnecting;
     }
   });
+  socket.on("join_warning", function (w) {
+    // One network address made far more participants than are connected (shared/joining.py).
+    var box = $("join-warning");
+    box.textContent = D.format(t.join_warning, {n: w.from_one_address, participants: w.participants});
+    box.hidden = false;
+  });
   socket.on("state", render);
   socket.on("presence", function (p) {
     participants = p.participants;

@@ -36,6 +36,7 @@ from shared.events import (
     CommentModerated,
     ConclusionSaved,
     Event,
+    JoinWarning,
     SessionDeleted,
     StateChanged,
     VotesChanged,
@@ -143,6 +144,8 @@ class Hub:
                 self._emit_queue("conclusion", event.conclusion, room(event.meeting_id, "f"))
             elif isinstance(event, SessionDeleted):
                 self._let_go(event.meeting_id)
+            elif isinstance(event, JoinWarning):
+                self._emit_queue("join_warning", event.warning, room(event.meeting_id, "f"))
 
     def _comment_moderated(self, meeting_id: str, comment: dict) -> None:
         """A committed hide/pin: the room only learns what it may see."""

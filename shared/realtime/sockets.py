@@ -18,14 +18,15 @@ from typing import Any
 from flask import Flask, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO
+from limits import parse as parse_limit
 
+from shared import joining, presence
 from shared import meeting as rules
-from shared import presence
 from shared.accounts import user_for_token
 from shared.db import Database
 from shared.errors import DialogrumError
 from shared.models import User
-from shared.ratelimit import CONNECT_LIMIT, Limiter
+from shared.ratelimit import NEW_PARTICIPANT_LIMIT, Limiter
 from shared.realtime.hub import Client, Hub
 from shared.uow import Work, unit_of_work
 
@@ -35,10 +36,11 @@ log = logging.getLogger(__name__)
 class Sockets:
     """The socket side of one app: who may connect, and what each command does."""
 
-    def __init__(self, hub: Hub, database: Database, limiter: Limiter) -> None:
+    def __init__(self, hub: Hub, database: Database, limiter: Limiter, new_participant_limit: Any = None) -> None:
         self.hub = hub
         self.db = database
         self.limiter = limiter
+        self.new_participant_limit = new_participant_limit or NEW_PARTICIPANT_LIMIT
 
     # -- connections ------------------------------------------------------------------------------
 
@@ -54,15 +56,21 @@ class Sockets:
         # before the transaction below: SQLite has exactly one.
         self.db.session.remove()
         try:
+            # Asked before a pooled connection is taken: with Redis it is a network round trip.
+            allowed = joining.may_look_up(self.limiter, remote_addr or "?") if "code" in auth else True
             with unit_of_work(self.db) as work:
                 conn = work.conn
                 if "code" in auth:
-                    if not self.limiter.hit(CONNECT_LIMIT, "connect", remote_addr or "?"):
-                        raise DialogrumError("rate_limited")
-                    meeting = rules.find_by_code(conn, auth.get("code"))
+                    sent = auth.get("token")
+                    # Wrong codes count per address, the right one never (shared/joining.py).
+                    meeting = joining.find(conn, auth.get("code"), self.limiter, remote_addr, token=sent,
+                                           allowed=allowed)
                     if meeting is None:
                         raise DialogrumError("unknown_session")
-                    participant_id, token = rules.join(work, meeting, auth.get("token"))
+                    participant_id, token = rules.join(work, meeting, sent)
+                    if token != sent:  # a new participant: a hall's pace per address; reconnects never count
+                        joining.new_participant(work, meeting.id, self.limiter, remote_addr,
+                                                self.new_participant_limit)
                     client = Client(sid, meeting.id, "participant", participant_id=participant_id)
                     welcome = {"token": token, "participant_id": participant_id}
                 elif "projector_key" in auth:
@@ -86,6 +94,11 @@ class Sockets:
                                         role=client.role, participant_id=client.participant_id)
         except DialogrumError as exc:
             raise ConnectionRefusedError(exc.code) from None
+        except Exception:
+            # Told at once (the client would otherwise wait for its own timeout): the database or
+            # something else failed; logged with its traceback.
+            log.exception("socket connect failed")
+            raise ConnectionRefusedError("server_error") from None
         self.hub.attach(client)
         self.hub.socketio.start_background_task(self._greet, sid, welcome)
         return client
@@ -115,7 +128,18 @@ class Sockets:
                 hub.send_item_extras(conn, row, st, to_sid=sid, role=client.role)
             if client.role != "participant":
                 hub._emit_local("presence", {"participants": st["participants"]}, sid)
+            if client.role == "facilitator":
+                self._warn(conn, client, sid)
         hub.versions.setdefault(client.meeting_id, row.state_version)
+
+    def _warn(self, conn: Any, client: Client, sid: str) -> None:
+        """A facilitator connecting sees a join warning raised before (shared/joining.py)."""
+        try:
+            warning = joining.warning_for(conn, client.meeting_id, self.limiter)
+        except DialogrumError:  # the rate limits' store is down: nothing to show, nothing to break
+            return
+        if warning:
+            self.hub._emit_local("join_warning", warning, sid)
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -198,7 +222,8 @@ def _safe(handler: Callable[[str, object], dict]) -> Callable[..., dict]:
 def init_app(app: Flask, socketio: SocketIO, database: Database, limiter: Limiter) -> Hub:
     """Create the hub of this app and register the Socket.IO handlers."""
     hub = Hub(socketio, database)
-    sockets = Sockets(hub, database, limiter)
+    limit = app.config.get("NEW_PARTICIPANT_LIMIT")
+    sockets = Sockets(hub, database, limiter, parse_limit(limit) if limit else None)
     app.extensions["dialogrum.hub"] = hub
     app.extensions["dialogrum.sockets"] = sockets
 
