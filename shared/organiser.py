@@ -27,6 +27,7 @@ from shared.models import (
     Unit,
     UnitKind,
     User,
+    UserRole,
     Vote,
     utcnow,
 )
@@ -199,10 +200,26 @@ def revoke_rollup(db: so.Session, link_id: int) -> None:
 
 
 def find_public_rollup(db: so.Session, key: object) -> PublicRollup | None:
-    """The live (not revoked) public link with this key."""
+    """The live public link with this key: not revoked, and its publisher still an active organiser.
+
+    A link is a grant its publisher made, and ends with their right to make it: deactivating the
+    publisher (or making them a facilitator) suspends their links, which answer 404 like a revoked
+    one; reactivating them brings the links back. Another organiser who wants the page to stay
+    public publishes a link of their own (README.md#public-links).
+    """
     if not storable(key) or not key or len(key) > 64:
         return None
-    return db.scalar(sa.select(PublicRollup).where(PublicRollup.key == key, PublicRollup.revoked_at.is_(None)))
+    return db.scalar(sa.select(PublicRollup).join(User, User.id == PublicRollup.created_by)
+                     .where(PublicRollup.key == key, PublicRollup.revoked_at.is_(None), User.active.is_(True),
+                            User.role == UserRole.ORGANISER))
+
+
+def suspended_links(db: so.Session, links: list[PublicRollup]) -> set[int]:
+    """The ids of the unrevoked links among `links` whose publisher is no longer an active organiser."""
+    publishers = {link.created_by for link in links if link.created_by is not None}
+    able = set(db.scalars(sa.select(User.id).where(User.id.in_(publishers), User.active.is_(True),
+                                                   User.role == UserRole.ORGANISER))) if publishers else set()
+    return {link.id for link in links if link.revoked_at is None and link.created_by not in able}
 
 
 def per_unit(rollup: dict[str, Any]) -> dict[str, Any]:

@@ -85,12 +85,13 @@ def rollup(guide_id: str):
     data = _rollup_for(guide, filters)
     by_unit = organiser.per_unit(data)
     args = {"unit": filters.unit, "from": filters.date_from, "to": filters.date_to}
+    links = reports.public_links(db, guide.id) if current_user.is_organiser else []
     return render_template("organiser/rollup.html", guide=guide, data=data, args=args, query=filters.query(),
                            units=[u["unit"] for u in by_unit["units"]],
                            unit_items={item["id"]: item["per_unit"] for item in by_unit["items"]},
                            unit_choices=reports.rollup_units(db, guide.id, current_user),
                            labels=guides.VOTE_LABELS[guide.language],
-                           links=reports.public_links(db, guide.id) if current_user.is_organiser else [],
+                           links=links, suspended=organiser.suspended_links(db, links),
                            publish_form=PublishForm(), action_form=ActionForm())
 
 
