@@ -269,7 +269,7 @@ def use_link(db: so.Session, secret: object, password: object, *, email: object 
                              .where(User.id == user_id, User.password_hash.is_(None), User.email == PLACEHOLDER_EMAIL,
                                     ~sa.exists().where(User.password_hash.is_not(None)))
                              .values(email=email, password_hash=password_hash,
-                                     name=name.strip()[:200] if isinstance(name, str) and name.strip() else "")
+                                     name=clean(name)[:200] if isinstance(name, str) else "")
                              .execution_options(synchronize_session=False))
         if claimed.rowcount != 1:
             raise DialogrumError("not_found", "this link has expired or has been used")

@@ -98,3 +98,17 @@ def test_a_form_title_is_cleaned(client, login, make, app):
     assert resp.status_code == 302
     mid = resp.headers["Location"].rsplit("/", 1)[1]
     assert _stored(app, sa.select(Meeting.title).where(Meeting.id == mid)) == "Møde i Lund"
+
+
+def test_the_first_organisers_name_is_cleaned(app):
+    from shared import accounts
+
+    with app.app_context():
+        db = get_db().session
+        secret = accounts.first_run_link(db)
+        db.commit()
+        user = accounts.use_link(db, secret, "correct horse battery", email="first@example.org",
+                                 name="Anna " + DIRTY)
+        db.commit()
+        assert user.name == "Anna " + CLEAN
+        db.remove()
