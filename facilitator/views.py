@@ -5,7 +5,7 @@ view (behind its key). The rules and reads are in shared/; these views only tran
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
@@ -181,14 +181,9 @@ def console(meeting_id: str):
         "status": templating.names()["status_names"],
     }
     return render_template("facilitator/console.html", meeting=meeting, items=snap.items, language=snap.language,
-                           join_url=f"{base}/j/{meeting.code}", config_json=config, downloads=_download_links(),
+                           join_url=f"{base}/j/{meeting.code}", config_json=config,
                            # No ?lang=: the projector shows the meeting's language (contract v1.1).
                            projector_url=url_for("facilitator.projector", key=meeting.projector_key))
-
-
-def _download_links() -> list[tuple[str, str]]:
-    """The formats a session's results are offered in, with their labels."""
-    return [("csv", _("CSV")), ("xlsx", _("Excel (XLSX)")), ("json", _("JSON"))]
 
 
 def _console_texts() -> dict[str, str]:
@@ -245,7 +240,10 @@ def export(meeting_id: str, fmt: str):
     if fmt not in downloads.FORMATS:
         abort(404)
     meeting = _managed(meeting_id)
-    return downloads.response(downloads.session_file(get_db().session, meeting, fmt))
+    # In the page's language, for a spreadsheet there (?plain=1: the stable English columns).
+    language = None if request.args.get("plain") else str(get_locale())
+    return downloads.response(downloads.session_file(get_db().session, meeting, fmt, language=language,
+                                                     tz=get_timezone()))
 
 
 @bp.get("/p/<key>")

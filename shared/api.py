@@ -12,6 +12,7 @@ import functools
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask_babel import get_timezone
 from werkzeug.exceptions import HTTPException
 
 from shared import access, downloads, faults, guides, library, reports
@@ -173,7 +174,7 @@ def guide_rollup(guide_id: str, query: rest.RollupQuery):
     fmt = query.format
     if fmt == "json":
         return jsonify(rest.dump(rest.Rollup, data))
-    return downloads.response(downloads.rollup_file(data, fmt))
+    return downloads.response(downloads.rollup_file(data, fmt, language=query.language, tz=get_timezone()))
 
 
 # -- sessions ---------------------------------------------------------------------------------
@@ -282,7 +283,8 @@ def _results(meeting: Meeting) -> dict:
 def export_session(meeting_id: str, query: rest.ExportQuery):
     """The session's results as a CSV, XLSX or JSON file."""
     meeting = _meeting_for(meeting_id)
-    return downloads.response(downloads.session_file(get_db().session, meeting, query.format))
+    return downloads.response(downloads.session_file(get_db().session, meeting, query.format,
+                                                     language=query.language, tz=get_timezone()))
 
 
 @bp.post("/sessions/<meeting_id>/comments/<int:comment_id>")

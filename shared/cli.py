@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="export one session's results")
     ex.add_argument("code", help="the join code (or the session id)")
     ex.add_argument("--format", choices=("csv", "xlsx", "json"), required=True)
+    ex.add_argument("--language", choices=("sv", "da", "en"),
+                    help="CSV and XLSX for a spreadsheet in this language (columns and values in it; sv and da "
+                         "CSV with semicolons and decimal commas); default: the stable English columns")
     ex.add_argument("--output", help="file to write, or a directory to write it in under the download's "
                                      "file name (printed); default: standard output")
 
@@ -252,7 +255,9 @@ def _guide(args: argparse.Namespace, db: Any, _app: Any) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace, db: Any, _app: Any) -> int:
+def _export(args: argparse.Namespace, db: Any, app: Any) -> int:
+    from zoneinfo import ZoneInfo
+
     from shared import downloads
     from shared import meeting as rules
     from shared.models import Meeting
@@ -262,7 +267,8 @@ def _export(args: argparse.Namespace, db: Any, _app: Any) -> int:
     if meeting is None:
         raise UserError(f"no session with the code {args.code}")
     # The same bytes and file name as the download buttons and the REST API.
-    download = downloads.session_file(db, meeting, args.format)
+    download = downloads.session_file(db, meeting, args.format, language=args.language,
+                                      tz=ZoneInfo(app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"))
     if args.output:
         path = os.path.join(args.output, download.filename) if os.path.isdir(args.output) else args.output
         try:

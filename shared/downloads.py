@@ -10,10 +10,16 @@ export has the same bytes, the same file name and the same headers wherever it i
   prefers.
 * Content types: `text/csv; charset=utf-8` and `application/json; charset=utf-8` (exactly one
   charset each, as docs/api.md documents them), and the OOXML type for XLSX.
+* The language of a file (`style`): without one, the stable English column names and values that
+  integrations read (comma-separated CSV, UTC timestamps). With one (the pages pass theirs, the
+  API and the CLI take `language`), every column, sheet and value is in that language, Swedish
+  and Danish CSV is separated by semicolons with decimal commas as Excel in those locales expects,
+  and times are wall-clock times in the configured zone. XLSX times are always in that zone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -85,17 +91,76 @@ def _download(body: bytes, base: str, fmt: str) -> Download:
                     content_type=CONTENT_TYPES[fmt])
 
 
-def session_file(db: so.Session, meeting: Meeting, fmt: str) -> Download:
-    """One session's results as a file (conclusions and every comment, hidden ones flagged)."""
+#: the languages a file can speak; Excel in these locales reads CSV with semicolons and decimal commas
+LANGUAGES = ("sv", "da", "en")
+_SEMICOLON_LOCALES = ("sv", "da")
+
+
+def style(language: str | None, tz: dt.tzinfo | None = None) -> export.Style:
+    """How a file speaks: `export.PLAIN` (with `tz` for XLSX times) without a language, else every
+    column, sheet and value in `language` (a request's translations: call it in an app context)."""
+    if language not in LANGUAGES:
+        return export.Style(tz=tz)
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from shared import guides, templating
+    from shared.i18n import LANGUAGE_NAMES
+
+    with force_locale(language):
+        labels = guides.VOTE_LABELS[language]
+        names = templating.names()
+        words = {
+            # columns of the items, the comments and the roll-up
+            "position": _("No."), "section": _("Section"), "tags": _("Tags"), "kind": _("Kind"),
+            "text": _("Text"), "yes": labels["yes"], "no": labels["no"], "unsure": labels["unsure"],
+            "voters": _("Voters"), "percent_yes": _("%(yes)s (%%)", yes=labels["yes"]),
+            "comments": _("Comments"), "conclusion": _("Conclusion"), "item_position": _("Item no."),
+            "item_text": _("Item"), "comment_id": _("Comment no."), "created_at": _("Written at"),
+            "pinned": _("Pinned"), "hidden": _("Hidden"), "item_id": _("Item id"),
+            "session_id": _("Session id"), "session_title": _("Session"), "unit": _("Unit"),
+            "started_at": _("Started at"), "title": _("Title"), "participants": _("Participants"),
+            # sheets, and the session's facts
+            "Items": _("Items"), "Comments": _("Comments"), "Session": _("Session"), "Sessions": _("Sessions"),
+            "key": _("Fact"), "value": _("Value"), "code": _("Code"), "guide": _("Guide"),
+            "language": _("Language"), "status": _("Status"), "started": _("Started at"),
+            "ended": _("Ended at"), "facilitator": _("Facilitator"), "time_zone": _("Time zone"),
+            "total": _("Total"),
+            # values
+            "true": labels["yes"], "false": labels["no"],
+            **names["kind_names"], **names["status_names"],
+            **{f"language:{code}": name for code, name in LANGUAGE_NAMES.items()},
+        }
+    semicolons = language in _SEMICOLON_LOCALES
+    return export.Style(words={k: str(v) for k, v in words.items()}, delimiter=";" if semicolons else ",",
+                        decimal="," if semicolons else ".", tz=tz or dt.UTC)
+
+
+def session_file(db: so.Session, meeting: Meeting, fmt: str, *, language: str | None = None,
+                 tz: dt.tzinfo | None = None) -> Download:
+    """One session's results as a file (conclusions and every comment with its text, hidden ones
+    flagged), in `language` if given (`style`); XLSX times in `tz`."""
     fmt = check_format(fmt)
-    body = _SESSION_RENDERERS[fmt](reports.session_results(db, meeting))
+    results = reports.session_results(db, meeting)
+    body = (_SESSION_RENDERERS[fmt](results) if fmt == "json"
+            else _SESSION_RENDERERS[fmt](results, _style_for(fmt, language, tz)))
     return _download(body, f"{meeting.title} {meeting.code}", fmt)
 
 
-def rollup_file(rollup: dict[str, Any], fmt: str) -> Download:
-    """A guide's roll-up (`shared.rollup.rollup`) as a file."""
+def rollup_file(rollup: dict[str, Any], fmt: str, *, language: str | None = None,
+                tz: dt.tzinfo | None = None) -> Download:
+    """A guide's roll-up (`shared.rollup.rollup`) as a file, in `language` if given."""
     fmt = check_format(fmt)
-    return _download(_ROLLUP_RENDERERS[fmt](rollup), f"{rollup['guide']['title']} rollup", fmt)
+    body = (_ROLLUP_RENDERERS[fmt](rollup) if fmt == "json"
+            else _ROLLUP_RENDERERS[fmt](rollup, _style_for(fmt, language, tz)))
+    return _download(body, f"{rollup['guide']['title']} rollup", fmt)
+
+
+def _style_for(fmt: str, language: str | None, tz: dt.tzinfo | None) -> export.Style:
+    # The plain CSV keeps UTC timestamps (stable for integrations); a workbook has no zones, so
+    # its cells hold the configured zone's wall-clock time, as the report shows them.
+    plain_csv = fmt == "csv" and language not in LANGUAGES
+    return style(language, None if plain_csv else tz)
 
 
 def response(download: Download) -> Response:

@@ -27,6 +27,16 @@ def names() -> dict[str, dict[str, str]]:
     }
 
 
+def download_choices() -> list[dict[str, Any]]:
+    """The files a session's results or a roll-up are offered in on the pages: CSV for a
+    spreadsheet in the page's language (semicolons and decimal commas in Swedish and Danish, as
+    Excel there reads them), CSV with the stable English columns for other programs, XLSX, JSON."""
+    return [{"fmt": "csv", "args": {}, "label": _("CSV for Excel")},
+            {"fmt": "csv", "args": {"plain": "1"}, "label": _("CSV for other programs (commas, English columns)")},
+            {"fmt": "xlsx", "args": {}, "label": _("Excel (XLSX)")},
+            {"fmt": "json", "args": {}, "label": _("JSON")}]
+
+
 def share(counts: dict[str, int], choices: list[str] | tuple[str, ...] = CHOICES) -> dict[str, Any]:
     """Votes per choice with their share of all votes on the item: what a bar needs."""
     total = sum(counts.get(c, 0) for c in choices)
@@ -64,4 +74,4 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _helpers() -> dict[str, Any]:
         return {**names(), "vote_share": share, "percent_yes": percent_yes, "yes_ratio": yes_ratio,
-                "parse_iso": parse_iso}
+                "parse_iso": parse_iso, "download_choices": download_choices}

@@ -8,7 +8,7 @@ for organisers. The reads are in shared/reports.py and the files in shared/downl
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -103,7 +103,9 @@ def rollup_download(guide_id: str, fmt: str):
     if fmt not in downloads.FORMATS:
         abort(404)
     data = _rollup_for(_guide(guide_id), reports.parse_rollup_filters(request.args))
-    return downloads.response(downloads.rollup_file(data, fmt))
+    # In the page's language, for a spreadsheet there (?plain=1: the stable English columns).
+    language = None if request.args.get("plain") else str(get_locale())
+    return downloads.response(downloads.rollup_file(data, fmt, language=language, tz=get_timezone()))
 
 
 def _organiser_only() -> None:

@@ -14,11 +14,13 @@ Two rules run through every spreadsheet cell written here:
 """
 
 
-from shared.export.cells import filename
+from shared.export.cells import PLAIN, Style, filename
 from shared.export.rollup import rollup_csv, rollup_xlsx
 from shared.export.session import session_csv, session_json, session_xlsx
 
 __all__ = [
+    "PLAIN",
+    "Style",
     "filename",
     "rollup_csv",
     "rollup_xlsx",

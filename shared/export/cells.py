@@ -17,9 +17,9 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -29,6 +29,41 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
+
+# --------------------------------------------------------------------------------------------------
+# How a file speaks
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a file speaks: its words, its CSV separators and its time zone.
+
+    The default (`PLAIN`) is the stable form for integrations: the English column names and values
+    (`position`, `consideration`, `true`), comma-separated CSV with a decimal point, timestamps in
+    UTC as ISO 8601. A spreadsheet style (`shared.downloads.style`) names every column and value in
+    the reader's language, and for Swedish and Danish separates with semicolons and writes decimal
+    commas, which is what Excel set to those locales reads from a CSV file; its timestamps are
+    wall-clock times in `tz`. `words` maps a plain name to its text; a name it lacks stays as is.
+    """
+
+    words: Mapping[str, str] = field(default_factory=dict)
+    delimiter: str = ","
+    decimal: str = "."
+    #: None: timestamps as the export states them (UTC); else wall-clock time in this zone
+    tz: tzinfo | None = None
+
+    def say(self, name: str) -> str:
+        """The text of a column name or a value (`kind`, `status`, `true`, ...)."""
+        return self.words.get(name, name)
+
+    def number(self, text: str) -> str:
+        """A decimal number written out (`66.7`) with this style's decimal sign."""
+        return text.replace(".", self.decimal) if text else text
+
+
+PLAIN = Style()
+
 
 # --------------------------------------------------------------------------------------------------
 # Cell values
@@ -122,16 +157,36 @@ def _utc_naive(value: Any) -> datetime | None:
     return moment.replace(microsecond=0)
 
 
-def _sheet_datetime(value: Any) -> datetime | str:
+def _sheet_datetime(value: Any, tz: tzinfo | None = None) -> datetime | str:
     """A timestamp for a spreadsheet cell.
 
-    Excel has no time zones, so the wall-clock time is kept exactly as the string states it (the
-    caller chose the zone); anything unparseable stays as text rather than being lost.
+    Excel has no time zones, so a cell holds a wall-clock time: in `tz` when given (the configured
+    time zone, as the report shows it), else exactly as the string states it; anything unparseable
+    stays as text rather than being lost.
     """
     moment = _parse_datetime(value)
     if moment is None:
         return _text(value)
-    return moment.replace(tzinfo=None)
+    if tz is not None and moment.tzinfo is not None:
+        try:
+            moment = moment.astimezone(tz)
+        except OverflowError:
+            pass
+    return moment.replace(tzinfo=None, microsecond=0) if tz is not None else moment.replace(tzinfo=None)
+
+
+def _flag(value: Any, style: Style) -> bool | str:
+    """A yes/no cell: a boolean in the plain style, the style's word for it otherwise."""
+    return style.say("true" if value else "false") if style.words else bool(value)
+
+
+def _csv_time(value: Any, style: Style) -> str:
+    """A timestamp for a CSV cell: as stated (ISO 8601, UTC) in the plain style; in a spreadsheet
+    style the wall-clock time in its zone, `2026-05-31 18:05:00`, which Excel reads as a time."""
+    if style.tz is None:
+        return _text(value)
+    moment = _sheet_datetime(value, style.tz)
+    return moment.isoformat(sep=" ") if isinstance(moment, datetime) else moment
 
 
 def _percent_ratio(yes: int, no: int, unsure: int) -> float | None:
@@ -154,22 +209,25 @@ def _percent_text(yes: int, no: int, unsure: int) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def _csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any, style: Style = PLAIN) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
+        return style.say("true" if value else "false")
+    if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return style.number(repr(value))
     return _neutralise(_text(value))
 
 
-def _csv_bytes(rows: Iterable[list[Any]]) -> bytes:
-    """Comma separated, minimal quoting, CRLF, UTF-8 with a BOM so Excel reads æ, ø, å right."""
+def _csv_bytes(rows: Iterable[list[Any]], style: Style = PLAIN) -> bytes:
+    """Minimal quoting, CRLF, UTF-8 with a BOM so Excel reads æ, ø, å right; separated by the
+    style's delimiter (a comma, or a semicolon for Excel in Swedish and Danish)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=style.delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     for row in rows:
-        writer.writerow([_csv_cell(value) for value in row])
+        writer.writerow([_csv_cell(value, style) for value in row])
     return buffer.getvalue().encode("utf-8-sig", errors="replace")
 
 

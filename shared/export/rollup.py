@@ -10,8 +10,11 @@ from openpyxl.styles import Alignment
 from shared.export.cells import (
     _BOLD,
     _PERCENT_FORMAT,
+    PLAIN,
+    Style,
     _Column,
     _csv_bytes,
+    _csv_time,
     _dict,
     _int,
     _list,
@@ -25,6 +28,7 @@ from shared.export.cells import (
     _xlsx_bytes,
 )
 from shared.export.session import (
+    _columns,
     _participants,
 )
 
@@ -70,19 +74,20 @@ _ROLLUP_HEADERS = [
 ]
 
 
-def rollup_csv(rollup: dict) -> bytes:
-    """A guide's roll-up as CSV (UTF-8 with BOM, comma, CRLF).
+def rollup_csv(rollup: dict, style: Style = PLAIN) -> bytes:
+    """A guide's roll-up as CSV (UTF-8 with BOM, CRLF; comma-separated in the plain style,
+    semicolons and decimal commas in a Swedish or Danish spreadsheet style).
 
     One row per item and session in which the item was asked (sessions in the roll-up's order),
     followed by that item's total row, which has an empty ``session_id`` and ``session_title``
     ``total``. Columns: item_id, kind, text, session_id, session_title, unit, started_at, yes, no,
-    unsure, voters, comments, percent_yes.
+    unsure, voters, comments, percent_yes (named in the style's language).
     """
     sessions = _rollup_sessions(rollup)
-    rows: list[list[Any]] = [list(_ROLLUP_HEADERS)]
+    rows: list[list[Any]] = [[style.say(h) for h in _ROLLUP_HEADERS]]
     for raw in _list(_dict(rollup).get("items")):
         item = _dict(raw)
-        head = [_text(item.get("id")), _text(item.get("kind")), _text(item.get("text"))]
+        head = [_text(item.get("id")), style.say(_text(item.get("kind"))), _text(item.get("text"))]
         for session in sessions:
             figures = _per_session(item, session.get("id"))
             if figures is None:
@@ -90,31 +95,36 @@ def rollup_csv(rollup: dict) -> bytes:
             yes, no, unsure, voters, comments = _counts(figures)
             rows.append([
                 *head, _text(session.get("id")), _text(session.get("title")), _text(session.get("unit")),
-                _text(session.get("started_at")), yes, no, unsure, voters, comments, _percent_text(yes, no, unsure),
+                _csv_time(session.get("started_at"), style), yes, no, unsure, voters, comments,
+                style.number(_percent_text(yes, no, unsure)),
             ])
         yes, no, unsure, voters, comments = _counts(_item_total(item))
-        rows.append([*head, "", "total", "", "", yes, no, unsure, voters, comments, _percent_text(yes, no, unsure)])
-    return _csv_bytes(rows)
+        rows.append([*head, "", style.say("total"), "", "", yes, no, unsure, voters, comments,
+                     style.number(_percent_text(yes, no, unsure))])
+    return _csv_bytes(rows, style)
 
 
 _GROUP = ["yes", "no", "unsure", "percent_yes"]
 _TOTAL_GROUP = ["yes", "no", "unsure", "percent_yes", "voters", "comments"]
 
 
-def _session_label(session: dict) -> str:
+def _session_label(session: dict, style: Style = PLAIN) -> str:
     label = _text(session.get("title")) or _text(session.get("id"))
-    details = [d for d in (_text(session.get("unit")), _text(session.get("started_at"))[:10]) if d]
+    started = _sheet_datetime(session.get("started_at"), style.tz)
+    day = started.date().isoformat() if hasattr(started, "date") else _text(started)[:10]
+    details = [d for d in (_text(session.get("unit")), day) if d]
     return f"{label} ({', '.join(details)})" if details else label
 
 
-def rollup_xlsx(rollup: dict) -> bytes:
+def rollup_xlsx(rollup: dict, style: Style = PLAIN) -> bytes:
     """A guide's roll-up as an Excel workbook.
 
     Sheet ``Items``: one row per item. Row 1 names the column groups (one per session, labelled
     with its title, unit and date, then ``total``); row 2 holds the column labels: item_id, kind,
     text, then yes/no/unsure/percent_yes per session and yes/no/unsure/percent_yes/voters/comments
     for the total. Cells stay empty for a session that did not include the item. Sheet
-    ``Sessions``: session_id, title, unit, started_at, participants.
+    ``Sessions``: session_id, title, unit, started_at, participants. Times and days are in the
+    style's zone; a spreadsheet style names the sheets, columns and values in its language.
     """
     data = _dict(rollup)
     guide = _dict(data.get("guide"))
@@ -123,13 +133,13 @@ def rollup_xlsx(rollup: dict) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "Items"
-    fixed = [_Column("item_id", 14), _Column("kind", 14), _Column("text", 60, wrap=True)]
+    ws.title = style.say("Items")
+    fixed = _columns([_Column("item_id", 14), _Column("kind", 14), _Column("text", 60, wrap=True)], style)
     columns = list(fixed)
     group_starts = []
-    for label, group in [(_session_label(s), _GROUP) for s in sessions] + [("total", _TOTAL_GROUP)]:
+    for label, group in [(_session_label(s, style), _GROUP) for s in sessions] + [(style.say("total"), _TOTAL_GROUP)]:
         group_starts.append((label, len(columns) + 1, len(group)))
-        columns += [_Column(name, 12 if name == "percent_yes" else 9,
+        columns += [_Column(style.say(name), 12 if name == "percent_yes" else 9,
                             number_format=_PERCENT_FORMAT if name == "percent_yes" else None)
                     for name in group]
 
@@ -143,7 +153,7 @@ def rollup_xlsx(rollup: dict) -> bytes:
 
     rows = []
     for item in items:
-        row = [_text(item.get("id")), _text(item.get("kind")), _text(item.get("text"))]
+        row = [_text(item.get("id")), style.say(_text(item.get("kind"))), _text(item.get("text"))]
         for session in sessions:
             row += figures_cells(_per_session(item, session.get("id")), _GROUP)
         row += figures_cells(_item_total(item), _TOTAL_GROUP)
@@ -158,13 +168,13 @@ def rollup_xlsx(rollup: dict) -> bytes:
             ws.merge_cells(start_row=1, start_column=start, end_row=1, end_column=start + width - 1)
     ws.freeze_panes = "D3"
 
-    ws = wb.create_sheet("Sessions")
+    ws = wb.create_sheet(style.say("Sessions"))
     _write_table(
         ws,
-        [_Column("session_id", 14), _Column("title", 40, wrap=True), _Column("unit", 24, wrap=True),
-         _Column("started_at", 20), _Column("participants", 12)],
+        _columns([_Column("session_id", 14), _Column("title", 40, wrap=True), _Column("unit", 24, wrap=True),
+                  _Column("started_at", 20), _Column("participants", 12)], style),
         ([_text(s.get("id")), _text(s.get("title")), _text(s.get("unit")),
-          _sheet_datetime(s.get("started_at")), _participants(s.get("participants"))]
+          _sheet_datetime(s.get("started_at"), style.tz), _participants(s.get("participants"))]
          for s in sessions),
     )
 

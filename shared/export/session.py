@@ -10,9 +10,13 @@ from openpyxl import Workbook
 
 from shared.export.cells import (
     _PERCENT_FORMAT,
+    PLAIN,
+    Style,
     _Column,
     _csv_bytes,
+    _csv_time,
     _dict,
+    _flag,
     _int,
     _list,
     _percent_ratio,
@@ -93,31 +97,34 @@ _ITEM_HEADERS = [
 _COMMENT_HEADERS = ["item_position", "comment_id", "created_at", "pinned", "hidden", "text"]
 
 
-def session_csv(results: dict) -> bytes:
-    """One session's results as CSV (UTF-8 with BOM, comma, CRLF).
+def session_csv(results: dict, style: Style = PLAIN) -> bytes:
+    """One session's results as CSV (UTF-8 with BOM, CRLF; comma-separated in the plain style,
+    semicolons and decimal commas in a Swedish or Danish spreadsheet style).
 
     The file holds two tables separated by a blank line: first one row per item (``position,
     section, tags, kind, text, yes, no, unsure, voters, percent_yes, comments, conclusion``;
     ``comments`` counts the visible ones, ``percent_yes`` is of yes+no+unsure with one decimal and
-    empty without votes), then every comment including hidden ones (``item_position, comment_id,
-    created_at, pinned, hidden, text``). Header labels are English and stable for integrations.
+    empty without votes), then every comment with its text, hidden ones included and flagged
+    (``item_position, comment_id, created_at, pinned, hidden, text``). In the plain style the
+    header labels and values are English and stable for integrations; a spreadsheet style says
+    them in its language (`Style`).
     """
     items = _item_rows(results)
-    rows: list[list[Any]] = [list(_ITEM_HEADERS)]
+    rows: list[list[Any]] = [[style.say(h) for h in _ITEM_HEADERS]]
     for it in items:
         rows.append([
-            it.position, it.section, it.tags, it.kind, it.text, it.yes, it.no, it.unsure, it.voters,
-            it.percent_text, it.visible_comments, it.conclusion,
+            it.position, it.section, it.tags, style.say(it.kind), it.text, it.yes, it.no, it.unsure, it.voters,
+            style.number(it.percent_text), it.visible_comments, it.conclusion,
         ])
     rows.append([])
-    rows.append(list(_COMMENT_HEADERS))
+    rows.append([style.say(h) for h in _COMMENT_HEADERS])
     for it in items:
         for comment in it.comments:
             rows.append([
-                it.position, _text(comment.get("id")), _text(comment.get("created_at")),
+                it.position, _text(comment.get("id")), _csv_time(comment.get("created_at"), style),
                 bool(comment.get("pinned")), bool(comment.get("hidden")), _text(comment.get("text")),
             ])
-    return _csv_bytes(rows)
+    return _csv_bytes(rows, style)
 
 
 _ITEM_COLUMNS = [
@@ -146,49 +153,59 @@ _COMMENT_COLUMNS = [
 ]
 
 
-def session_xlsx(results: dict) -> bytes:
+def _columns(columns: list[_Column], style: Style) -> list[_Column]:
+    return [_Column(style.say(c.header), c.width, c.wrap, c.number_format) for c in columns]
+
+
+def session_xlsx(results: dict, style: Style = PLAIN) -> bytes:
     """One session's results as an Excel workbook.
 
     Sheets: ``Items`` (the CSV's item columns, ``percent_yes`` as a number shown as 0.0%),
     ``Comments`` (item position, section, item text, created_at, pinned, hidden, text; hidden
-    comments included and flagged) and ``Session`` (key/value facts). Identical input gives
-    identical bytes: the document dates come from the session's start, not the clock.
+    comments included and flagged) and ``Session`` (key/value facts). Times are wall-clock times in
+    the style's zone (the configured one, named in the facts as ``time_zone``). A spreadsheet
+    style names the sheets, columns and values in its language. Identical input gives identical
+    bytes: the document dates come from the session's start, not the clock.
     """
     session = _dict(_dict(results).get("session"))
     items = _item_rows(results)
+    tz = style.tz
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "Items"
-    _write_table(ws, _ITEM_COLUMNS, (
-        [it.position, it.section, it.tags, it.kind, it.text, it.yes, it.no, it.unsure, it.voters,
+    ws.title = style.say("Items")
+    _write_table(ws, _columns(_ITEM_COLUMNS, style), (
+        [it.position, it.section, it.tags, style.say(it.kind), it.text, it.yes, it.no, it.unsure, it.voters,
          it.ratio, it.visible_comments, it.conclusion]
         for it in items
     ))
 
-    ws = wb.create_sheet("Comments")
-    _write_table(ws, _COMMENT_COLUMNS, (
-        [it.position, it.section, it.text, _sheet_datetime(c.get("created_at")),
-         bool(c.get("pinned")), bool(c.get("hidden")), _text(c.get("text"))]
+    ws = wb.create_sheet(style.say("Comments"))
+    _write_table(ws, _columns(_COMMENT_COLUMNS, style), (
+        [it.position, it.section, it.text, _sheet_datetime(c.get("created_at"), tz),
+         _flag(c.get("pinned"), style), _flag(c.get("hidden"), style), _text(c.get("text"))]
         for it in items
         for c in it.comments
     ))
 
-    ws = wb.create_sheet("Session")
+    ws = wb.create_sheet(style.say("Session"))
     facts = [
         ("title", _text(session.get("title"))),
         ("code", _text(session.get("code"))),
         ("unit", _text(session.get("unit"))),
         ("guide", _text(session.get("guide_title"))),
-        ("language", _text(session.get("language"))),
-        ("status", _text(session.get("status"))),
-        ("started", _sheet_datetime(session.get("started_at"))),
-        ("ended", _sheet_datetime(session.get("ended_at"))),
+        ("language", style.say("language:" + _text(session.get("language"))) if style.words
+         else _text(session.get("language"))),
+        ("status", style.say(_text(session.get("status")))),
+        ("started", _sheet_datetime(session.get("started_at"), tz)),
+        ("ended", _sheet_datetime(session.get("ended_at"), tz)),
         ("facilitator", _text(session.get("facilitator"))),
         ("participants", _participants(session.get("participants"))),
     ]
-    _write_table(ws, [_Column("key", 16), _Column("value", 60, wrap=True)],
-                 ([key, value] for key, value in facts))
+    if tz is not None:
+        facts.append(("time_zone", str(tz)))
+    _write_table(ws, [_Column(style.say("key"), 16), _Column(style.say("value"), 60, wrap=True)],
+                 ([style.say(key), value] for key, value in facts))
 
     stamp = _utc_naive(session.get("started_at"))
     return _xlsx_bytes(wb, _text(session.get("title")), stamp)

@@ -146,16 +146,24 @@ Day = Annotated[dt.date | None, PlainValidator(_day), WithJsonSchema({"type": "s
                                                                       mode="validation")]
 
 
+FILE_LANGUAGE = ("Additive: CSV and XLSX for a spreadsheet in this language: every column, sheet and value "
+                 "in it, times in the configured time zone, and for `sv` and `da` CSV separated by semicolons "
+                 "with decimal commas, as Excel in those locales reads it. Without it, the stable English "
+                 "columns (comma-separated, UTC times in CSV). JSON is the same either way.")
+
+
 class ExportQuery(Schema):
     """`GET /sessions/{id}/export?format=`."""
 
     format: _exactly(EXPORT_FORMATS, "The file format; without it, JSON (additive default).") = "json"
+    language: LanguageCode | None = Field(default=None, description=FILE_LANGUAGE)
 
 
 class RollupQuery(Schema):
     """`GET /guides/{id}/rollup?format=&unit=&from=&to=`."""
 
     format: _exactly(ROLLUP_FORMATS, "The roll-up as JSON (the default, additive) or as a file.") = "json"
+    language: LanguageCode | None = Field(default=None, description=FILE_LANGUAGE)
     unit: Text(MAX_UNIT, nullable=False, description="Additive: only sessions of this unit.") = ""
     since: Annotated[Day, Field(alias="from", description="Additive: only sessions started on or after this "
                                 "day (UTC).")] = None

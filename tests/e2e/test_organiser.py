@@ -104,11 +104,11 @@ def test_rollup_compares_the_regions(office):
     # c1: Stockholm 2/3, Syd 0/2, Norr 3/4; total 5 of 9.
     expect(row.locator("strong")).to_have_text(["67\xa0%", "0\xa0%", "75\xa0%", "56\xa0%"])
     with page.expect_download() as download:
-        page.get_by_role("link", name="XLSX").click()
+        page.get_by_role("link", name="Excel (XLSX)").click()
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(download.value.path().read_bytes()))
-    assert wb["Sessions"].max_row == 4
+    assert wb["Möten"].max_row == 4  # the Swedish page's workbook speaks Swedish
 
 
 def test_publish_follow_the_dialogues_page(office):

@@ -744,6 +744,48 @@ def test_a_meeting_has_a_language_that_the_projector_and_unchosen_phones_follow(
     shot(console, shots, "9-sessions-form-language-sv")
 
 
+# -- 11. Files that Excel in Swedish or Danish reads, with the comments' texts -----------------
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_report_hands_out_csv_for_excel_in_the_page_language_with_the_comments(rooms, shots, lang):
+    room = rooms(lang)
+    item = room.goto(2)["item"]["id"]
+    room.control("open_voting")
+    phones = [room.socket({"code": room.code}) for _ in range(3)]
+    try:
+        for phone, choice in zip(phones, ("yes", "yes", "no"), strict=True):
+            assert phone.call("vote", {"item_id": item, "choice": choice}) == {"ok": True}
+        assert phones[0].call("comment", {"item_id": item, "text": "Ja; men “kun” hvis 1,5 mio. rækker"})["ok"]
+    finally:
+        for phone in phones:
+            phone.close()
+    room.control("end")
+    ctx = room._context(True, viewport={"width": 1280, "height": 900}, storage_state=room.console_state,
+                        accept_downloads=True)
+    page = ctx.new_page()
+    page.goto(f"{room.server.url}/sessions/{room.id}/report?lang={lang}")
+    excel = {"sv": "CSV för Excel", "da": "CSV til Excel"}[lang]
+    with page.expect_download() as download:
+        page.get_by_role("link", name=excel).click()
+    import csv as csvlib
+    import io
+
+    text = download.value.path().read_bytes().decode("utf-8-sig")
+    items, comments = (list(csvlib.reader(io.StringIO(part), delimiter=";")) for part in text.split("\r\n\r\n"))
+    assert items[0][0] == {"sv": "Nr", "da": "Nr."}[lang] and len({len(r) for r in items}) == 1
+    vote = next(r for r in items[1:] if r[8] == "3")
+    assert vote[5:10] == ["2", "1", "0", "3", "66,7"]
+    assert comments[1][-1] == "Ja; men “kun” hvis 1,5 mio. rækker"  # the text, whole, in its own cell
+    assert room.ui.axe_violations(page) == []
+    page.locator(".toolbar").screenshot(path=str(shots / f"11-report-downloads-{lang}.png"))
+    page.goto(f"{room.server.url}/guides/{room.guide_id}/rollup?lang={lang}")
+    page.locator(".downloads").screenshot(path=str(shots / f"11-rollup-downloads-{lang}.png"))
+    with page.expect_download() as download:
+        page.get_by_role("link", name=excel).click()
+    assert download.value.path().read_bytes().decode("utf-8-sig").split("\r\n")[0].count(";") == 12
+
+
 # -- 12. The ended console shows the way forward ---------------------------------------------
 
 AFTER = {"sv": ("Mötet är avslutat", "Öppna rapporten", "Jämför med guidens andra möten", "Kör guiden igen"),
@@ -784,10 +826,14 @@ def test_the_ended_console_offers_the_report_downloads_rollup_and_run_again(room
 
     # Every way forward works: the downloads, the report, the roll-up, and running it again.
     links = after.locator(".after-downloads a")
-    expect(links).to_have_count(3)
-    for i in range(3):
+    expect(links).to_have_count(4)  # CSV for Excel here, CSV for other programs, XLSX, JSON
+    bodies = []
+    for i in range(4):
         resp = console.request.get(room.server.url + links.nth(i).get_attribute("href"))
         assert resp.status == 200 and "attachment" in resp.headers["content-disposition"]
+        bodies.append(resp.body())
+    excel, plain = (b.decode("utf-8-sig").splitlines()[0] for b in bodies[:2])
+    assert excel.startswith({"sv": "Nr;Avsnitt;", "da": "Nr.;Afsnit;"}[lang]) and plain.startswith("position,section,")
     after.get_by_role("link", name=report).click()
     expect(console.get_by_role("heading", level=1)).to_have_text(TITLES[lang])
     console.go_back()

@@ -137,20 +137,22 @@ def test_rollup_downloads_read_back(client, login, regions):
 
     login(regions["organiser"])
     base = f"/guides/{regions['guide']}/rollup"
-    resp = client.get(base + ".csv?unit=Region+Syd")
+    resp = client.get(base + ".csv?unit=Region+Syd&plain=1")  # the stable English columns
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(resp.data.decode("utf-8-sig"))))
     c3 = [r for r in rows if r["item_id"] == "c3"]
     assert [(r["session_title"], r["yes"], r["no"]) for r in c3] == [("Dialog Region Syd", "2", "0"),
                                                                       ("total", "2", "0")]
-    wb = load_workbook(io.BytesIO(client.get(base + ".xlsx").data))
+    wb = load_workbook(io.BytesIO(client.get(base + ".xlsx?plain=1").data))
     assert wb.sheetnames == ["Items", "Sessions"]
     assert wb["Sessions"].max_row == 4
     data = json.loads(client.get(base + ".json").data)
     assert len(data["sessions"]) == 3 and data["tags"][0]["tag"] == "Engagemang"
     assert client.get(base + ".pdf").status_code == 404
     html = client.get(base + "?unit=Region+Syd").text
-    assert f"{base}.csv?unit=Region+Syd" in html
+    assert f"{base}.csv?unit=Region+Syd" in html and f"{base}.csv?unit=Region+Syd&amp;plain=1" in html
+    # In the page's language, the roll-up's file speaks it (here English words, commas).
+    assert client.get(base + ".csv?lang=en").data.decode("utf-8-sig").startswith("Item id,Kind,Text,")
 
 
 # -- deletion ---------------------------------------------------------------------------------

@@ -241,7 +241,7 @@ def test_exports_offer_their_formats(doc):
     rollup = doc["paths"]["/guides/{guide_id}/rollup"]["get"]
     params = {p["name"]: p for p in rollup["parameters"]}
     assert {"csv", "xlsx"} <= set(params["format"]["schema"]["enum"])
-    assert set(params) == {"format", "unit", "from", "to"}
+    assert set(params) == {"format", "unit", "from", "to", "language"}
     assert params["from"]["schema"]["format"] == "date"
     assert {"text/csv", xlsx} <= set(rollup["responses"]["200"]["content"])
 
