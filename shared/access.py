@@ -84,3 +84,39 @@ def managed_meeting(db: so.Session, user: Any, meeting_id: object) -> Meeting:
     if not may_manage(user, meeting):
         raise DialogrumError("forbidden")
     return meeting
+
+
+# -- sockets that outlive their credential (issue 15, point 1) ----------------------------------
+
+
+def lapsed_grants(conn: sa.Connection, grants: dict[str, tuple[int, int | None, int | None, str]]) -> dict[str, str]:
+    """Which open facilitator sockets may no longer act, and why.
+
+    `grants` maps a socket id to what let it in: (user id, API token id or None, the login's
+    session version or None, session id). A socket lapses with `unauthorized` when its user is
+    deactivated or gone, its token revoked, or its sign-in ended (sign-out, new password), and
+    with `forbidden` when its user may no longer manage the session (a role change) or the
+    session is gone. Three small queries for any number of sockets: the hubs run it every second
+    for their own sockets, and every facilitator command runs it for its socket first."""
+    from shared.models import ApiToken, User
+
+    if not grants:
+        return {}
+    user_ids = {g[0] for g in grants.values()}
+    token_ids = {g[1] for g in grants.values() if g[1] is not None}
+    meeting_ids = {g[3] for g in grants.values()}
+    users = {row.id: row for row in conn.execute(
+        sa.select(User.id, User.active, User.role, User.session_version).where(User.id.in_(user_ids)))}
+    live_tokens = set(conn.scalars(sa.select(ApiToken.id).where(
+        ApiToken.id.in_(token_ids), ApiToken.revoked_at.is_(None)))) if token_ids else set()
+    meetings = {row.id: row for row in conn.execute(
+        sa.select(Meeting.id, Meeting.facilitator_id).where(Meeting.id.in_(meeting_ids)))}
+    lapsed = {}
+    for sid, (user_id, token_id, version, meeting_id) in grants.items():
+        user = users.get(user_id)
+        if (user is None or not user.active or (token_id is not None and token_id not in live_tokens)
+                or (version is not None and user.session_version != version)):
+            lapsed[sid] = "unauthorized"
+        elif meeting_id not in meetings or not may_manage(user, meetings[meeting_id]):
+            lapsed[sid] = "forbidden"
+    return lapsed

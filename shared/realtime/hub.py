@@ -28,8 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask_socketio import SocketIO
 
+from shared import access, presence
 from shared import meeting as rules
-from shared import presence
 from shared.db import Database
 from shared.events import (
     CommentAdded,
@@ -45,6 +45,10 @@ from shared.events import (
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.1
+#: How often each process re-checks its facilitator sockets' credentials in the database, so a
+#: deactivation, a role change, a revoked token or a sign-out made anywhere (another process, the
+#: CLI) closes them within about this long (issue 15, point 1).
+CREDENTIAL_CHECK_SECONDS = 1.0
 AUDIENCE = {"participant": "a", "facilitator": "f", "projector": "p"}
 
 
@@ -57,6 +61,13 @@ class Client:
     role: str  # participant | facilitator | projector
     participant_id: str | None = None
     user_id: int | None = None
+    #: what let a facilitator in: the API token's id, or the login's session version
+    token_id: int | None = None
+    session_version: int | None = None
+
+    def grant(self) -> tuple[int, int | None, int | None, str]:
+        """What `access.lapsed_grants` re-checks for a facilitator's socket."""
+        return (self.user_id, self.token_id, self.session_version, self.meeting_id)
 
 
 def room(meeting_id: str, audience: str) -> str:
@@ -80,6 +91,7 @@ class Hub:
         self._registered = False
         self._running = False
         self._last_heartbeat = 0.0
+        self._last_credential_check = 0.0
         database.subscribers.append(self.publish)
 
     # -- process registry and the loop -----------------------------------------------------------
@@ -122,6 +134,9 @@ class Hub:
             with self.db.begin() as conn:
                 presence.heartbeat(conn, self.process_id)
         self.poll_states()
+        if time.monotonic() - self._last_credential_check >= CREDENTIAL_CHECK_SECONDS:
+            self._last_credential_check = time.monotonic()
+            self.check_credentials()
         self.flush_results()
         self.flush_presence()
 
@@ -168,6 +183,19 @@ class Hub:
                 self._send_state(conn, row, event.state)
             elif row is not None:  # changed again meanwhile: send the newest
                 self._send_state(conn, row)
+
+    def check_credentials(self) -> list[str]:
+        """Close this process's facilitator sockets whose user was deactivated or lost the right to
+        manage the session, whose token was revoked or whose sign-in ended. Every process does
+        this for its own sockets from the database, so a change made anywhere reaches them all."""
+        grants = {sid: c.grant() for sid, c in list(self.clients.items()) if c.role == "facilitator"}
+        if not grants:
+            return []
+        with self.db.begin() as conn:
+            lapsed = access.lapsed_grants(conn, grants)
+        for sid in lapsed:
+            self.socketio.server.disconnect(sid)
+        return list(lapsed)
 
     def _let_go(self, meeting_id: str) -> None:
         """Disconnect this process's sockets of a session that no longer exists."""

@@ -22,7 +22,8 @@ from limits import parse as parse_limit
 
 from shared import joining, presence
 from shared import meeting as rules
-from shared.accounts import user_for_token
+from shared.access import lapsed_grants
+from shared.accounts import token_for
 from shared.db import Database
 from shared.errors import DialogrumError
 from shared.models import User
@@ -51,7 +52,10 @@ class Sockets:
         auth = auth if isinstance(auth, dict) else {}
         welcome = None
         if "session_id" in auth and "api_token" in auth:
-            user = user_for_token(self.db.session, auth.get("api_token"))
+            token = token_for(self.db.session, auth.get("api_token"))
+            user, token_id, version = (token.user, token.id, None) if token is not None else (None, None, None)
+        else:  # the login cookie (already checked against the user's session version)
+            token_id, version = None, (user.session_version if user is not None else None)
         # The ORM session (token or login cookie lookup) must give its pooled connection back
         # before the transaction below: SQLite has exactly one.
         self.db.session.remove()
@@ -87,7 +91,8 @@ class Sockets:
                         raise DialogrumError("unknown_session") from None
                     if not rules.may_manage(user, meeting):
                         raise DialogrumError("forbidden")
-                    client = Client(sid, meeting.id, "facilitator", user_id=user.id)
+                    client = Client(sid, meeting.id, "facilitator", user_id=user.id, token_id=token_id,
+                                    session_version=version)
                 else:
                     raise DialogrumError("unauthorized")
                 presence.add_connection(conn, sid=sid, process_id=self.hub.process_id, meeting_id=client.meeting_id,
@@ -156,6 +161,13 @@ class Sockets:
         try:
             client = self._client(sid, data, role)
             with unit_of_work(self.db) as work:
+                if client.role == "facilitator":
+                    # Re-checked on every command, not only at connect: a deactivation, role
+                    # change, revoked token or sign-out counts at once (issue 15, point 1).
+                    lapsed = lapsed_grants(work.conn, {sid: client.grant()})
+                    if lapsed:
+                        self.hub.socketio.start_background_task(self.hub.socketio.server.disconnect, sid)
+                        raise DialogrumError(lapsed[sid])
                 result = rule(work, client, data)
         except DialogrumError as exc:
             return {"ok": False, "error": exc.code}
