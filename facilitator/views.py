@@ -11,13 +11,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from facilitator.forms import FreeUnitSessionForm, GuideImportForm, LoginForm, SessionForm, SetPasswordForm
-from shared import access, accounts, downloads, guides, i18n, library, organiser, overview, templating
+from shared import access, accounts, downloads, guides, i18n, library, organiser, overview, signin, templating
 from shared import meeting as rules
 from shared.db import get_db
 from shared.errors import DialogrumError
 from shared.messages import MESSAGES
 from shared.models import Meeting
-from shared.ratelimit import LOGIN_LIMIT
 from shared.uow import unit_of_work
 from shared.urls import base_url, same_site_path
 
@@ -40,18 +39,26 @@ def login():
     """Sign in with e-mail and password."""
     form = LoginForm()
     error = None
+    status = 200
     if form.validate_on_submit():
-        limiter = current_app.extensions["dialogrum.limiter"]
-        if not (limiter.hit(LOGIN_LIMIT, "login-ip", request.remote_addr or "?")
-                and limiter.hit(LOGIN_LIMIT, "login-email", form.email.data.lower())):
-            error = _("Too many attempts. Wait a minute and try again.")
+        # Normalised once, then counted and looked up alike (shared/signin.py says the limits).
+        email = signin.email_key(form.email.data)
+        secret_key = current_app.config["SECRET_KEY"]
+        device = signin.known_device(secret_key, request.cookies.get(signin.DEVICE_COOKIE), email)
+        if not signin.may_try(current_app.extensions["dialogrum.limiter"], address=request.remote_addr or "?",
+                              email=email, device=device):
+            error, status = _("Too many attempts. Wait a minute and try again."), 429
         else:
-            user = accounts.authenticate(get_db().session, form.email.data, form.password.data)
+            user = accounts.authenticate(get_db().session, email, form.password.data)
             if user is not None:
                 login_user(user)
-                return redirect(_safe_next(request.args.get("next")))
-            error = _("The e-mail or the password is wrong.")
-    status = 401 if error else 200
+                response = redirect(_safe_next(request.args.get("next")))
+                if device is None:  # this browser gets a budget of its own for this account
+                    response.set_cookie(signin.DEVICE_COOKIE, signin.device_cookie(secret_key, email),
+                                        max_age=signin.DEVICE_MAX_AGE, path=url_for("facilitator.login"),
+                                        secure=request.is_secure, httponly=True, samesite="Lax")
+                return response
+            error, status = _("The e-mail or the password is wrong."), 401
     return render_template("facilitator/login.html", form=form, error=error,
                            first_run=organiser.nobody_can_sign_in(get_db().session)), status
 

@@ -304,3 +304,55 @@ def test_an_invitation_dies_on_use_and_when_a_newer_one_is_issued(app, csrf):
     assert _setup(app, first, csrf).status_code == 404
     assert _setup(app, second, csrf).status_code == 302
     assert _setup(app, second, csrf).status_code == 404
+
+
+# -- a login limit that slows guessing but locks nobody out (issue 15, point 6) ------------------
+
+
+def _attempt(client, csrf, email: str, password: str = "a wrong guess", address: str = "198.51.100.7"):
+    page = client.get("/login", environ_base={"REMOTE_ADDR": address})
+    return client.post("/login", data={"csrf_token": csrf(page.text), "email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address}, headers={"Accept-Language": "en"})
+
+
+def test_the_login_limit_keys_on_the_address_as_normalised(client, make, csrf):
+    victim = make.user(email="victim@example.org")
+    for _ in range(10):
+        assert _attempt(client, csrf, victim.email).status_code == 401
+    # Spaces and capitals are the same account: no fresh budget (they used to be).
+    for variant in (" victim@example.org", "Victim@Example.org ", "VICTIM@EXAMPLE.ORG"):
+        resp = _attempt(client, csrf, variant, address="198.51.100.8")
+        assert resp.status_code == 429 and "Too many attempts" in resp.text
+
+
+def test_a_stranger_cannot_lock_the_owner_out(app, make, csrf):
+    owner = make.user(email="owner@example.org")
+    laptop = app.test_client()
+    assert _attempt(laptop, csrf, owner.email, "correct horse", address="192.0.2.10").status_code == 302
+    laptop.post("/logout", data={"csrf_token": csrf(laptop.get("/sessions").text)})
+    # Guesses from many addresses use up the account's budget for browsers it never signed in on...
+    stranger = app.test_client()
+    codes = [_attempt(stranger, csrf, owner.email, address=f"203.0.113.{i}").status_code for i in range(1, 40)]
+    assert 429 in codes
+    assert _attempt(stranger, csrf, owner.email, "correct horse", address="203.0.113.99").status_code == 429
+    # ...while the owner's own browser, where they signed in before, still gets in at once.
+    assert _attempt(laptop, csrf, owner.email, "correct horse", address="192.0.2.10").status_code == 302
+    assert laptop.get("/sessions").status_code == 200
+
+
+def test_one_address_cannot_spray_many_accounts(client, make, csrf):
+    codes = [_attempt(client, csrf, f"user{i}@example.org").status_code for i in range(31)]
+    assert codes[:30] == [401] * 30 and codes[30] == 429
+
+
+def test_the_docs_state_the_login_limits_the_code_keeps():
+    from shared import signin
+    from tests.conftest import ROOT
+
+    text = " ".join((ROOT / "docs" / "security.md").read_text(encoding="utf-8").split())
+    minute, hour = signin.ACCOUNT_LIMITS
+    assert f"| {signin.ADDRESS_LIMIT.amount} attempts a minute |" in text
+    assert f"| {minute.amount} attempts a minute and {hour.amount} an hour |" in text
+    assert f"| {signin.DEVICE_LIMIT.amount} attempts a minute for that browser alone |" in text
+    assert signin.ADDRESS_LIMIT.get_expiry() == minute.get_expiry() == 60 and hour.get_expiry() == 3600
+    assert f"kept for {signin.DEVICE_MAX_AGE // 86400} days" in text
