@@ -4,6 +4,9 @@ Names follow the users' words: guide, session (the model is `Meeting`, so that i
 with Flask's or SQLAlchemy's `session`), participant, vote, comment, conclusion. Every column has
 a `#:` line saying what it holds. The naming convention keeps constraint names identical on
 SQLite and PostgreSQL, so migrations can refer to them.
+
+The module is long on purpose: it is the whole schema in one place, every column with its line
+saying what it holds, which reads better than the tables split over several modules.
 """
 
 from __future__ import annotations
