@@ -307,6 +307,10 @@ def first_run_link(db: so.Session, key: str | None = None) -> str | None:
     None once somebody can sign in. Made anew (voiding the old one) only when the open one was
     made with another key or has expired."""
     if somebody_can_sign_in(db):
+        # The placeholder is nobody now: it goes, with its dead link (it owns nothing else).
+        db.execute(sa.delete(OneTimeLink).where(OneTimeLink.user_id.in_(
+            sa.select(User.id).where(User.email == PLACEHOLDER_EMAIL, User.password_hash.is_(None)))))
+        db.execute(sa.delete(User).where(User.email == PLACEHOLDER_EMAIL, User.password_hash.is_(None)))
         return None
     if key is None:
         from flask import current_app

@@ -80,8 +80,11 @@ def set_unit_active(db: so.Session, unit_id: int, active: bool) -> Unit:
 
 
 def list_users(db: so.Session) -> list[User]:
-    """Everyone who can sign in, active ones first, by e-mail."""
-    return list(db.scalars(sa.select(User).order_by(User.active.desc(), sa.func.lower(User.email))))
+    """Everyone who can sign in, active ones first, by e-mail (not the first-run placeholder,
+    which is nobody yet)."""
+    placeholder = sa.and_(User.email == accounts.PLACEHOLDER_EMAIL, User.password_hash.is_(None))
+    return list(db.scalars(sa.select(User).where(~placeholder)
+                           .order_by(User.active.desc(), sa.func.lower(User.email))))
 
 
 def nobody_can_sign_in(db: so.Session) -> bool:
@@ -99,7 +102,8 @@ def invited_user_ids(db: so.Session) -> set[int]:
 def open_links(db: so.Session) -> dict[int, dt.datetime]:
     """Until when each user's open password link works (the newest one; at most one is open)."""
     rows = db.execute(sa.select(OneTimeLink.user_id, sa.func.max(OneTimeLink.expires_at))
-                      .where(OneTimeLink.used_at.is_(None), OneTimeLink.expires_at > utcnow())
+                      .where(OneTimeLink.used_at.is_(None), OneTimeLink.expires_at > utcnow(),
+                             OneTimeLink.purpose != "first_run")
                       .group_by(OneTimeLink.user_id))
     return {row[0]: row[1] for row in rows.all()}
 

@@ -356,3 +356,17 @@ def test_the_docs_state_the_login_limits_the_code_keeps():
     assert f"| {signin.DEVICE_LIMIT.amount} attempts a minute for that browser alone |" in text
     assert signin.ADDRESS_LIMIT.get_expiry() == minute.get_expiry() == 60 and hour.get_expiry() == 3600
     assert f"kept for {signin.DEVICE_MAX_AGE // 86400} days" in text
+
+
+def test_the_placeholder_goes_once_somebody_can_sign_in(app, make):
+    from shared import accounts, organiser
+    from shared.db import get_db
+
+    assert _first_run(app)
+    make.user("organiser", email="boss@example.org")
+    assert _first_run(app) is None
+    assert [email for email, *_ in _users(app)] == ["boss@example.org"]
+    with app.app_context():
+        assert organiser.open_links(get_db().session) == {}
+        assert accounts.find_user(get_db().session, accounts.PLACEHOLDER_EMAIL) is None
+        get_db().session.remove()
