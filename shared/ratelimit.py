@@ -32,8 +32,6 @@ NEW_PARTICIPANT_LIMIT = parse("600/minute")
 #: right code never counts. Past it the address may not look codes up until the window moves
 #: (`rate_limited`), except phones that bring their participant token.
 WRONG_CODE_LIMIT = parse("60/minute")
-#: Password guesses per e-mail address and per client address.
-LOGIN_LIMIT = parse("10/minute")
 #: REST calls per token.
 API_LIMIT = parse("600/minute")
 
