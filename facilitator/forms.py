@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from shared.accounts import EMAIL_RE
+from shared.forms import Form
 from shared.i18n import LANGUAGE_NAMES
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Sign in with e-mail and password."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     """Choose a password through a one-time link."""
 
     # The accounts module's own pattern: wtforms' Email() needs the email_validator package.
@@ -32,7 +32,7 @@ class SetPasswordForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     """Create a session from a guide; the unit is picked from the organisers' list of units."""
 
     guide_id = SelectField(_l("Guide"), validators=[DataRequired()])
@@ -51,7 +51,7 @@ class FreeUnitSessionForm(SessionForm):
     unit = StringField(_l("Unit (region, kreds, forening)"), validators=[Optional(), Length(max=200)])
 
 
-class GuideImportForm(FlaskForm):
+class GuideImportForm(Form):
     """Upload a guide document."""
 
     document = FileField(_l("Guide file (YAML or JSON)"), validators=[FileRequired()])

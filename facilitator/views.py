@@ -101,8 +101,9 @@ def setup(secret: str):
     return render_template("facilitator/setup.html", form=form, link=link, error=error)
 
 
-def _guide_choices(db) -> list[tuple[str, str]]:
-    return [(gd.id, gd.title) for gd in library.list_guides(db)]
+def _guide_choices(db) -> list[SelectChoice]:
+    # Each title says its own language: an English guide's title on a Danish page is not a leak.
+    return [SelectChoice(gd.id, gd.title, render_kw={"lang": gd.language}) for gd in library.list_guides(db)]
 
 
 def session_form(db) -> SessionForm:
@@ -193,6 +194,12 @@ def console(meeting_id: str):
                            projector_url=url_for("facilitator.projector", key=meeting.projector_key))
 
 
+def _voters_forms() -> list[str]:
+    """"N of M phones have voted", with the plural of M."""
+    return i18n.plural_forms("%(voters)s of %(participants)s phone has voted.",
+                             "%(voters)s of %(participants)s phones have voted.", "voters", "participants")
+
+
 def _console_texts() -> dict[str, str]:
     """The console script's texts in the page's language."""
     return {
@@ -211,7 +218,7 @@ def _console_texts() -> dict[str, str]:
         "position": _("Item %(n)s of %(count)s"),
         "waiting": _("The session has not started. Start it when the room is ready."),
         "ended": _("The session has ended. The results are in the exports."),
-        "voters": _("%(voters)s of %(participants)s phones have voted."),
+        "voters": _voters_forms(),
         "hidden_from_room": _("(only you see them)"),
         "hide": _("Hide"),
         "unhide": _("Show again"),
@@ -268,7 +275,8 @@ def projector(key: str):
               "text": {"voting_open": _("Voting is open: vote on your phone."),
                        "voting_closed": _("Voting is closed."),
                        "voting_soon": _("Voting opens soon."),
-                       "voters": _("%(voters)s of %(participants)s phones have voted.")}}
+                       "voters": _voters_forms(),
+                       "connected": i18n.plural_forms("phone connected", "phones connected")}}
     return render_template("facilitator/projector.html", meeting=meeting, language=snap.language,
                            join_url=f"{base}/j/{meeting.code}", config_json=config,
                            short_url=base.split("://", 1)[-1])

@@ -97,7 +97,8 @@ def _phone_texts() -> dict[str, str]:
         "not_saved": _("Not saved: the connection is poor. Try again."),
         "sending": _("Sending…"),
         "sent": _("Sent. Thank you!"),
-        "comments_sent": _("You have sent %(n)s comment(s) on this item."),
+        "comments_sent": i18n.plural_forms("You have sent %(n)s comment on this item.",
+                                           "You have sent %(n)s comments on this item.", "n"),
         "counter": _("%(n)s / %(max)s characters"),
     }
 

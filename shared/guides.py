@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 # The document's constants live with its models; they stay importable from here.
+from shared.schemas.errors import parse_error, render
 from shared.schemas.guide import ID_PATTERN, KINDS, LANGUAGES, MAX_TEXT, MAX_TITLE, check_document  # noqa: F401
 
 VOTE_LABELS = {
@@ -114,11 +115,13 @@ def _parse_json(text: str) -> object:
     try:
         return json.loads(text, object_pairs_hook=_json_object)
     except json.JSONDecodeError as exc:
-        raise GuideError([(f"line {exc.lineno}", f"{exc.msg} (column {exc.colno})")]) from None
+        raise GuideError([(f"line {exc.lineno}", parse_error("json_syntax", f"{exc.msg} (column {exc.colno})",
+                                                             column=exc.colno))]) from None
     except _DuplicateJSONKeyError as exc:
-        raise GuideError([("document", f'duplicate key "{exc.args[0]}"')]) from None
+        raise GuideError([("document", parse_error("duplicate_key", f'duplicate key "{exc.args[0]}"',
+                                                   key=exc.args[0]))]) from None
     except RecursionError:
-        raise GuideError([("document", "is nested too deeply")]) from None
+        raise GuideError([("document", render("too_deep") or "is nested too deeply")]) from None
 
 
 def _parse_yaml(text: str) -> object:
@@ -130,18 +133,25 @@ def _parse_yaml(text: str) -> object:
         # often what makes the problem understandable.
         parts = [part for part in (exc.context, exc.problem) if part]
         message = ": ".join(parts) or "invalid YAML"
+        problem = exc.problem or ""
+        if problem.startswith("duplicate key") and '"' in problem:
+            kind, values = "duplicate_key", {"key": problem.split('"')[1]}
+        else:
+            kind, values = "yaml_syntax", {"column": mark.column + 1 if mark else "?"}
         if mark is None:
-            raise GuideError([("document", message)]) from None
-        raise GuideError([(f"line {mark.line + 1}", f"{message} (column {mark.column + 1})")]) from None
+            raise GuideError([("document", parse_error(kind, message, **values))]) from None
+        raise GuideError([(f"line {mark.line + 1}", parse_error(kind, f"{message} (column {mark.column + 1})",
+                                                                **values))]) from None
     except yaml.reader.ReaderError as exc:
         # Raised for characters YAML does not allow in a stream; it has a position but no mark.
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         place = _line_of(text, exc.position)
-        raise GuideError([(place, f"the character U+{code:04X} is not allowed")]) from None
+        raise GuideError([(place, parse_error("bad_character", f"the character U+{code:04X} is not allowed",
+                                              code=f"{code:04X}"))]) from None
     except yaml.YAMLError as exc:
-        raise GuideError([("document", str(exc))]) from None
+        raise GuideError([("document", parse_error("yaml_syntax", str(exc), column="?"))]) from None
     except RecursionError:
-        raise GuideError([("document", "is nested too deeply")]) from None
+        raise GuideError([("document", render("too_deep") or "is nested too deeply")]) from None
 
 
 def load_document(raw: bytes | str, filename: str | None = None) -> dict:
@@ -156,7 +166,7 @@ def load_document(raw: bytes | str, filename: str | None = None) -> dict:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = raw.count(b"\n", 0, exc.start) + 1
-            raise GuideError([(f"line {line}", "is not UTF-8 text")]) from None
+            raise GuideError([(f"line {line}", parse_error("not_utf8", "is not UTF-8 text"))]) from None
     else:
         text = raw.removeprefix("\ufeff")
 

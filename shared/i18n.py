@@ -30,6 +30,16 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
 
 
+def plural_forms(singular: str, plural: str, *names: str) -> list[str]:
+    """A text's two forms for a page's script, which picks one by the number (`Dialogrum.plural`):
+    Swedish, Danish and English all say the singular for 1 and the plural otherwise. The
+    `%(name)s` places of `names` are kept for the script to fill in."""
+    from flask_babel import ngettext
+
+    keep = {name: f"%({name})s" for name in names}
+    return [ngettext(singular, plural, n, **keep) for n in (1, 2)]
+
+
 def follow_meeting(language: str, *, over_cookie: bool = False) -> None:
     """This page follows a meeting's language unless the visitor chose one: `?lang=` always wins,
     the cookie too unless `over_cookie` (the projector). Call it before any text is translated."""

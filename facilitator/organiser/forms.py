@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from shared.accounts import EMAIL_RE
+from shared.forms import Form
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something (deactivate, retire, revoke, delete): only the CSRF token."""
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     """Invite a facilitator or an organiser."""
 
     email = EmailField(_l("E-mail"), validators=[
@@ -25,7 +25,7 @@ class InviteForm(FlaskForm):
                                             SelectChoice("organiser", _l("Organiser"))], default="facilitator")
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     """Add a region, kreds or forening to the list of units."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
@@ -34,7 +34,7 @@ class UnitForm(FlaskForm):
                                             SelectChoice("other", _l("Other"))], default="region")
 
 
-class RetentionForm(FlaskForm):
+class RetentionForm(Form):
     """How many days ended sessions keep their comments."""
 
     days = IntegerField(_l("Days to keep the comments of ended sessions"),
@@ -42,13 +42,13 @@ class RetentionForm(FlaskForm):
                                     NumberRange(min=0, max=3650, message=_l("Give a number from 0 to 3650."))])
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     """Publish a guide's roll-up at a public read-only link."""
 
     include_comments = BooleanField(_l("Include the comments (visible ones only)"), default=False)
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     """Make an API token for oneself."""
 
     label = StringField(_l("What it is for (optional)"), validators=[Optional(), Length(max=200)])

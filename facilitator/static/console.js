@@ -167,7 +167,8 @@
     var c = counts || {counts: {yes: 0, no: 0, unsure: 0}, voters: 0, participants: state.participants};
     D.renderBars($("count-bars"), c.counts, state.item.choices, cfg.labels, cfg.language);
     // The phone count comes from `presence` (newer than the one a `results` carries).
-    $("counts-voters").textContent = D.format(t.voters, {voters: c.voters, participants: participants});
+    $("counts-voters").textContent = D.format(D.plural(t.voters, participants),
+      {voters: c.voters, participants: participants});
   }
 
   function moderate(comment, change) {

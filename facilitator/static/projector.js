@@ -22,7 +22,7 @@
     state = st;
     var status = st.session.status;
     participants = st.participants;
-    $("participants").textContent = participants;
+    showParticipants();
     var live = status === "live" && !!st.item;
     // The way in stays on screen once live: in a corner, large (the waiting screen), or hidden.
     var join = st.join_display || "corner";
@@ -52,6 +52,12 @@
     renderWall();
   }
 
+  /* "1 phone connected", "3 phones connected": the number and its word. */
+  function showParticipants() {
+    $("participants").textContent = participants;
+    $("participants-word").textContent = D.plural(t.connected, participants);
+  }
+
   function renderResults() {
     var isVote = !!(state && state.item && state.item.kind === "consideration");
     var show = !!(isVote && state.results_visible && lastResults);
@@ -62,7 +68,8 @@
       ? lastVoters : null);
     $("p-voters").hidden = !counted;
     if (counted) {
-      $("p-voters").textContent = D.format(t.voters, {voters: counted.voters, participants: participants});
+      $("p-voters").textContent = D.format(D.plural(t.voters, participants),
+        {voters: counted.voters, participants: participants});
     }
   }
 
@@ -134,7 +141,7 @@
   socket.on("state", render);
   socket.on("presence", function (p) {
     participants = p.participants;
-    $("participants").textContent = participants;
+    showParticipants();
     renderResults();
   });
   socket.on("results", function (r) {

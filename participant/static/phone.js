@@ -99,7 +99,7 @@
     form.hidden = item.kind === "info";
     // On a consideration a comment reaches the screen only when the facilitator puts it there.
     D.setText("comment-hint", isVote ? t.comment_vote : "");
-    D.setText("comment-note", myComments ? D.format(t.comments_sent, {n: myComments}) : "");
+    D.setText("comment-note", myComments ? D.format(D.plural(t.comments_sent, myComments), {n: myComments}) : "");
     results.hidden = !(isVote && state.results_visible);
     if (results.hidden) { bars.textContent = ""; }
   }
@@ -150,7 +150,7 @@
       myComments += 1;
       textarea.value = "";
       updateCounter();
-      D.setText("comment-note", t.sent + " " + D.format(t.comments_sent, {n: myComments}));
+      D.setText("comment-note", t.sent + " " + D.format(D.plural(t.comments_sent, myComments), {n: myComments}));
     });
   });
 

@@ -14,7 +14,7 @@ import typing
 from typing import Any
 
 from flask import has_request_context
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from pydantic import BaseModel, ValidationError
 
 from shared.schemas.fields import MissingAs, describe
@@ -56,6 +56,13 @@ MESSAGES: dict[str, str] = {
     "too_deep": N_("is nested too deeply"),
     "date_type": N_("must be a date like 2026-05-31"),
     "at_least_one": N_("give at least one of %(fields)s"),
+    # A guide file that cannot be read at all (shared.guides); in English the parser's own words,
+    # which say more, stand instead (`parse_error`).
+    "not_utf8": N_("is not UTF-8 text"),
+    "duplicate_key": N_('has the key "%(key)s" twice'),
+    "yaml_syntax": N_("is not valid YAML here (column %(column)s)"),
+    "json_syntax": N_("is not valid JSON here (column %(column)s)"),
+    "bad_character": N_("the character U+%(code)s is not allowed"),
 }
 
 #: What a refused value was (`fields.describe`), for "%(what)s".
@@ -77,6 +84,15 @@ def _translate(text: str, **values: Any) -> str:
     if has_request_context():
         return gettext(text, **values)
     return text % values if values else text
+
+
+def parse_error(kind: str, english: str, **context: Any) -> str:
+    """A guide file's syntax error for its reader: the parser's own English words (which name
+    the token it expected) where the reader reads English or there is no request (the CLI, the
+    tests); else the message of `kind`, translated, so that a Danish page shows no English."""
+    if not has_request_context() or str(get_locale()) == "en":
+        return english
+    return render(kind, context) or english
 
 
 def render(kind: str, context: dict[str, Any] | None = None) -> str | None:

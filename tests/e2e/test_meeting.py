@@ -50,7 +50,8 @@ def room(server, browser, facilitator, ui, screenshots):
     for locale in ("sv-SE", "da-DK", "da-DK"):
         ctx = browser.new_context(viewport=dict(ui.phone), locale=locale, is_mobile=True, has_touch=True)
         page = watch(ctx.new_page())
-        page.goto(f"{server.url}/j/{code}")
+        # The Swedish phone chose Swedish (phones that have not chosen follow the meeting's Danish).
+        page.goto(f"{server.url}/j/{code}" + ("?lang=sv" if locale == "sv-SE" else ""))
         phone_ctxs.append(ctx)
         phones.append(page)
     for page in phones:

@@ -374,7 +374,7 @@ def test_the_qr_code_stays_on_every_slide_large_on_a_key_or_hidden(rooms, shots,
     room.control("start")
     projectors = {f"{v['width']}x{v['height']}": room.projector(v) for v in PROJECTORS}
     phone = room.phone()
-    slides = (("info", 0, None), ("vote", 2, "show_results"), ("prompt", 3 if lang == "sv" else 4, "comment"))
+    slides = (("info", 0, None), ("vote", 2, "show_results"), ("prompt", 4, "comment"))  # an open question in both guides
     for slide, index, extra in slides:
         room.goto(index)
         if extra == "show_results":
@@ -742,6 +742,66 @@ def test_a_meeting_has_a_language_that_the_projector_and_unchosen_phones_follow(
     console.goto(f"{server.url}/sessions?lang=sv")
     expect(console.get_by_label("Mötets språk")).to_have_value("")
     shot(console, shots, "9-sessions-form-language-sv")
+
+
+# -- 10. No English on Danish and Swedish pages: plurals, form messages, guide errors ---------
+# (every page and file is rendered in tests/test_no_english.py; this is what a browser shows)
+
+PLURALS = {"sv": ("Du har skickat 1 kommentar på den här punkten.", "1 telefon ansluten", "1 av 1 telefon har röstat.",
+                  "Det här fältet måste fyllas i."),
+           "da": ("Du har sendt 1 kommentar til dette punkt.", "1 telefon forbundet", "1 af 1 telefon har stemt.",
+                  "Dette felt skal udfyldes.")}
+BAD_GUIDE = """title: Forkert
+language: da
+sections:
+  - title: Et afsnit
+    items:
+      - kind: question
+        text: Hvad nu?
+"""
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_plurals_form_messages_and_guide_errors_speak_the_page_language(rooms, shots, tmp_path, lang):
+    sent, connected, voted, required = PLURALS[lang]
+    room = rooms(lang)
+    room.goto(2)
+    room.control("open_voting")
+    projector = room.projector(PROJECTORS[1], scan=True)
+    phone = room.phone(scan=True)
+    phone.get_by_role("button", name="Ja", exact=True).click()
+    post_comment(phone, {"sv": "Bra fråga", "da": "Godt spørgsmål"}[lang])
+    expect(phone.locator("#comment-note")).to_contain_text(sent)
+    assert "(" not in phone.locator("#comment-note").inner_text()
+    expect(projector.locator(".proj-count")).to_have_text(connected)
+    expect(projector.locator("#p-voters")).to_have_text(voted)
+    console = room.console(scan=True)
+    expect(console.locator("#counts-voters")).to_have_text(voted)
+    problems = {name: found for name, page in (("phone", phone), ("projector", awake(projector)))
+                if (found := room.ui.axe_violations(page))}
+    shot(phone, shots, f"10-phone-one-comment-{lang}")
+    shot(projector, shots, f"10-projector-one-phone-{lang}")
+
+    # A form refused: WTForms' own message in the page's language, next to its field.
+    console.goto(f"{room.server.url}/sessions?lang={lang}")
+    console.get_by_role("button", name={"sv": "Skapa och öppna konsolen", "da": "Opret og åbn konsollen"}[lang]).click()
+    expect(console.locator("#title-errors")).to_have_text(required)
+    expect(console.locator("#title")).to_have_attribute("aria-invalid", "true")
+    problems.update({"sessions form": found} if (found := room.ui.axe_violations(console)) else {})
+    console.locator("#title").scroll_into_view_if_needed()
+    shot(console, shots, f"10-form-required-{lang}")
+    # A guide refused: the validator's messages in the page's language, each at its place.
+    guide = tmp_path / "forkert.yaml"
+    guide.write_text(BAD_GUIDE)
+    console.goto(f"{room.server.url}/guides?lang={lang}")
+    console.locator("input[type=file]").set_input_files(str(guide))
+    console.get_by_role("button", name={"sv": "Importera", "da": "Importér"}[lang]).click()
+    errors = console.locator("#import-errors li")
+    expect(errors).to_have_count(1)
+    expect(errors).to_contain_text({"sv": "kind måste vara en av", "da": "kind skal være en af"}[lang])
+    problems.update({"guide import": found} if (found := room.ui.axe_violations(console)) else {})
+    shot(console, shots, f"10-guide-refused-{lang}")
+    assert problems == {}
 
 
 # -- 11. Files that Excel in Swedish or Danish reads, with the comments' texts -----------------

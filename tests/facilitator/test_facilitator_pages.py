@@ -84,7 +84,7 @@ def test_first_run_setup_asks_the_email_and_signs_in(client, app, csrf):
         get_db().session.commit()
     page = client.get(f"/setup/{secret}", headers={"Accept-Language": "da"})
     assert page.status_code == 200
-    assert 'name="email"' in page.text and "første organisator" in page.text
+    assert 'name="email"' in page.text and "første arrangør" in page.text
     resp = client.post(f"/setup/{secret}", data={"csrf_token": csrf(page.text), "email": "Boss@Example.org",
                                                   "name": "Boss", "password": "long enough", "confirm": "long enough"})
     assert resp.status_code == 302

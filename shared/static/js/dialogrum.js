@@ -29,6 +29,13 @@
     });
   }
 
+  /* One of a text's two forms ([singular, plural], from the server's catalogue) for the number n:
+     Swedish, Danish and English all use the singular for 1 only. A plain string is returned as is. */
+  function plural(forms, n) {
+    if (!Array.isArray(forms)) { return forms; }
+    return Number(n) === 1 ? forms[0] : forms[1];
+  }
+
   function percent(part, whole, lang) {
     var ratio = whole > 0 ? part / whole : 0;
     try {
@@ -110,7 +117,7 @@
   }
 
   window.Dialogrum = {
-    CHOICES: CHOICES, config: config, el: el, setText: setText, format: format, percent: percent,
+    CHOICES: CHOICES, config: config, el: el, setText: setText, format: format, plural: plural, percent: percent,
     renderBars: renderBars, sortComments: sortComments, typing: typing
   };
 }());
