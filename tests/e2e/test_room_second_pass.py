@@ -374,7 +374,8 @@ def test_the_qr_code_stays_on_every_slide_large_on_a_key_or_hidden(rooms, shots,
     room.control("start")
     projectors = {f"{v['width']}x{v['height']}": room.projector(v) for v in PROJECTORS}
     phone = room.phone()
-    slides = (("info", 0, None), ("vote", 2, "show_results"), ("prompt", 4, "comment"))  # an open question in both guides
+    # item 4 is an open question in both guides
+    slides = (("info", 0, None), ("vote", 2, "show_results"), ("prompt", 4, "comment"))
     for slide, index, extra in slides:
         room.goto(index)
         if extra == "show_results":

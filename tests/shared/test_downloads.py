@@ -196,7 +196,7 @@ def test_xlsx_speaks_the_page_language_with_times_in_the_configured_zone(app, cl
     login(held["user"])
     book = load_workbook(io.BytesIO(client.get(f"/sessions/{held['meeting']}/export.xlsx?lang={lang}").data))
     assert book.sheetnames == words["sheets"]
-    items, comments, facts = (book[name] for name in words["sheets"])
+    items, comments, _facts = (book[name] for name in words["sheets"])
     assert [c.value for c in items[1]] == words["items"]
     assert [c.value for c in comments[1]][-2:] == [words["comments"][-2], "Tekst" if lang == "da" else "Text"]
     assert {row[6] for row in comments.iter_rows(min_row=2, values_only=True)} == {"'=1+1", "Godt møde"}
