@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.conftest import REGIONS_GUIDE, SMALL_GUIDE, hold_meeting, make_app
+from tests.conftest import REGIONS_GUIDE, SMALL_GUIDE, hold_meeting
 
 LANGS = ("da", "sv")
 
@@ -152,18 +152,9 @@ def xlsx_texts(body: bytes) -> list[str]:
 
 
 @pytest.fixture
-def app(sqlite_url, tmp_path):
-    """The app on SQLite (the texts do not depend on the database)."""
-    from shared import library
-    from shared.db import get_db
-
-    application = make_app(sqlite_url, tmp_path)
-    with application.app_context():
-        library.install_builtins(get_db().session)
-        get_db().session.commit()
-        get_db().session.remove()
-    yield application
-    get_db(application).dispose()
+def db_url(sqlite_url):
+    """SQLite only: the texts do not depend on the database."""
+    return sqlite_url
 
 
 #: Participant texts in the page's own language, so that nothing English is there to be found.

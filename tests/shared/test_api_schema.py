@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from shared.schemas import rest
-from tests.conftest import REGIONS_GUIDE, SMALL_GUIDE, hold_meeting, make_app
+from tests.conftest import REGIONS_GUIDE, SMALL_GUIDE, hold_meeting
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.checks import not_a_server_error  # noqa: E402
@@ -38,18 +38,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def app(sqlite_url, tmp_path):
-    """The app on SQLite only (overrides conftest's app, which also runs on PostgreSQL)."""
-    from shared import library
-    from shared.db import get_db
-
-    application = make_app(sqlite_url, tmp_path)
-    with application.app_context():
-        library.install_builtins(get_db().session)
-        get_db().session.commit()
-        get_db().session.remove()
-    yield application
-    get_db(application).dispose()
+def db_url(sqlite_url):
+    """SQLite only: the schema does not depend on the database (the API tests run on both)."""
+    return sqlite_url
 
 
 @pytest.fixture
