@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
-import secrets
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 # The document's constants live with its models; they stay importable from here.
+from shared.ids import random_id
 from shared.schemas.errors import parse_error, render
 from shared.schemas.guide import ID_PATTERN, KINDS, LANGUAGES, MAX_TEXT, MAX_TITLE, check_document  # noqa: F401
 
@@ -26,8 +26,7 @@ VOTE_LABELS = {
     "en": {"yes": "Yes", "no": "No", "unsure": "Not sure"},
 }
 
-# No l, o, 0 or 1: an id may be read aloud or copied by hand from an export.
-ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+#: Item ids from shared.ids' alphabet (no l, o, 0 or 1: read aloud or copied by hand from an export).
 ID_LENGTH = 10
 
 BUILTIN_DIR = Path(__file__).with_name("builtin_guides")
@@ -219,7 +218,7 @@ def _iter_items(doc: dict):
 
 def _fresh_id(taken: set[str]) -> str:
     while True:
-        candidate = "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+        candidate = random_id(ID_LENGTH)
         if candidate not in taken:
             return candidate
 

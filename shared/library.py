@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from shared import guides
+from shared.ids import random_id
 from shared.models import Guide, Meeting, utcnow
 from shared.text import storable
-
-_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
 def _new_id(db: so.Session) -> str:
     while True:
-        gid = "g" + "".join(secrets.choice(_ALPHABET) for _ in range(9))
+        gid = "g" + random_id(9)
         if db.get(Guide, gid) is None:
             return gid
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared import guides
+from shared import ids as id_module
 
 
 def make_doc(**overrides):
@@ -530,10 +531,10 @@ def test_assign_ids_never_reuses_an_id_the_document_already_uses():
 
 
 def test_fresh_ids_skip_collisions(monkeypatch):
-    # secrets.choice yields "aaaaaaaaaa" (taken by the document), then "aaaaaaaaaa" again for
+    # secrets.choice (through shared.ids) yields "aaaaaaaaaa" (taken by the document), then "aaaaaaaaaa" again for
     # the retry, then a free id: the generator has to go round until it finds one.
     sequence = iter("a" * 20 + "b" * 10 + "c" * 10 + "d" * 10 + "e" * 10)
-    monkeypatch.setattr(guides.secrets, "choice", lambda alphabet: next(sequence))
+    monkeypatch.setattr(id_module.secrets, "choice", lambda alphabet: next(sequence))
     raw = make_doc()
     raw["sections"][0]["items"][0]["id"] = "aaaaaaaaaa"
     ids = all_ids(guides.assign_ids(guides.validate(raw)))
@@ -544,7 +545,7 @@ def test_fresh_ids_do_not_revive_removed_items(monkeypatch):
     first = guides.assign_ids(guides.validate(make_doc()))
     removed = all_ids(first)[1]
     sequence = iter(removed + "z" * 10)
-    monkeypatch.setattr(guides.secrets, "choice", lambda alphabet: next(sequence))
+    monkeypatch.setattr(id_module.secrets, "choice", lambda alphabet: next(sequence))
     raw = make_doc()
     raw["sections"][0]["items"][1]["text"] = "Nyt spørgsmål"
     ids = all_ids(guides.assign_ids(guides.validate(raw), previous=first))
