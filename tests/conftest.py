@@ -109,6 +109,17 @@ def drop_pg_database(url: str) -> None:
     admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request, tmp_path):
+    """An empty, unmigrated database URL, on SQLite and on PostgreSQL (migration tests)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        url = create_pg_database()
+        yield url
+        drop_pg_database(url)
+
+
 @pytest.fixture(scope="session")
 def pg_migrated() -> Iterator[str]:
     """One migrated PostgreSQL database for the session; tests empty it after use."""

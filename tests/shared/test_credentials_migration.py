@@ -6,24 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import sqlalchemy as sa
 
 from shared.migrate import downgrade, upgrade
-from tests.conftest import create_pg_database, drop_pg_database
 
 BEFORE = "7c74b94cb698"
 REVISION = "c3e91d5a2b47"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-    else:
-        url = create_pg_database()
-        yield url
-        drop_pg_database(url)
 
 
 def test_open_links_of_deactivated_users_are_voided_and_the_columns_come_and_go(empty_url):

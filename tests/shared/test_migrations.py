@@ -11,20 +11,9 @@ from alembic.migration import MigrationContext
 
 from shared.migrate import downgrade, upgrade
 from shared.models import Base, Meeting, MeetingStatus
-from tests.conftest import create_pg_database, drop_pg_database
 
 #: the revision before the closed sets became CHECK constraints
 BEFORE_CLOSED_SETS = "7ac8d365c010"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-    else:
-        url = create_pg_database()
-        yield url
-        drop_pg_database(url)
 
 
 def test_upgrade_downgrade_upgrade(empty_url):
