@@ -197,8 +197,9 @@ def validate(doc: object) -> dict:
     Runs the models of `shared.schemas.guide`. Collects every error (not only the first) and
     raises :class:`GuideError` with all of them, in the request's language when there is one.
     Returns ``{"title", "language", "description", "sections": [{"title", "statement", "tags",
-    "items": [{"id", "kind", "title", "text", "allow_unsure"}]}]}`` with strings stripped,
-    optional fields filled in ("" / [] / None / False) and nothing HTML-escaped.
+    "notes", "duration", "items": [{"id", "kind", "title", "text", "allow_unsure", "notes",
+    "duration"}]}]}`` with strings stripped, optional fields filled in ("" / [] / None / False)
+    and nothing HTML-escaped.
     Validating a normalised document returns an equal one.
     """
     result, errors = check_document(doc)
@@ -272,8 +273,10 @@ def choices_for(item: dict) -> list[str]:
 def flatten(doc: dict) -> list[dict]:
     """The items of a normalised ``doc`` in guide order, each with its position and section.
 
-    Each entry is ``{"index", "id", "kind", "title", "text", "allow_unsure", "choices",
-    "section": {"index", "title", "statement", "tags"}}``; ``index`` counts across sections.
+    Each entry is ``{"index", "id", "kind", "title", "text", "allow_unsure", "choices", "notes",
+    "duration", "section": {"index", "title", "statement", "tags"}, "section_notes",
+    "section_duration"}``; ``index`` counts across sections. The notes and durations are the
+    facilitator's: `shared.meeting.read.public_item` keeps them from the room.
     """
     flat = []
     for s, section in enumerate(doc["sections"]):
@@ -287,12 +290,17 @@ def flatten(doc: dict) -> list[dict]:
                     "text": item.get("text", ""),
                     "allow_unsure": bool(item.get("allow_unsure")),
                     "choices": choices_for(item),
+                    # Console only: read.public_item leaves these out of what the room sees.
+                    "notes": item.get("notes") or "",
+                    "duration": item.get("duration"),
                     "section": {
                         "index": s,
                         "title": section["title"],
                         "statement": section.get("statement", ""),
                         "tags": list(section.get("tags", [])),
                     },
+                    "section_notes": section.get("notes") or "",
+                    "section_duration": section.get("duration"),
                 }
             )
     return flat
@@ -343,6 +351,9 @@ def _compact(doc: dict) -> dict:
             s["statement"] = section["statement"]
         if section.get("tags"):
             s["tags"] = _FlowList(section["tags"])
+        for key in ("notes", "duration"):
+            if section.get(key):
+                s[key] = section[key]
         s["items"] = []
         for item in section["items"]:
             i: dict = {}
@@ -355,6 +366,9 @@ def _compact(doc: dict) -> dict:
                 i["text"] = item["text"]
             if item.get("allow_unsure"):
                 i["allow_unsure"] = True
+            for key in ("notes", "duration"):
+                if item.get(key):
+                    i[key] = item[key]
             s["items"].append(i)
         out["sections"].append(s)
     return out

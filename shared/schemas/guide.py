@@ -38,6 +38,7 @@ LANGUAGES = ("sv", "da", "en")
 KINDS = ("consideration", "prompt", "info")
 MAX_TEXT = 4000  # chars per text field (description, statement, text)
 MAX_TITLE = 300  # chars per title and per tag
+MAX_MINUTES = 240  # a suggested duration longer than four hours is a typo
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 _TAG_SEPARATORS = re.compile("[•,]")
@@ -106,6 +107,27 @@ def _allow_unsure(value: object, info: ValidationInfo) -> bool:
     return value
 
 
+def _minutes(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    # bool is an int in Python; "true" minutes is a typo, not 1.
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        fail("int_type", what=describe(value))
+    if not 1 <= int(value) <= MAX_MINUTES:
+        fail("number_range", min=1, max=MAX_MINUTES)
+    return int(value)
+
+
+#: A suggested duration in whole minutes (issue 11): the console's timer starts from it.
+Minutes = Annotated[
+    int | None, PlainValidator(_minutes),
+    WithJsonSchema({"type": ["integer", "null"], "minimum": 1, "maximum": MAX_MINUTES,
+                    "description": "Optional: suggested duration in minutes; the console's timer starts from it."},
+                   mode="validation"),
+]
+#: Facilitator notes: shown on the console only, never on the projector or the phones.
+NOTES_DESCRIPTION = "Optional: facilitator notes, shown on the console only (never on the projector or phones)."
+
 Kind = Annotated[
     Literal["consideration", "prompt", "info"],
     PlainValidator(_kind),
@@ -141,6 +163,8 @@ class GuideItem(Closed):
                             WithJsonSchema({"type": ["boolean", "null"],
                                             "description": "Only on considerations: adds a third choice `unsure`."},
                                            mode="validation")] = Field(default=None, validate_default=True)
+    notes: Text(MAX_TEXT, description=NOTES_DESCRIPTION) = ""
+    duration: Minutes = None
 
     @model_validator(mode="before")
     @classmethod
@@ -168,6 +192,8 @@ class GuideSection(Closed):
                                   {"type": "string", "maxLength": MAX_TITLE, "pattern": SAFE_PATTERN},
                                   {"type": "null"}]}, mode="validation"),
     ] = Field(default_factory=list)
+    notes: Text(MAX_TEXT, description=NOTES_DESCRIPTION) = ""
+    duration: Minutes = None
     items: Annotated[list[GuideItem], BeforeValidator(_items_list), MissingAs("non_empty_list"), Field(min_length=1)]
 
     @model_validator(mode="before")

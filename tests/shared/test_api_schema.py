@@ -183,7 +183,8 @@ def test_answers_have_the_models_shapes(client, seeded):
         exactly(rest.GuideSummary, guide)
     detail = exactly(rest.GuideDetail, client.get(f"/api/v1/guides/{seeded['guide_id'][0]}", headers=auth).get_json())
     assert detail["document"]["sections"][0]["items"][0] == {
-        "id": "c1", "kind": "consideration", "title": "", "text": "Når vi 51 procent?", "allow_unsure": False}
+        "id": "c1", "kind": "consideration", "title": "", "text": "Når vi 51 procent?", "allow_unsure": False,
+        "notes": "", "duration": None}
 
     for sid in (live, ended, waiting):
         session = exactly(rest.Session, client.get(f"/api/v1/sessions/{sid}", headers=auth).get_json())

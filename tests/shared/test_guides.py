@@ -64,6 +64,8 @@ def test_validate_fills_defaults_and_strips():
                 "title": "Første",
                 "statement": "Vi vil noget",
                 "tags": ["A", "B"],
+                "notes": "",
+                "duration": None,
                 "items": [
                     {
                         "id": None,
@@ -71,6 +73,8 @@ def test_validate_fills_defaults_and_strips():
                         "title": "",
                         "text": "Er det godt?",
                         "allow_unsure": False,
+                        "notes": "",
+                        "duration": None,
                     },
                     {
                         "id": None,
@@ -78,6 +82,8 @@ def test_validate_fills_defaults_and_strips():
                         "title": "",
                         "text": "Hvordan?",
                         "allow_unsure": False,
+                        "notes": "",
+                        "duration": None,
                     },
                     {
                         "id": None,
@@ -85,6 +91,8 @@ def test_validate_fills_defaults_and_strips():
                         "title": "Formål",
                         "text": "Fordi.",
                         "allow_unsure": False,
+                        "notes": "",
+                        "duration": None,
                     },
                 ],
             },
@@ -92,6 +100,8 @@ def test_validate_fills_defaults_and_strips():
                 "title": "Anden",
                 "statement": "",
                 "tags": [],
+                "notes": "",
+                "duration": None,
                 "items": [
                     {
                         "id": None,
@@ -99,6 +109,8 @@ def test_validate_fills_defaults_and_strips():
                         "title": "",
                         "text": "Hvorfor?",
                         "allow_unsure": False,
+                        "notes": "",
+                        "duration": None,
                     }
                 ],
             },
@@ -149,7 +161,7 @@ def test_tags_accept_a_list_or_a_separated_string(tags, expected):
 def test_optional_fields_may_be_null():
     doc = make_doc(description=None)
     doc["sections"][0]["statement"] = None
-    doc["sections"][0]["items"][0].update(id=None, title=None, allow_unsure=None)
+    doc["sections"][0]["items"][0].update(id=None, title=None, allow_unsure=None, notes=None, duration=None)
     result = guides.validate(doc)
     assert result["description"] == ""
     assert result["sections"][0]["statement"] == ""
@@ -159,6 +171,8 @@ def test_optional_fields_may_be_null():
         "title": "",
         "text": "Er det godt?",
         "allow_unsure": False,
+        "notes": "",
+        "duration": None,
     }
 
 
@@ -571,7 +585,8 @@ def test_flatten_lists_items_in_guide_order_with_their_section():
     assert flat[3]["section"] == {"index": 1, "title": "Anden", "statement": "", "tags": []}
     assert flat[2]["title"] == "Formål"
     assert flat[0]["id"] == doc["sections"][0]["items"][0]["id"]
-    assert set(flat[0]) == {"index", "id", "kind", "title", "text", "allow_unsure", "choices", "section"}
+    assert set(flat[0]) == {"index", "id", "kind", "title", "text", "allow_unsure", "choices", "section",
+                           "notes", "duration", "section_notes", "section_duration"}
 
     flat[0]["section"]["tags"].append("changed")  # a copy: the document is not affected
     assert doc["sections"][0]["tags"] == ["A", "B"]
@@ -817,3 +832,29 @@ def test_any_valid_document_round_trips(raw, with_ids):
     for fmt in ("yaml", "json"):
         assert guides.load_document(guides.dump(doc, fmt)) == doc
         assert guides.load_document(guides.dump(doc, fmt).encode("utf-8"), f"g.{fmt}") == doc
+
+
+def test_notes_and_duration_are_optional_and_checked():
+    """Facilitator notes and a suggested duration (minutes) on sections and items; the room never
+    sees the notes (public_item whitelists its keys)."""
+    from shared.meeting.read import public_item
+
+    doc = make_doc()
+    doc["sections"][0]["notes"] = "  Start med en runde.  "
+    doc["sections"][0]["duration"] = 20
+    doc["sections"][0]["items"][0].update(notes="Kun til ordstyreren", duration=5)
+    result = guides.validate(doc)
+    assert result["sections"][0]["notes"] == "Start med en runde."
+    assert result["sections"][0]["items"][0]["duration"] == 5
+    flat = guides.flatten(result)[0]
+    assert (flat["notes"], flat["duration"], flat["section_notes"], flat["section_duration"]) == (
+        "Kun til ordstyreren", 5, "Start med en runde.", 20)
+    assert "Kun til ordstyreren" not in str(public_item(flat))
+    assert "Start med en runde." not in str(public_item(flat))
+    assert guides.validate(guides.load_document(guides.dump(result))) == result
+
+    for bad, message in ((0, "between 1 and 240"), (241, "between 1 and 240"), ("ten", "whole number"),
+                         (True, "whole number"), (2.5, "whole number")):
+        doc["sections"][0]["items"][0]["duration"] = bad
+        with pytest.raises(guides.GuideError, match=message):
+            guides.validate(doc)
