@@ -12,8 +12,8 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
+from shared import assets, faults, i18n, templating
 from shared import config as config_module
-from shared import faults, i18n, templating
 from shared.db import Database
 from shared.ratelimit import Limiter
 
@@ -73,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     i18n.init_app(app)
     templating.init_app(app)
+    assets.init_app(app)
     faults.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -137,8 +138,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if app.config.get("HSTS_SECONDS") and request.is_secure:
             # Only over HTTPS (RFC 6797 8.1), and only when chosen: DIALOGRUM_HSTS_SECONDS.
             response.headers.setdefault("Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}")
-        if request.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "public, max-age=3600")
         return response
 
     return app
