@@ -9,7 +9,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 DIST ?= dist
 
-.PHONY: setup run test lint browsers translations bench wheel clean
+.PHONY: setup run test lint browsers translations bench mutation wheel clean
 
 setup: $(STAMP) node_modules/.package-lock.json $(VENDOR)/socket.io.min.js translations
 	@$(BIN)/dialogrum db upgrade
@@ -57,6 +57,10 @@ wheel: $(STAMP) $(VENDOR)/socket.io.min.js translations
 
 bench: setup
 	$(BIN)/python bench/vote_burst.py
+
+# Break one meeting rule at a time (on a copy of the tree) and check that its tests notice.
+mutation: setup
+	$(BIN)/python scripts/mutation_check.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache build dist

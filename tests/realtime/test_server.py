@@ -296,6 +296,21 @@ def test_comments_reach_facilitator_and_room_and_hidden_ones_vanish(meeting, cli
     assert exported["comments"][0]["hidden"] is True
 
 
+def test_vote_rate_limit_over_the_socket(meeting, clients):
+    """The socket passes the limiter to the vote rule (60 a minute per phone): without it one
+    phone could change its vote as fast as it can send (issue 15, the mutation check)."""
+    phone = meeting.phone()
+    clients.append(phone)
+    item = meeting.to_kind("consideration")["item"]
+    meeting.control("open_voting")
+    phone.wait_for("state", lambda s: s["voting_open"])
+    answers = [phone.call("vote", {"item_id": item["id"], "choice": ("yes", "no")[i % 2]}) for i in range(61)]
+    assert all(a == {"ok": True} for a in answers[:60]), answers[:60]
+    assert answers[60] == {"ok": False, "error": "rate_limited"}
+    # The refused vote changed nothing: the 60th ("no") stands.
+    assert meeting.results()["items"][item_index(meeting, item["id"])]["counts"] == {"yes": 0, "no": 1, "unsure": 0}
+
+
 def test_comment_rate_limit(meeting, clients):
     phone = meeting.phone()
     clients.append(phone)
