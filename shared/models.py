@@ -247,6 +247,13 @@ class Meeting(Base):
     join_display: so.Mapped[JoinDisplay] = so.mapped_column(
         _closed_set(JoinDisplay, "join_display", 10), default=JoinDisplay.CORNER, server_default="corner"
     )
+    #: the console and the projector list an open question's comments by thumbs-up ("top ideas")
+    #: rather than newest first; shared, so the projector follows the console (issue 11, section 3)
+    comments_by_likes: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    #: the projector shows a closing summary ("Samlet refleksion") over the item (issue 11, section 5)
+    summary_shown: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    #: the index of the section the summary is of; None while `summary_shown` means the whole guide
+    summary_section: so.Mapped[Optional[int]] = so.mapped_column()
     #: bumped by every change of status, position, voting or visibility; processes poll it
     state_version: so.Mapped[int] = so.mapped_column(default=0)
     #: when it was made
@@ -322,6 +329,23 @@ class Comment(Base):
     #: pinned by the facilitator: shown first
     pinned: so.Mapped[bool] = so.mapped_column(default=False)
     #: when it was written
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class CommentLike(Base):
+    """One phone's thumbs-up on another phone's comment (issue 11, section 3): at most one per
+    comment per phone (the key), taken back by deleting the row."""
+
+    __tablename__ = "comment_likes"
+    __table_args__ = (sa.Index("ix_comment_likes_participant", "participant_id"),)
+
+    #: the comment liked
+    comment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"),
+                                                  primary_key=True)
+    #: the phone that liked it
+    participant_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("participants.id", ondelete="CASCADE"),
+                                                      primary_key=True)
+    #: when
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
 
