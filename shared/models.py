@@ -256,6 +256,19 @@ class Meeting(Base):
     summary_section: so.Mapped[Optional[int]] = so.mapped_column()
     #: bumped by every change of status, position, voting or visibility; processes poll it
     state_version: so.Mapped[int] = so.mapped_column(default=0)
+    #: the current item's countdown in whole seconds: the item's suggested duration, else a default
+    #: (shared/meeting/timer.py); reset whenever the item changes
+    timer_duration_s: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    #: milliseconds left on the countdown when it last stopped or started (every process computes
+    #: the time left from this and `timer_started_at`, so a reload or a second console agree)
+    timer_remaining_ms: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    #: when the countdown was last started; null while it is paused or reset
+    timer_started_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+    #: the projector shows the countdown
+    timer_visible: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    #: new comments wait for the facilitator's approval before the room sees them (issue 11, point 4);
+    #: the default comes from the organiser's settings
+    approve_comments: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     #: when it was made
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     #: when it went live
@@ -328,6 +341,9 @@ class Comment(Base):
     hidden: so.Mapped[bool] = so.mapped_column(default=False)
     #: pinned by the facilitator: shown first
     pinned: so.Mapped[bool] = so.mapped_column(default=False)
+    #: false while it waits for the facilitator's approval (sessions that approve first): only the
+    #: facilitators and its author see it then; comments written without approval are approved
+    approved: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     #: when it was written
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
