@@ -1,7 +1,7 @@
 """Shared fixtures: an app on a migrated database (SQLite, and PostgreSQL where marked), builders
 for users, tokens, guides and sessions, and a real `dialogrum serve` subprocess.
 
-With CI=true an unreachable PostgreSQL or Redis fails the run instead of skipping it.
+With CI set (true, 1, yes) an unreachable PostgreSQL or Redis fails the run instead of skipping it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = os.environ.get("DIALOGRUM_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("DIALOGRUM_TEST_REDIS", "redis://127.0.0.1:6379")
-IN_CI = os.environ.get("CI", "").lower() == "true"
+#: CI=true, CI=1, CI=yes (what CI systems set): a missing service then fails instead of skipping.
+IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes", "on")
 
 SMALL_GUIDE = {
     "title": "Testguide",

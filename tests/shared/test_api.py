@@ -156,11 +156,16 @@ def test_session_lifecycle(client, auth, make):
     assert resp.get_json()["error"] == "session_ended"
 
 
-@pytest.mark.parametrize("body", [None, [], "x", {"guide_id": 1, "title": "x"}, {"title": "x"}, {"guide_id": "g"}])
-def test_bad_session_bodies_are_422_or_404(client, auth, body):
+@pytest.mark.parametrize(("body", "status", "error"), [
+    (None, 422, "invalid"), ([], 422, "invalid"), ("x", 422, "invalid"),
+    ({"guide_id": 1, "title": "x"}, 422, "invalid"),
+    ({"title": "x"}, 422, "invalid"), ({"guide_id": "g"}, 422, "invalid"),
+    # Well-formed, but no such guide.
+    ({"guide_id": "gnosuchguide", "title": "x"}, 404, "not_found"),
+])
+def test_bad_session_bodies_are_422_or_404(client, auth, body, status, error):
     resp = client.post("/api/v1/sessions", json=body, headers=auth)
-    assert resp.status_code in (404, 422)
-    assert resp.get_json()["error"] in ("invalid", "not_found")
+    assert (resp.status_code, resp.get_json()["error"]) == (status, error)
 
 
 def test_a_facilitator_cannot_touch_another_facilitators_session(client, auth, make):
