@@ -275,6 +275,12 @@ class Meeting(Base):
     started_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
     #: when it ended
     ended_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+    #: recorded after the fact from a dialogue held on paper (issue 11): created ended, never live
+    entered_by_hand: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    #: the day a dialogue held on paper took place; reports date such a session by it
+    held_on: so.Mapped[Optional[dt.date]] = so.mapped_column()
+    #: how many took part as stated by whoever entered a paper session; hands may not exceed it
+    stated_participants: so.Mapped[Optional[int]] = so.mapped_column()
 
     facilitator: so.Mapped[Optional[User]] = so.relationship()
     guide: so.Mapped[Optional[Guide]] = so.relationship()
@@ -315,6 +321,28 @@ class Vote(Base):
     #: `yes`, `no` or `unsure`
     choice: so.Mapped[VoteChoice] = so.mapped_column(_closed_set(VoteChoice, "choice", 10))
     #: when the vote was last cast or changed
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+
+class HandCount(Base):
+    """Counted hands for one choice on one item: a paper session's tally or a live show of hands.
+
+    Kept apart from the phone votes so reports can show the split; every reader sums both through
+    `shared.meeting.read.counts`."""
+
+    __tablename__ = "hand_counts"
+
+    #: the session
+    meeting_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: the item's stable id from the guide snapshot
+    item_id: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    #: `yes`, `no` or `unsure`
+    choice: so.Mapped[VoteChoice] = so.mapped_column(_closed_set(VoteChoice, "choice", 10), primary_key=True)
+    #: how many hands; a row with 0 is kept as said, so "nobody" differs from "not counted"
+    count: so.Mapped[int] = so.mapped_column()
+    #: when it was last set
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
 

@@ -39,7 +39,7 @@ def _is_timestamp_decorator(d) -> bool:
 
 CLOSED_SETS = {"ck_users_role", "ck_one_time_links_purpose", "ck_guides_language", "ck_meetings_status",
                "ck_votes_choice", "ck_connections_role", "ck_units_kind", "ck_meetings_join_display",
-               "ck_meetings_language"}
+               "ck_meetings_language", "ck_hand_counts_choice"}
 
 
 def _check_names(engine: sa.Engine) -> set[str]:
