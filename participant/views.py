@@ -95,6 +95,7 @@ def _phone_texts() -> dict[str, str]:
         "vote_kept": _("Your vote is saved. You can change it while voting is open."),
         "vote_final": _("Your vote is counted."),
         "not_saved": _("Not saved: the connection is poor. Try again."),
+        "offline_not_sent": _("Not sent: the phone is offline. Try again when it is connected."),
         "sending": _("Sending…"),
         "sent": _("Sent. Thank you!"),
         "comments_sent": i18n.plural_forms("You have sent %(n)s comment on this item.",

@@ -11,6 +11,9 @@
   var myVote = null;
   var myComments = 0;
   var ended = false;
+  // Counts the states rendered: a state is the server's word on this phone's vote (me.vote), so an
+  // answer that arrives after a newer state must not paint over it (issue 15, point 13a).
+  var renders = 0;
 
   var $ = function (id) { return document.getElementById(id); };
   var status = $("status");
@@ -50,6 +53,7 @@
 
   function render(state) {
     current = state;
+    renders += 1;
     var item = state.item;
     if (state.session.status === "ended") {
       ended = true;
@@ -113,14 +117,24 @@
   buttons.forEach(function (button) {
     button.addEventListener("click", function () {
       if (!current || !current.item || !current.voting_open) { return; }
+      // Offline, a tap is refused where it happens: a vote kept back and sent after a reconnect
+      // would land after the state that showed the old one (issue 15, point 13a).
+      if (!socket.connected) { D.setText("vote-note", t.offline_not_sent); return; }
       var before = myVote;
+      var seen = renders;
       var choice = button.dataset.choice;
       showVote(choice);
       D.setText("vote-note", t.saving);
       socket.timeout(10000).emit("vote", {item_id: current.item.id, choice: choice}, function (err, ack) {
-        if (err || !ack || !ack.ok) {
+        if (err) {
+          // No answer: the vote may or may not be stored. Show only what the server says: a newer
+          // state already did; else reconnect, and the state that follows carries the stored vote.
+          if (renders === seen) { showVote(before); }
+          D.setText("vote-note", t.not_saved);
+          if (socket.connected) { socket.disconnect().connect(); }
+        } else if (!ack || !ack.ok) {
           showVote(before);
-          D.setText("vote-note", err ? t.not_saved : (errors[ack && ack.error] || t.not_saved));
+          D.setText("vote-note", errors[ack && ack.error] || t.not_saved);
         } else {
           D.setText("vote-note", t.vote_saved);
         }
@@ -138,6 +152,8 @@
     if (!current || !current.item) { return; }
     var text = textarea.value.trim();
     if (!text) { D.setText("comment-note", errors.empty); textarea.focus(); return; }
+    // Offline: refused at once, the text stays (sent later it could arrive twice after a retry).
+    if (!socket.connected) { D.setText("comment-note", t.offline_not_sent); return; }
     var sendButton = form.querySelector("button[type=submit]");
     sendButton.disabled = true;
     D.setText("comment-note", t.sending);
@@ -151,6 +167,8 @@
       textarea.value = "";
       updateCounter();
       D.setText("comment-note", t.sent + " " + D.format(D.plural(t.comments_sent, myComments), {n: myComments}));
+      // phone_pending.js lists it as waiting for approval when `ack.pending` (issue 11, point 4).
+      document.dispatchEvent(new CustomEvent("dialogrum:comment-sent", {detail: {ack: ack, text: text}}));
     });
   });
 
@@ -169,7 +187,9 @@
       card.hidden = true;
       return;
     }
-    setStatus("offline", t.reconnecting);
+    // A refusal the server explained (too many joins at once, a busy server) says so; either way
+    // the phone tries again by itself.
+    setStatus("offline", code === "rate_limited" || code === "unavailable" ? errors[code] : t.reconnecting);
     if (!socket.active) {
       // The server refused this attempt (e.g. too many joins at once): try again shortly.
       window.setTimeout(function () { socket.connect(); }, 3000);

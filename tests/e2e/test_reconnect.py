@@ -31,11 +31,20 @@ def test_phone_survives_a_server_crash_and_keeps_its_vote(tmp_path, browser, ui)
         srv.stop(signal.SIGKILL)
         expect(status).to_have_attribute("data-state", "offline", timeout=15_000)
         expect(status).to_contain_text("Forbindelsen")
+        # A tap while offline is refused where it happens, not kept back and sent after the
+        # reconnect behind a state that shows the old vote (issue 15, point 13a).
+        no = page.get_by_role("button", name="Nej", exact=True)
+        no.click()
+        expect(page.locator("#vote-note")).to_contain_text("Ikke sendt")
+        expect(yes).to_have_attribute("aria-pressed", "true")
+        expect(no).to_have_attribute("aria-pressed", "false")
 
         srv.start()
         expect(status).not_to_have_attribute("data-state", "offline", timeout=20_000)
         expect(yes).to_have_attribute("aria-pressed", "true")
-        no = page.get_by_role("button", name="Nej", exact=True)
+        # What the phone shows is what the server has.
+        assert meeting.results()["items"][item_index(meeting, item["id"])]["counts"] == {"yes": 1, "no": 0,
+                                                                                         "unsure": 0}
         no.click()
         expect(no).to_have_attribute("aria-pressed", "true")
         expect(yes).to_have_attribute("aria-pressed", "false")
