@@ -16,6 +16,8 @@ STATUS = {
     "not_current_item": 409,
     "comments_closed": 409,
     "conflict": 409,
+    # A thumbs-up on one's own comment (issue 11, section 3).
+    "own_comment": 409,
     "too_large": 413,
     "invalid": 422,
     "invalid_choice": 422,

@@ -53,6 +53,15 @@ class ConclusionSaved:
 
 
 @dataclass(frozen=True)
+class LikesChanged:
+    """A thumbs-up on a comment of an item was given or taken back: the item's like counts must be
+    sent again (coalesced, like votes)."""
+
+    meeting_id: str
+    item_id: str
+
+
+@dataclass(frozen=True)
 class SessionDeleted:
     """A session and its rows were deleted: its sockets must be let go."""
 
@@ -69,4 +78,4 @@ class JoinWarning:
 
 
 Event = (StateChanged | VotesChanged | CommentAdded | CommentModerated | ConclusionSaved | SessionDeleted
-         | JoinWarning)
+         | JoinWarning | LikesChanged)

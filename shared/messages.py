@@ -18,6 +18,7 @@ MESSAGES = {
     "not_current_item": _l("This item is no longer on screen."),
     "comments_closed": _l("Comments are not taken on this item."),
     "conflict": _l("The session changed at the same moment. Try again."),
+    "own_comment": _l("You cannot give a thumbs-up to your own comment."),
     "too_large": _l("The request is too large."),
     "invalid": _l("The request is not valid."),
     "invalid_choice": _l("This is not one of the choices."),

@@ -23,6 +23,9 @@ from shared.errors import DialogrumError
 COMMENT_LIMIT = parse("30/minute")
 #: Changing one's mind is fine; hammering the vote button is not.
 VOTE_LIMIT = parse("60/minute")
+#: Thumbs-up given or taken back on others' comments (issue 11, section 3): a phone reading the
+#: wall likes a handful a minute; toggling one to and fro is not a vote of many.
+LIKE_LIMIT = parse("60/minute")
 #: New participants (a join without a valid participant token) per client address: a hall's pace.
 #: A hall of 1,000 phones behind one NAT address joins 600 in the first minute and the rest as the
 #: window moves (the phone retries by itself). Reconnects that bring their token never count.

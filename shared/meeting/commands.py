@@ -19,6 +19,7 @@ from shared.events import CommentAdded, CommentModerated, ConclusionSaved, State
 from shared.ids import MAX_INT, hash_token, new_code, random_id, unique_value
 from shared.meeting.read import comment_payload, get_meeting, state
 from shared.meeting.snapshot import snapshot
+from shared.meeting.summary import ORDER_ACTIONS, SUMMARY_ACTIONS, control_values
 from shared.meeting.votes import check_rate
 from shared.models import (
     Comment,
@@ -41,7 +42,9 @@ MAX_COMMENT = 1000
 MAX_CONCLUSION = 10000
 ACTIONS = ("start", "next", "prev", "goto", "open_voting", "close_voting", "show_results", "hide_results", "end",
            # Additive: the projector's QR code, address and code while live (in a corner by default).
-           "show_join", "show_join_large", "hide_join")
+           "show_join", "show_join_large", "hide_join",
+           # Additive (issue 11): the closing summary on the projector, and the "top ideas" order.
+           *SUMMARY_ACTIONS, *ORDER_ACTIONS)
 #: what each of the additive join actions sets `join_display` to
 JOIN_ACTIONS = {"show_join": JoinDisplay.CORNER, "show_join_large": JoinDisplay.LARGE, "hide_join": JoinDisplay.HIDDEN}
 
@@ -154,6 +157,8 @@ def control(work: Work, meeting_id: object, action: object, index: object = None
         if index == meeting.position:
             raise DialogrumError("wrong_state", "already at that item")
         move_to(index)
+    elif action in SUMMARY_ACTIONS or action in ORDER_ACTIONS:
+        values.update(control_values(meeting, snap, action, index))
     else:  # open_voting, close_voting, show_results, hide_results
         if current is None or current["kind"] != "consideration":
             raise DialogrumError("wrong_state", "only considerations are voted on")
@@ -169,6 +174,8 @@ def control(work: Work, meeting_id: object, action: object, index: object = None
         opened = list(meeting.voting_opened_items or ())
         if action == "open_voting" and current["id"] not in opened:
             values["voting_opened_items"] = [*opened, current["id"]]
+    if "position" in values and meeting.summary_shown:  # moving on ends the closing summary
+        values.update(summary_shown=False, summary_section=None)
     version = meeting.state_version + 1
     # The version guard makes two concurrent actions on the same state serialise: the loser
     # sees no row updated and is told to retry instead of silently overwriting.

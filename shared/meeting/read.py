@@ -14,7 +14,7 @@ from shared import guides
 from shared.errors import DialogrumError
 from shared.ids import normalise_code
 from shared.meeting.snapshot import snapshot
-from shared.models import CHOICES, Comment, Conclusion, Meeting, Participant, Vote
+from shared.models import CHOICES, Comment, CommentLike, Conclusion, Meeting, Participant, Vote
 from shared.presence import participant_count
 from shared.text import storable
 
@@ -23,6 +23,7 @@ _votes = Vote.__table__
 _comments = Comment.__table__
 _participants = Participant.__table__
 _conclusions = Conclusion.__table__
+_likes = CommentLike.__table__
 #: A meeting row without its guide snapshot: rows are read on every connect and every state
 #: change, and the snapshot (parsed JSON) is only ever needed through the `snapshot()` cache.
 MEETING_COLUMNS = tuple(c for c in _meetings.c if c.name != "guide_snapshot")
@@ -101,6 +102,11 @@ def state(conn: sa.Connection, meeting: Any, *, participants: int | None = None)
         "voting_opened": item is not None and item["id"] in (meeting.voting_opened_items or ()),
         # Additive: how the projector shows the QR code, address and code while live.
         "join_display": str(meeting.join_display or "corner"),
+        # Additive (issue 11): how the console and the projector order an open question's comments
+        # ("likes" is the top ideas), and the closing summary on the projector: null, or
+        # {"section": its index, or null for the whole guide} (shared/meeting/summary.py).
+        "comment_order": "likes" if getattr(meeting, "comments_by_likes", False) else "newest",
+        "summary": {"section": meeting.summary_section} if getattr(meeting, "summary_shown", False) else None,
         "language": snap.language,
         "labels": dict(guides.VOTE_LABELS.get(snap.language, guides.VOTE_LABELS["en"])),
         "version": meeting.state_version,
@@ -179,8 +185,9 @@ def voters_payload(results: dict[str, Any]) -> dict[str, Any]:
     return {"item_id": results["item_id"], "voters": results["voters"], "participants": results["participants"]}
 
 
-def comment_payload(row: Any) -> dict[str, Any]:
-    """The wire form of a comment (the contract's fields plus `pinned` and `hidden`)."""
+def comment_payload(row: Any, likes: int = 0) -> dict[str, Any]:
+    """The wire form of a comment (the contract's fields plus `pinned`, `hidden` and, additive,
+    `likes`: how many phones gave it a thumbs-up)."""
     return {
         "id": row.id,
         "item_id": row.item_id,
@@ -188,7 +195,18 @@ def comment_payload(row: Any) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "pinned": bool(row.pinned),
         "hidden": bool(row.hidden),
+        "likes": likes,
     }
+
+
+def like_counts(conn: sa.Connection, meeting_id: str, item_id: str | None = None) -> dict[int, int]:
+    """Thumbs-up per comment of a session (or of one item), with one GROUP BY: {comment_id: n};
+    comments nobody liked are left out."""
+    stmt = (sa.select(_likes.c.comment_id, sa.func.count()).join(_comments, _comments.c.id == _likes.c.comment_id)
+            .where(_comments.c.meeting_id == meeting_id))
+    if item_id is not None:
+        stmt = stmt.where(_comments.c.item_id == item_id)
+    return dict(conn.execute(stmt.group_by(_likes.c.comment_id)).all())
 
 
 def comments_for(conn: sa.Connection, meeting_id: str, item_id: str | None, *, include_hidden: bool) -> list[dict]:
@@ -199,7 +217,8 @@ def comments_for(conn: sa.Connection, meeting_id: str, item_id: str | None, *, i
     if not include_hidden:
         stmt = stmt.where(_comments.c.hidden.is_(False))
     stmt = stmt.order_by(_comments.c.pinned.desc(), _comments.c.created_at.desc(), _comments.c.id.desc())
-    return [comment_payload(r) for r in conn.execute(stmt)]
+    likes = like_counts(conn, meeting_id, item_id)
+    return [comment_payload(r, likes.get(r.id, 0)) for r in conn.execute(stmt)]
 
 
 def conclusions(conn: sa.Connection, meeting_id: str) -> dict[str, str]:
@@ -218,12 +237,13 @@ def results(conn: sa.Connection, meeting_id: str, *, facilitator_name: str | Non
     snap = snapshot(conn, meeting_id)
     all_counts = counts(conn, meeting_id)
     texts = conclusions(conn, meeting_id)
+    likes = like_counts(conn, meeting_id)
     by_item: dict[str, list[dict]] = {}
     for row in conn.execute(
         sa.select(_comments).where(_comments.c.meeting_id == meeting_id)
         .order_by(_comments.c.created_at, _comments.c.id)
     ):
-        by_item.setdefault(row.item_id, []).append(comment_payload(row))
+        by_item.setdefault(row.item_id, []).append(comment_payload(row, likes.get(row.id, 0)))
     participants_total = conn.execute(
         sa.select(sa.func.count()).select_from(_participants).where(_participants.c.meeting_id == meeting_id)
     ).scalar_one()

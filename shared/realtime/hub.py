@@ -37,10 +37,13 @@ from shared.events import (
     ConclusionSaved,
     Event,
     JoinWarning,
+    LikesChanged,
     SessionDeleted,
     StateChanged,
     VotesChanged,
 )
+from shared.meeting.likes import likes_payload
+from shared.meeting.summary import summary
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,7 @@ class Hub:
         self.versions: dict[str, int] = {}
         self.dirty_results: set[tuple[str, str]] = set()
         self.dirty_presence: set[str] = set()
+        self.dirty_likes: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._registered = False
         self._running = False
@@ -139,6 +143,7 @@ class Hub:
             self.check_credentials()
         self.flush_results()
         self.flush_presence()
+        self.flush_likes()
 
     # -- committed events -----------------------------------------------------------------------
 
@@ -148,6 +153,9 @@ class Hub:
             if isinstance(event, VotesChanged):
                 with self._lock:
                     self.dirty_results.add((event.meeting_id, event.item_id))
+            elif isinstance(event, LikesChanged):  # coalesced like votes: counts at most 10 times a second
+                with self._lock:
+                    self.dirty_likes.add((event.meeting_id, event.item_id))
             elif isinstance(event, StateChanged):
                 self._state_changed(event)
             elif isinstance(event, CommentAdded):
@@ -264,6 +272,9 @@ class Hub:
                     everyone = rules.comments_for(conn, row.id, item["id"], include_hidden=True)
                 shown = everyone if who == "facilitator" else [c for c in everyone if not c["hidden"]]
                 self._emit_local("comments", {"item_id": item["id"], "comments": shown}, target)
+            # The closing summary (issue 11, section 5) is the projector's; phones never get it.
+            if who == "projector" and st.get("summary") is not None:
+                self._emit_local("summary", summary(conn, row.id, st["summary"]["section"]), target)
 
     # -- results and presence -----------------------------------------------------------------
 
@@ -291,6 +302,19 @@ class Hub:
                         self._emit_queue("results", payload, room(row.id, "a"))
                     else:  # "N of M have voted" on the projector: the count only, never the split
                         self._emit_queue("voters", rules.voters_payload(payload), room(row.id, "p"))
+
+    def flush_likes(self) -> None:
+        """Emit the thumbs-up counts of every item whose comments were liked or unliked since the
+        last tick (`likes`, to every audience: counts only, never who)."""
+        with self._lock:
+            dirty, self.dirty_likes = self.dirty_likes, set()
+        if not dirty:
+            return
+        with self.db.begin() as conn:
+            for meeting_id, item_id in dirty:
+                payload = likes_payload(conn, meeting_id, item_id)
+                for audience in ("f", "p", "a"):
+                    self._emit_queue("likes", payload, room(meeting_id, audience))
 
     def flush_presence(self) -> None:
         """Emit the participant count of every session whose phones came or went."""

@@ -26,6 +26,7 @@ from shared.access import lapsed_grants
 from shared.accounts import token_for
 from shared.db import Database
 from shared.errors import DialogrumError
+from shared.meeting import likes
 from shared.models import User
 from shared.ratelimit import NEW_PARTICIPANT_LIMIT, Limiter
 from shared.realtime.hub import Client, Hub
@@ -193,6 +194,32 @@ class Sockets:
             return {"ok": False, "error": exc.code}
         return {"ok": True, "id": comment["id"]}
 
+    def like(self, sid: str, data: object) -> dict:
+        """Additive: `like {comment_id, liked}` (participants) -> `{ok, likes, liked}` after commit:
+        a thumbs-up on another phone's comment on the current open question, or taken back."""
+        try:
+            client = self._client(sid, data, "participant")
+            done = likes.post_like(self.db, client.meeting_id, client.participant_id, data.get("comment_id"),
+                                   data.get("liked"), limiter=self.limiter)
+        except DialogrumError as exc:
+            return {"ok": False, "error": exc.code}
+        return {"ok": True, "comment_id": done["comment_id"], "likes": done["likes"], "liked": done["liked"]}
+
+    def comments(self, sid: str, data: object) -> dict:
+        """Additive: `comments {}` (participants) -> `{ok, item_id, comments}`: the comments the
+        phone sees on the current item, each with `likes`, `liked_by_me` and `mine`. Asked for by
+        the phone (on a new item, after a reconnect) rather than pushed with every state, which
+        would cost one query per phone at each step."""
+        try:
+            client = self._client(sid, data, "participant")
+            with self.db.begin() as conn:
+                row = rules.get_meeting(conn, client.meeting_id)
+                item_id = row.current_item_id if row.status == "live" else None
+                shown = likes.phone_comments(conn, row.id, client.participant_id, item_id)
+        except DialogrumError as exc:
+            return {"ok": False, "error": exc.code}
+        return {"ok": True, "item_id": item_id, "comments": shown}
+
     def control(self, sid: str, data: object) -> dict:
         """`control {action, index?}` (facilitators) -> the state after the action, or an error."""
         return self._command(
@@ -255,6 +282,7 @@ def init_app(app: Flask, socketio: SocketIO, database: Database, limiter: Limite
     server.on("disconnect", _on_disconnect)
     server.on("*", _on_unknown)
     for event, handler in (("vote", sockets.vote), ("comment", sockets.comment), ("control", sockets.control),
-                           ("moderate", sockets.moderate), ("conclude", sockets.conclude)):
+                           ("moderate", sockets.moderate), ("conclude", sockets.conclude), ("like", sockets.like),
+                           ("comments", sockets.comments)):
         server.on(event, _safe(handler))
     return hub

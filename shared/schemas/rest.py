@@ -93,7 +93,8 @@ class ControlRequest(Schema):
 
     action: _exactly(ACTIONS)
     index: Annotated[int | None, PlainValidator(_index), WithJsonSchema(INT_SCHEMA, mode="validation"),
-                     Field(description="The 0-based item to go to (with `goto`).")] = Field(
+                     Field(description="The 0-based item to go to (with `goto`); additive: with "
+                     "`show_summary` the 0-based section whose summary to show, none for the whole guide's.")] = Field(
         default=None, validate_default=True)
 
     model_config = Schema.model_config | {"json_schema_extra": {
@@ -318,6 +319,12 @@ class Me(Out):
     comments: Count
 
 
+class SummarySection(Out):
+    """Additive: which closing summary is on the projector."""
+
+    section: Count | None = Field(description="The section's 0-based index; null for the whole guide.")
+
+
 class State(OmitNone):
     """The state object; also the payload of the Socket.IO `state` event."""
 
@@ -336,6 +343,11 @@ class State(OmitNone):
                                 "so the screens can say \"opens soon\" before and \"closed\" after.")
     join_display: JoinDisplay = Field(
         description="Additive: how the projector shows the QR code, address and join code while live.")
+    comment_order: Literal["newest", "likes"] = Field(
+        description="Additive: how the console and the projector order an open question's comments: newest "
+        "first, or by thumbs-up (\"top ideas\"); pinned comments come first either way.")
+    summary: SummarySection | None = Field(
+        description="Additive: the closing summary the projector shows over the item; null when none.")
     me: Me | None = Field(default=None, description="Only in `state` events sent to a participant; never "
                           "in REST answers.")
 
@@ -350,6 +362,7 @@ class Comment(Out):
     hidden: bool = Field(description="Hidden by a facilitator: never shown to the room.")
     pinned: bool = Field(description="Additive: pinned comments are listed first; on a consideration they "
                          "are the only ones the projector shows.")
+    likes: Count = Field(default=0, description="Additive: how many phones gave the comment a thumbs-up.")
 
 
 class Conclusion(Out):
