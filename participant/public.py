@@ -24,7 +24,8 @@ def rollup(key: str):
     db = get_db().session
     link = organiser.find_public_rollup(db, key)
     if link is None:
-        abort(404)
+        # A link its publisher revoked says so (410, "withdrawn"); an unknown key is a plain 404.
+        abort(410 if organiser.revoked_rollup(db, key) else 404)
     page = reports.published_rollup(db, link)
     resp = make_response(render_template("public/rollup.html", labels=guides.VOTE_LABELS[page["guide"].language],
                                          **page))

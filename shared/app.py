@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, has_request_context, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import lazy_gettext
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
@@ -78,6 +79,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "facilitator.login"
+    # Flask-Login's own English default would be flashed on Swedish and Danish pages (issue 12, defect 4).
+    login_manager.login_message = lazy_gettext("Sign in to see this page.")
+    login_manager.login_message_category = "info"
 
     @login_manager.user_loader
     def _load_user(cookie_id: str):

@@ -108,6 +108,8 @@ def _page_text(status: int) -> tuple[str, str]:
         403: (_("Not allowed"), message_for("forbidden")),
         404: (_("Not found"), message_for("not_found")),
         405: (_("Not possible here"), _("This address does not take this kind of request.")),
+        # A public link its publisher withdrew (participant/public.py): gone on purpose, not lost.
+        410: (_("Withdrawn"), _("This page was withdrawn by its publisher.")),
         413: (_("Too large"), message_for("too_large")),
         429: (_("Too many requests"), message_for("rate_limited")),
         503: (_("Temporarily unavailable"), _("The server cannot answer right now. Try again in a moment.")),

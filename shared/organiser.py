@@ -195,7 +195,7 @@ def publish_rollup(db: so.Session, guide_id: str, actor: User, *, include_commen
 
 
 def revoke_rollup(db: so.Session, link_id: int) -> None:
-    """Revoke a public link; it answers 404 from now on."""
+    """Revoke a public link; it answers 410 ("withdrawn by its publisher") from now on."""
     link = db.get(PublicRollup, link_id)
     if link is None:
         raise DialogrumError("not_found")
@@ -218,6 +218,14 @@ def find_public_rollup(db: so.Session, key: object) -> PublicRollup | None:
                             User.role == UserRole.ORGANISER))
 
 
+def revoked_rollup(db: so.Session, key: object) -> bool:
+    """Whether `key` is a public link its publisher revoked (the page then says it was withdrawn)."""
+    if not storable(key) or not key or len(key) > 64:
+        return False
+    return db.scalar(sa.select(PublicRollup.id).where(PublicRollup.key == key,
+                                                      PublicRollup.revoked_at.is_not(None))) is not None
+
+
 def suspended_links(db: so.Session, links: list[PublicRollup]) -> set[int]:
     """The ids of the unrevoked links among `links` whose publisher is no longer an active organiser."""
     publishers = {link.created_by for link in links if link.created_by is not None}
@@ -238,8 +246,10 @@ def per_unit(rollup: dict[str, Any]) -> dict[str, Any]:
             continue
         name = s["unit"] or "—"
         session_unit[s["id"]] = name
-        u = units.setdefault(name, {"unit": name, "sessions": 0, "first": s["started_at"], "last": s["started_at"]})
+        u = units.setdefault(name, {"unit": name, "sessions": 0, "by_hand": 0, "first": s["started_at"],
+                                    "last": s["started_at"]})
         u["sessions"] += 1
+        u["by_hand"] += bool(s.get("entered_by_hand"))  # a dialogue held on paper, shown as such
         u["first"], u["last"] = min(u["first"], s["started_at"]), max(u["last"], s["started_at"])
     order = sorted(units.values(), key=lambda u: u["first"])
     items = []

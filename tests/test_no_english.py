@@ -197,10 +197,13 @@ def rooms(app, make):
             hold_meeting(engine, live, votes, texts, end=False)
             db = get_db().session
             link = organiser.publish_rollup(db, gid, db.get(User, boss.id), include_comments=True)
+            withdrawn = organiser.publish_rollup(db, gid, db.get(User, boss.id))
+            organiser.revoke_rollup(db, withdrawn.id)
             _user, secret = organiser.invite(db, email=f"ny-{lang}@example.org", role="facilitator", name="Ny")
             keys = {m: rules.get_meeting(db.connection(), m) for m in (ended, live, waiting)}
             db.commit()
             out[lang] = {"guide": gid, "ended": ended, "live": live, "waiting": waiting, "public": link.key,
+                         "withdrawn": withdrawn.key,
                          "secret": secret, "code": keys[live].code, "projector": keys[live].projector_key,
                          "ended_projector": keys[ended].projector_key, "waiting_code": keys[waiting].code}
             db.remove()
@@ -266,6 +269,9 @@ def pages(client, rooms, lang):
     yield "sign in, empty", _post_login(client, lang, "", ""), ()
     yield "sign in, wrong", _post_login(client, lang, "boss@example.org", "wrong horse"), ()
     yield "a page that is not there", client.get("/nowhere"), ()
+    yield "a withdrawn public link", client.get(f"/f/{room['withdrawn']}"), ()
+    # Flask-Login's own message, flashed on the sign-in page it sends a signed-out reader to.
+    yield "sign in first", client.get("/sessions", follow_redirects=True), ()
     _post_login(client, lang, "boss@example.org", "correct horse")
     yield "sessions", client.get("/sessions"), ()
     yield "sessions, run again", client.get(f"/sessions?again={room['ended']}"), ()
@@ -276,6 +282,7 @@ def pages(client, rooms, lang):
     yield "report", client.get(f"/sessions/{room['ended']}/report"), ()
     yield "report, live", client.get(f"/sessions/{room['live']}/report"), ()
     yield "delete a session", client.get(f"/sessions/{room['ended']}/delete"), ()
+    yield "a deleted session's report", client.get("/sessions/gone0000/report"), ()
     yield "roll-up", client.get(f"/guides/{room['guide']}/rollup"), ()
     yield "users", client.get("/users"), ()
     yield "units", client.get("/units"), ()
@@ -338,6 +345,20 @@ def test_no_file_shows_english(app, rooms, lang):
         if found:
             leaks[name] = found
     assert leaks == {}, json.dumps(leaks, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize(("lang", "withdrawn", "sign_in_first"),
+                         [("da", "trukket tilbage", "Log ind for at se siden"),
+                          ("sv", "drogs tillbaka", "Logga in för att se sidan")])
+def test_withdrawn_links_and_signing_in_first_say_so(app, rooms, lang, withdrawn, sign_in_first):
+    """A revoked public link is gone on purpose (410, said in the reader's language), unlike an
+    unknown key (404); a signed-out reader sent to sign in is told why in their language."""
+    client = app.test_client()
+    client.get(f"/?lang={lang}")
+    gone = client.get(f"/f/{rooms[lang]['withdrawn']}")
+    assert gone.status_code == 410 and withdrawn in gone.text
+    assert client.get("/f/no-such-key").status_code == 404
+    assert sign_in_first in client.get("/sessions", follow_redirects=True).text
 
 
 def test_every_page_is_rendered_here(app):

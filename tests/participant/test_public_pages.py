@@ -61,7 +61,7 @@ def test_public_page_with_comments_and_revoking(client, app, login, regions, csr
     page = client.get(f"/guides/{regions['guide']}/rollup").text
     revoke = re.search(r'action="(/guides/\w+/public/\d+/revoke)"', page).group(1)
     assert client.post(revoke, data={"csrf_token": csrf(page)}).status_code == 302
-    assert anonymous.get(path).status_code == 404
+    assert anonymous.get(path).status_code == 410  # withdrawn on purpose, and says so
     assert anonymous.get("/f/not-a-key").status_code == 404
 
 
