@@ -9,7 +9,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 DIST ?= dist
 
-.PHONY: setup run test lint browsers translations bench mutation wheel clean
+.PHONY: setup run test lint browsers translations bench mutation coverage wheel clean
 
 setup: $(STAMP) node_modules/.package-lock.json $(VENDOR)/socket.io.min.js translations
 	@$(BIN)/dialogrum db upgrade
@@ -34,8 +34,9 @@ translations: $(STAMP)
 	@if ls shared/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel compile -f -d shared/translations >/dev/null; fi
 
+# `make run LAN=1`: a laptop in a hall, reachable from the phones on its Wi-Fi (README).
 run: setup
-	$(BIN)/dialogrum serve --host $(HOST) --port $(PORT)
+	$(BIN)/dialogrum serve --host $(HOST) --port $(PORT)$(if $(filter 1 yes true,$(LAN)), --lan)
 
 # The system's Chromium drives the browser tests (never a downloaded browser build).
 browsers:
@@ -58,9 +59,16 @@ wheel: $(STAMP) $(VENDOR)/socket.io.min.js translations
 bench: setup
 	$(BIN)/python bench/vote_burst.py
 
+# Branch coverage per module, the `dialogrum serve` processes the tests start included.
+coverage: setup browsers
+	@rm -rf .coverage-data && mkdir -p .coverage-data
+	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	@$(BIN)/coverage combine -q
+	$(BIN)/coverage report --sort=cover
+
 # Break one meeting rule at a time (on a copy of the tree) and check that its tests notice.
 mutation: setup
 	$(BIN)/python scripts/mutation_check.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache build dist
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .coverage-data build dist
