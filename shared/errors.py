@@ -24,6 +24,10 @@ STATUS = {
     "empty": 422,
     "too_long": 422,
     "invalid_guide": 422,
+    # A guide saved on top of a version somebody else replaced in the meantime (shared/library.py).
+    "version_conflict": 409,
+    # A guide that sessions used is archived, never deleted.
+    "guide_in_use": 409,
     "rate_limited": 429,
     # A store the request needs does not answer (the rate limits' Redis): told, never a hang.
     "unavailable": 503,

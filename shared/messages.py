@@ -26,6 +26,8 @@ MESSAGES = {
     # The limit differs by field (comments 1,000, conclusions 10,000): the detail names it.
     "too_long": _l("The text is too long."),
     "invalid_guide": _l("The guide document is not valid."),
+    "version_conflict": _l("Somebody else saved this guide in the meantime. Reload it and make your changes again."),
+    "guide_in_use": _l("Sessions used this guide, so it cannot be deleted. Archive it instead."),
     "rate_limited": _l("Too many requests. Wait a moment and try again."),
     "server_error": _l("Something went wrong on the server. Try again."),
     "unavailable": _l("The server cannot take this right now. Try again in a moment."),

@@ -197,6 +197,11 @@ class Guide(Base):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     #: when its document last changed
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    #: 1 when created, +1 on every saved change of the document; a save names the version it was
+    #: based on and is refused when another was saved in between (shared/library.py)
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    #: when it was archived: left out of the new-session form, kept in the library; null while in use
+    archived_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
 
 
 class Meeting(Base):
@@ -220,6 +225,9 @@ class Meeting(Base):
     )
     #: the guide document as it was when the session was made; later edits never change it
     guide_snapshot: so.Mapped[dict[str, Any]] = so.mapped_column()
+    #: the guide's version the snapshot is of; null for sessions made before guides had versions
+    #: whose snapshot was no longer the guide's document then
+    guide_version: so.Mapped[Optional[int]] = so.mapped_column()
     #: `sv`, `da` or `en`: the meeting's language, which the projector and phones that have not
     #: chosen one follow; its guide's unless chosen when made (null only for rows a migration could
     #: not read, which then follow the snapshot's language)

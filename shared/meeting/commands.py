@@ -94,6 +94,7 @@ def create_meeting(work: Work, *, guide_id: object, title: object, unit: object 
             unit=unit,
             guide_id=guide.id,
             guide_snapshot=guide.document,
+            guide_version=guide.version,
             language=language or guide.language,
             facilitator_id=facilitator_id,
             status=MeetingStatus.WAITING,

@@ -1,0 +1,227 @@
+"""The guide library's rules (shared/library.py): rights, versions, archive, delete, export,
+duplicate, and the migration behind them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from shared import guides, library
+from shared.errors import DialogrumError
+from shared.migrate import downgrade, upgrade
+from shared.models import Guide, User
+from tests.conftest import SMALL_GUIDE
+
+BEFORE = "b8e41f0c7d25"
+REVISION = "3f7a9c2e5d18"
+
+
+@pytest.fixture
+def people(make):
+    return {"boss": make.user("organiser"), "mine": make.user("facilitator"), "other": make.user("facilitator")}
+
+
+def _guide(db, owner_id=None, document=SMALL_GUIDE) -> Guide:
+    guide = library.create_guide(db, document, owner_id=owner_id)
+    db.commit()
+    return guide
+
+
+def _builtin(db) -> Guide:
+    library.install_builtins(db)
+    db.commit()
+    return db.scalars(sa.select(Guide).where(Guide.builtin_key.is_not(None))).first()
+
+
+def test_the_rights_matrix(db, people):
+    boss, mine, other = (db.get(User, people[k].id) for k in ("boss", "mine", "other"))
+    owned = _guide(db, owner_id=mine.id)
+    imported = _guide(db)  # no owner: the CLI's
+    builtin = _builtin(db)
+    assert [library.can_edit(u, owned) for u in (boss, mine, other)] == [True, True, False]
+    assert [library.can_edit(u, imported) for u in (boss, mine, other)] == [True, False, False]
+    assert [library.can_edit(u, builtin) for u in (boss, mine, other)] == [False, False, False]
+    assert [library.can_archive(u, builtin) for u in (boss, mine, other)] == [True, False, False]
+    assert [library.can_delete(db, u, owned) for u in (boss, mine, other)] == [True, True, False]
+    assert not library.can_delete(db, boss, builtin)
+    assert not library.can_edit(None, owned)
+    mine.active = False
+    assert not library.can_edit(mine, owned)
+    mine.active = True
+    db.commit()
+
+    doc = copy.deepcopy(owned.document)
+    doc["title"] = "Ny titel"
+    with pytest.raises(DialogrumError) as refused:
+        library.save_guide(db, other, owned, doc, version=1)
+    assert (refused.value.code, refused.value.status) == ("forbidden", 403)
+    with pytest.raises(DialogrumError) as refused:
+        library.save_guide(db, boss, builtin, builtin.document, version=1)
+    assert "Duplicate" in refused.value.message
+    for act in (lambda: library.archive_guide(db, other, owned), lambda: library.delete_guide(db, other, owned),
+                lambda: library.archive_guide(db, mine, builtin), lambda: library.delete_guide(db, boss, builtin)):
+        with pytest.raises(DialogrumError) as refused:
+            act()
+        assert refused.value.code == "forbidden"
+    db.rollback()
+    assert db.get(Guide, owned.id).title == "Testguide" and db.get(Guide, owned.id).archived_at is None
+    assert library.save_guide(db, mine, owned, doc, version=1).version == 2
+    assert library.save_guide(db, boss, owned, {**doc, "title": "Organisatorens"}, version=2).version == 3
+
+
+def test_a_stale_version_is_refused_and_changes_nothing(db, people, make):
+    mine = db.get(User, people["mine"].id)
+    guide = _guide(db, owner_id=mine.id)
+    stored = copy.deepcopy(guide.document)
+    first = copy.deepcopy(stored)
+    first["sections"][0]["items"][1]["text"] = "Er der stor tillid til os?"
+    second = copy.deepcopy(stored)
+    second["sections"][0]["title"] = "Demokrati i afdelingen"
+    assert library.save_guide(db, mine, guide, first, version=1).version == 2
+    db.commit()
+    with pytest.raises(DialogrumError) as refused:
+        library.save_guide(db, mine, guide, second, version=1)
+    assert (refused.value.code, refused.value.status, refused.value.version) == ("version_conflict", 409, 2)
+    assert "version 2" in refused.value.message
+    db.rollback()
+    db.expire_all()
+    again = db.get(Guide, guide.id)
+    assert again.version == 2 and again.document["sections"][0]["title"] == "Demokrati"
+    # The edited item kept its id; an unchanged document saves nothing and keeps the version.
+    assert again.document["sections"][0]["items"][1]["id"] == stored["sections"][0]["items"][1]["id"]
+    assert library.save_guide(db, mine, again, again.document, version=2).version == 2
+    # An invalid document is refused whole, naming the place, and nothing is stored.
+    broken = copy.deepcopy(again.document)
+    broken["sections"][0]["items"][1]["text"] = ""
+    with pytest.raises(guides.GuideError) as invalid:
+        library.save_guide(db, mine, again, broken, version=2)
+    assert invalid.value.errors[0][0] == "sections[0].items[1].text"
+    db.rollback()
+    assert db.get(Guide, guide.id).version == 2
+
+
+def test_a_save_that_lands_between_check_and_write_is_refused(db, people):
+    """Another process saves after this one read version 1: the guarded UPDATE refuses this save."""
+    boss = db.get(User, people["boss"].id)
+    guide = _guide(db, owner_id=boss.id)
+    assert guide.version == 1
+    # The other save, written behind the ORM's back: `guide` in memory still says version 1.
+    db.execute(sa.update(Guide).where(Guide.id == guide.id).values(version=2, title="Theirs")
+               .execution_options(synchronize_session=False))
+    with pytest.raises(DialogrumError) as refused:
+        library.save_guide(db, boss, guide, {**copy.deepcopy(guide.document), "title": "Mine"}, version=1)
+    assert refused.value.code == "version_conflict"
+    assert (guide.version, guide.title) == (2, "Theirs")
+
+
+def test_delete_only_unused_guides_archive_hides_from_new_sessions(app, db, people, make):
+    mine = db.get(User, people["mine"].id)
+    used, unused = _guide(db, owner_id=mine.id), _guide(db, owner_id=mine.id)
+    used_id, unused_id = used.id, unused.id
+    db.remove()
+    make.meeting(people["mine"], guide_id=used_id)
+    mine = db.get(User, people["mine"].id)
+    used = db.get(Guide, used_id)
+    assert not library.can_delete(db, mine, used)
+    with pytest.raises(DialogrumError) as refused:
+        library.delete_guide(db, mine, used)
+    assert (refused.value.code, refused.value.status) == ("guide_in_use", 409)
+    assert "1 session used this guide" in refused.value.message
+    db.rollback()
+    library.delete_guide(db, mine, db.get(Guide, unused_id))
+    db.commit()
+    assert db.get(Guide, unused_id) is None
+
+    library.archive_guide(db, mine, db.get(Guide, used_id))
+    db.commit()
+    assert used_id not in {g.id for g in library.list_guides(db)}
+    assert used_id in {g.id for g in library.list_guides(db, include_archived=True)}
+    assert used_id not in _offered(app, db)
+    library.archive_guide(db, db.get(User, people["mine"].id), db.get(Guide, used_id), archived=False)
+    db.commit()
+    assert used_id in _offered(app, db)
+
+
+def _offered(app, db) -> set[str]:
+    """The guide ids the new-session form offers."""
+    from facilitator.views import session_form
+
+    with app.test_request_context("/sessions"):
+        return {choice.value for choice in session_form(db).guide_id.choices}
+
+
+def test_export_round_trips_and_duplicate_is_a_new_guide(db, people):
+    mine = db.get(User, people["mine"].id)
+    builtin = _builtin(db)
+    copy_ = library.duplicate_guide(db, builtin, owner_id=mine.id)
+    db.commit()
+    assert copy_.id != builtin.id and copy_.owner_id == mine.id and copy_.version == 1
+    assert library.can_edit(mine, copy_)
+    words = {"da": "Kopi af", "sv": "Kopia av", "en": "Copy of"}[builtin.language]
+    assert copy_.title == f"{words} {builtin.title}"
+    old_ids = {i["id"] for i in guides.flatten(builtin.document)}
+    new_items = guides.flatten(copy_.document)
+    assert not old_ids & {i["id"] for i in new_items}
+    assert [i["text"] for i in new_items] == [i["text"] for i in guides.flatten(builtin.document)]
+    named = library.duplicate_guide(db, copy_, owner_id=mine.id, title="Vores egen")
+    assert named.title == named.document["title"] == "Vores egen"
+
+    doc = copy.deepcopy(copy_.document)
+    doc["sections"][0]["notes"] = "Husk kaffe"
+    doc["sections"][0]["items"][0]["duration"] = 5
+    library.save_guide(db, mine, copy_, doc, version=1)
+    for fmt in ("yaml", "json"):
+        text = library.export_guide(copy_, fmt)
+        assert guides.validate(guides.load_document(text, f"g.{fmt}")) == copy_.document
+    assert json.loads(library.export_guide(copy_, "json"))["sections"][0]["notes"] == "Husk kaffe"
+    with pytest.raises(DialogrumError):
+        library.export_guide(copy_, "xml")
+
+
+def test_sessions_keep_the_version_they_ran_with(db, people, make):
+    from shared.models import Meeting
+
+    mine = db.get(User, people["mine"].id)
+    guide = _guide(db, owner_id=mine.id)
+    gid = guide.id
+    db.remove()
+    first = make.meeting(people["mine"], guide_id=gid)
+    guide = db.get(Guide, gid)
+    doc = copy.deepcopy(guide.document)
+    doc["sections"][0]["items"][1]["text"] = "Er der tillid?"
+    library.save_guide(db, db.get(User, people["mine"].id), guide, doc, version=1)
+    db.commit()
+    db.remove()
+    second = make.meeting(people["mine"], guide_id=gid)
+    one, two = db.get(Meeting, first), db.get(Meeting, second)
+    assert (one.guide_version, two.guide_version) == (1, 2)
+    assert one.guide_snapshot["sections"][0]["items"][1]["text"] == "Er der tillid til os?"
+
+
+def test_the_migration_numbers_versions_and_goes_down_again(empty_url):
+    upgrade(empty_url, BEFORE)
+    engine = sa.create_engine(empty_url)
+    now = dt.datetime.now(dt.UTC)
+    doc = json.dumps({"title": "G"})
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO guides (id, title, language, document, created_at, updated_at) "
+                             "VALUES ('g1', 'G', 'da', :doc, :now, :now)"), {"doc": doc, "now": now})
+        for mid, snap in (("m1", doc), ("m2", json.dumps({"title": "Older"}))):
+            conn.execute(sa.text(
+                "INSERT INTO meetings (id, code, projector_key, title, unit, guide_id, guide_snapshot, status, "
+                "voting_open, results_visible, state_version, created_at) VALUES (:id, :code, :id, 'M', '', "
+                "'g1', :snap, 'ended', :f, :f, 0, :now)"), {"id": mid, "code": mid.upper() + "AAAA",
+                                                              "snap": snap, "f": False, "now": now})
+    upgrade(empty_url, REVISION)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version, archived_at FROM guides")).one() == (1, None)
+        assert dict(conn.execute(sa.text("SELECT id, guide_version FROM meetings")).all()) == {"m1": 1, "m2": None}
+    downgrade(empty_url, BEFORE)
+    assert "version" not in {c["name"] for c in sa.inspect(engine).get_columns("guides")}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM meetings")).scalar() == 2
+    engine.dispose()
