@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
-from shared import assets, faults, i18n, templating
+from shared import assets, faults, i18n, logs, metrics, templating
 from shared import config as config_module
 from shared.db import Database
 from shared.ratelimit import Limiter
@@ -33,6 +33,7 @@ BLUEPRINTS = (
     "participant.views:bp",         # the phone: join page and phone view (no account)
     "participant.public:bp",        # published roll-ups (no account)
     "facilitator.views:bp",         # sign-in, guides, sessions, console, projector
+    "facilitator.editor:bp",        # the guide editor (new, edit, duplicate, validate as you type)
     "facilitator.organiser:bp",     # users, units, settings, reports, roll-ups
     "shared.api:bp",                # REST API v1 (bearer tokens, CSRF-exempt)
 )
@@ -69,6 +70,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     database = Database(app.config["DATABASE_URL"])
     database.init_app(app)
+    # First, so that a request refused by any later hook still gets its log line and its count.
+    logs.init_app(app)
+    metrics.init_app(app, database)
     limiter = Limiter(app.config.get("RATELIMIT_STORAGE", "memory://"))
     app.extensions["dialogrum.limiter"] = limiter
 
@@ -100,8 +104,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ping_timeout=20,
         max_http_buffer_size=64_000,
         manage_session=False,
-        logger=False,
-        engineio_logger=False,
+        # Loggers of our own: with `False` each library adds its own handler and an error it
+        # logs was printed twice (shared/logs.py).
+        logger=logs.quiet("socketio.server"),
+        engineio_logger=logs.quiet("engineio.server"),
     )
     socketio.init_app(app)
     app.extensions["dialogrum.socketio"] = socketio

@@ -101,11 +101,16 @@ class Reader(HTMLParser):
 
 
 #: Keys of a page's JSON config whose values are data, not texts for people.
-DATA_KEYS = {"session_id", "projector_key", "code", "id", "kind", "language", "index", "status_keys"}
+DATA_KEYS = {"session_id", "projector_key", "code", "id", "kind", "language", "index", "status_keys",
+             # the guide editor's: the guide itself (in its own language), the vote words of every
+             # language a guide may be written in, and a CSRF token
+             "document", "vote_labels", "csrf"}
 
 
 def _strings(value, key: str):
-    if isinstance(value, str) and key not in DATA_KEYS:
+    if key in DATA_KEYS or key.endswith("_url"):  # data all the way down; addresses are no text
+        return
+    if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for k, v in value.items():
@@ -279,6 +284,8 @@ def pages(client, rooms, lang):
         yield f"console, {state}", client.get(f"/console/{room[state]}"), ()
     yield "guides", client.get("/guides"), ()
     yield "guide", client.get(f"/guides/{room['guide']}"), ()
+    yield "new guide", client.get("/guides/new"), ()
+    yield "edit a guide", client.get(f"/guides/{room['guide']}/edit"), ()
     yield "report", client.get(f"/sessions/{room['ended']}/report"), ()
     yield "report, live", client.get(f"/sessions/{room['live']}/report"), ()
     yield "delete a session", client.get(f"/sessions/{room['ended']}/delete"), ()
@@ -305,6 +312,7 @@ COVERED = {
     "participant.index", "participant.join", "facilitator.projector", "public.rollup", "facilitator.setup",
     "facilitator.login", "facilitator.sessions", "facilitator.console", "facilitator.guide_library",
     "facilitator.guide_detail", "organiser.report", "organiser.delete_session", "organiser.rollup",
+    "editor.new_guide", "editor.edit_guide",
     "organiser.users", "organiser.units", "organiser.settings", "organiser.tokens", "organiser.all_tokens",
     # files and redirects, checked below or with no text of their own
     "facilitator.export", "organiser.rollup_download", "participant.qr_svg", "facilitator.logout",
