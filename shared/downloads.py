@@ -126,6 +126,11 @@ def style(language: str | None, tz: dt.tzinfo | None = None) -> export.Style:
             "language": _("Language"), "status": _("Status"), "started": _("Started at"),
             "ended": _("Ended at"), "facilitator": _("Facilitator"), "time_zone": _("Time zone"),
             "total": _("Total"),
+            # results entered by hand (issue 11): the hands within each count, and the session's mark
+            "hands_yes": _("Hands: %(choice)s", choice=labels["yes"]),
+            "hands_no": _("Hands: %(choice)s", choice=labels["no"]),
+            "hands_unsure": _("Hands: %(choice)s", choice=labels["unsure"]),
+            "entered_by_hand": _("Entered by hand"), "held_on": _("Held on"),
             # values
             "true": labels["yes"], "false": labels["no"],
             **names["kind_names"], **names["status_names"],

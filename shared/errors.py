@@ -24,6 +24,11 @@ STATUS = {
     "empty": 422,
     "too_long": 422,
     "invalid_guide": 422,
+    # Counted hands or a paper session's figures that are no whole number, too large, or more
+    # hands than the stated participants (shared/meeting/hands.py).
+    "invalid_count": 422,
+    # Hands counted on an item that has nothing to vote on.
+    "no_choices": 409,
     # A guide saved on top of a version somebody else replaced in the meantime (shared/library.py).
     "version_conflict": 409,
     # A guide that sessions used is archived, never deleted.

@@ -26,6 +26,8 @@ MESSAGES = {
     # The limit differs by field (comments 1,000, conclusions 10,000): the detail names it.
     "too_long": _l("The text is too long."),
     "invalid_guide": _l("The guide document is not valid."),
+    "invalid_count": _l("The counts are not valid."),
+    "no_choices": _l("This item has nothing to vote on, so no hands are counted."),
     "version_conflict": _l("Somebody else saved this guide in the meantime. Reload it and make your changes again."),
     "guide_in_use": _l("Sessions used this guide, so it cannot be deleted. Archive it instead."),
     "rate_limited": _l("Too many requests. Wait a moment and try again."),

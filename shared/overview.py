@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from shared.access import visible_meetings
-from shared.models import Comment, Guide, Meeting, Participant, User, Vote
+from shared.models import Comment, Guide, HandCount, Meeting, Participant, User, Vote
 
 #: ?sort= keys; a leading "-" sorts descending
 SORT_KEYS = ("title", "guide", "unit", "facilitator", "date", "status", "participants", "votes", "comments")
@@ -114,6 +114,9 @@ def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UT
     participants = (sa.select(Participant.meeting_id, sa.func.count().label("n"))
                     .group_by(Participant.meeting_id).subquery())
     votes = sa.select(Vote.meeting_id, sa.func.count().label("n")).group_by(Vote.meeting_id).subquery()
+    # Counted hands are votes too (issue 11); a paper session's participants are the stated number.
+    hands = sa.select(HandCount.meeting_id, sa.func.sum(HandCount.count).label("n")).group_by(
+        HandCount.meeting_id).subquery()
     comments = (sa.select(Comment.meeting_id, sa.func.count().label("n")).where(Comment.hidden.is_(False))
                 .group_by(Comment.meeting_id).subquery())
     when = sa.func.coalesce(m.started_at, m.created_at)
@@ -121,7 +124,9 @@ def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UT
     columns = {
         "title": sa.func.lower(m.title), "guide": sa.func.lower(Guide.title), "unit": sa.func.lower(m.unit),
         "facilitator": sa.func.lower(facilitator_name), "date": when, "status": m.status,
-        "participants": sa.func.coalesce(participants.c.n, 0), "votes": sa.func.coalesce(votes.c.n, 0),
+        "participants": sa.case((m.entered_by_hand & m.stated_participants.is_not(None), m.stated_participants),
+                                else_=sa.func.coalesce(participants.c.n, 0)),
+        "votes": sa.func.coalesce(votes.c.n, 0) + sa.func.coalesce(hands.c.n, 0),
         "comments": sa.func.coalesce(comments.c.n, 0),
     }
     stmt = (
@@ -129,11 +134,12 @@ def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UT
                   when.label("held_at"), Guide.title.label("guide_title"),
                   facilitator_name.label("facilitator"),
                   columns["participants"].label("participants"), columns["votes"].label("votes"),
-                  columns["comments"].label("comments"))
+                  columns["comments"].label("comments"), m.entered_by_hand)
         .outerjoin(Guide, Guide.id == m.guide_id)
         .outerjoin(User, User.id == m.facilitator_id)
         .outerjoin(participants, participants.c.meeting_id == m.id)
         .outerjoin(votes, votes.c.meeting_id == m.id)
+        .outerjoin(hands, hands.c.meeting_id == m.id)
         .outerjoin(comments, comments.c.meeting_id == m.id)
     )
     if filters.guide:

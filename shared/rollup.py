@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 
 from shared import access, guides
 from shared import meeting as rules
-from shared.models import CHOICES, Comment, Guide, Meeting, Participant, User
+from shared.models import Comment, Guide, Meeting, Participant, User
 
 
 def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
@@ -56,8 +56,8 @@ def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
             if item_id not in snap_ids:
                 continue
             c = counts[m.id].get(item_id, rules.empty_counts())
-            cell = {**{k: c[k] for k in CHOICES}, "voters": c["voters"],
-                    "comments": comment_counts.get((m.id, item_id), 0)}
+            # Phones and counted hands summed, the hands' part beside them (rules.counts).
+            cell = {**c, "comments": comment_counts.get((m.id, item_id), 0)}
             row["per_session"][m.id] = cell
             for key, value in cell.items():
                 row["total"][key] += value
@@ -67,7 +67,9 @@ def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
         "sessions": [{
             "id": m.id, "title": m.title, "unit": m.unit,
             "started_at": m.started_at.isoformat() if m.started_at else None,
-            "participants": participants.get(m.id, 0),
+            "participants": m.stated_participants if m.entered_by_hand and m.stated_participants is not None
+            else participants.get(m.id, 0),
+            "entered_by_hand": bool(m.entered_by_hand),
         } for m in meetings],
         "items": list(items.values()),
     }
@@ -76,7 +78,7 @@ def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
 def _row(item: dict) -> dict[str, Any]:
     return {"id": item["id"], "kind": item["kind"], "text": item["text"] or item["title"],
             "section": dict(item["section"]),
-            "per_session": {}, "total": {**dict.fromkeys(CHOICES, 0), "voters": 0, "comments": 0}}
+            "per_session": {}, "total": {**rules.empty_counts(), "comments": 0}}
 
 
 def by_tag(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

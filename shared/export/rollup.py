@@ -16,6 +16,7 @@ from shared.export.cells import (
     _csv_bytes,
     _csv_time,
     _dict,
+    _flag,
     _int,
     _list,
     _percent_ratio,
@@ -56,7 +57,7 @@ def _item_total(item: dict) -> dict:
     if isinstance(total, dict):
         return total
     # Sum what is there rather than report nothing when a caller leaves out the contract's total.
-    summed = dict.fromkeys(("yes", "no", "unsure", "voters", "comments"), 0)
+    summed = dict.fromkeys(("yes", "no", "unsure", "voters", "comments", *_HAND_KEYS), 0)
     for figures in _dict(item.get("per_session")).values():
         for key in summed:
             summed[key] += _int(_dict(figures).get(key))
@@ -70,8 +71,14 @@ def _counts(figures: dict) -> tuple[int, int, int, int, int]:
 
 _ROLLUP_HEADERS = [
     "item_id", "kind", "text", "session_id", "session_title", "unit", "started_at", "yes", "no",
-    "unsure", "voters", "comments", "percent_yes",
+    "unsure", "voters", "comments", "percent_yes", "hands_yes", "hands_no", "hands_unsure", "entered_by_hand",
 ]
+_HAND_KEYS = ("hands_yes", "hands_no", "hands_unsure")
+
+
+def _hands(figures: dict) -> list[int]:
+    """The counted hands within yes, no and unsure (issue 11); 0 where none were counted."""
+    return [_int(figures.get(key)) for key in _HAND_KEYS]
 
 
 def rollup_csv(rollup: dict, style: Style = PLAIN) -> bytes:
@@ -81,7 +88,9 @@ def rollup_csv(rollup: dict, style: Style = PLAIN) -> bytes:
     One row per item and session in which the item was asked (sessions in the roll-up's order),
     followed by that item's total row, which has an empty ``session_id`` and ``session_title``
     ``total``. Columns: item_id, kind, text, session_id, session_title, unit, started_at, yes, no,
-    unsure, voters, comments, percent_yes (named in the style's language).
+    unsure, voters, comments, percent_yes, hands_yes, hands_no, hands_unsure (the counted hands
+    within yes/no/unsure), entered_by_hand (the session was a dialogue held on paper; empty on a
+    total row), named in the style's language.
     """
     sessions = _rollup_sessions(rollup)
     rows: list[list[Any]] = [[style.say(h) for h in _ROLLUP_HEADERS]]
@@ -96,11 +105,12 @@ def rollup_csv(rollup: dict, style: Style = PLAIN) -> bytes:
             rows.append([
                 *head, _text(session.get("id")), _text(session.get("title")), _text(session.get("unit")),
                 _csv_time(session.get("started_at"), style), yes, no, unsure, voters, comments,
-                style.number(_percent_text(yes, no, unsure)),
+                style.number(_percent_text(yes, no, unsure)), *_hands(figures),
+                _flag(session.get("entered_by_hand"), style),
             ])
         yes, no, unsure, voters, comments = _counts(_item_total(item))
         rows.append([*head, "", style.say("total"), "", "", yes, no, unsure, voters, comments,
-                     style.number(_percent_text(yes, no, unsure))])
+                     style.number(_percent_text(yes, no, unsure)), *_hands(_item_total(item)), ""])
     return _csv_bytes(rows, style)
 
 
@@ -123,7 +133,7 @@ def rollup_xlsx(rollup: dict, style: Style = PLAIN) -> bytes:
     with its title, unit and date, then ``total``); row 2 holds the column labels: item_id, kind,
     text, then yes/no/unsure/percent_yes per session and yes/no/unsure/percent_yes/voters/comments
     for the total. Cells stay empty for a session that did not include the item. Sheet
-    ``Sessions``: session_id, title, unit, started_at, participants. Times and days are in the
+    ``Sessions``: session_id, title, unit, started_at, participants, entered_by_hand. Times and days are in the
     style's zone; a spreadsheet style names the sheets, columns and values in its language.
     """
     data = _dict(rollup)
@@ -172,9 +182,10 @@ def rollup_xlsx(rollup: dict, style: Style = PLAIN) -> bytes:
     _write_table(
         ws,
         _columns([_Column("session_id", 14), _Column("title", 40, wrap=True), _Column("unit", 24, wrap=True),
-                  _Column("started_at", 20), _Column("participants", 12)], style),
+                  _Column("started_at", 20), _Column("participants", 12), _Column("entered_by_hand", 14)], style),
         ([_text(s.get("id")), _text(s.get("title")), _text(s.get("unit")),
-          _sheet_datetime(s.get("started_at"), style.tz), _participants(s.get("participants"))]
+          _sheet_datetime(s.get("started_at"), style.tz), _participants(s.get("participants")),
+          _flag(s.get("entered_by_hand"), style)]
          for s in sessions),
     )
 

@@ -47,6 +47,8 @@ class _ItemRow:
     visible_comments: int
     conclusion: str
     comments: list[dict]
+    #: the counted hands within yes, no and unsure (results entered by hand, issue 11)
+    hands: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def ratio(self) -> float | None:
@@ -85,6 +87,7 @@ def _item_rows(results: dict) -> list[_ItemRow]:
                 visible_comments=sum(1 for c in comments if not c.get("hidden")),
                 conclusion=_text(item.get("conclusion")),
                 comments=comments,
+                hands=tuple(_int(_dict(item.get("hands")).get(k)) for k in ("yes", "no", "unsure")),
             )
         )
     return rows
@@ -92,7 +95,7 @@ def _item_rows(results: dict) -> list[_ItemRow]:
 
 _ITEM_HEADERS = [
     "position", "section", "tags", "kind", "text", "yes", "no", "unsure", "voters", "percent_yes",
-    "comments", "conclusion",
+    "comments", "conclusion", "hands_yes", "hands_no", "hands_unsure",
 ]
 _COMMENT_HEADERS = ["item_position", "comment_id", "created_at", "pinned", "hidden", "text"]
 
@@ -102,9 +105,11 @@ def session_csv(results: dict, style: Style = PLAIN) -> bytes:
     semicolons and decimal commas in a Swedish or Danish spreadsheet style).
 
     The file holds two tables separated by a blank line: first one row per item (``position,
-    section, tags, kind, text, yes, no, unsure, voters, percent_yes, comments, conclusion``;
-    ``comments`` counts the visible ones, ``percent_yes`` is of yes+no+unsure with one decimal and
-    empty without votes), then every comment with its text, hidden ones included and flagged
+    section, tags, kind, text, yes, no, unsure, voters, percent_yes, comments, conclusion,
+    hands_yes, hands_no, hands_unsure``; ``comments`` counts the visible ones, ``hands_*`` the
+    counted hands included in ``yes``/``no``/``unsure`` (the phones' part is the difference),
+    ``percent_yes`` is of yes+no+unsure with one decimal and empty without votes), then every
+    comment with its text, hidden ones included and flagged
     (``item_position, comment_id, created_at, pinned, hidden, text``). In the plain style the
     header labels and values are English and stable for integrations; a spreadsheet style says
     them in its language (`Style`).
@@ -114,7 +119,7 @@ def session_csv(results: dict, style: Style = PLAIN) -> bytes:
     for it in items:
         rows.append([
             it.position, it.section, it.tags, style.say(it.kind), it.text, it.yes, it.no, it.unsure, it.voters,
-            style.number(it.percent_text), it.visible_comments, it.conclusion,
+            style.number(it.percent_text), it.visible_comments, it.conclusion, *it.hands,
         ])
     rows.append([])
     rows.append([style.say(h) for h in _COMMENT_HEADERS])
@@ -140,6 +145,9 @@ _ITEM_COLUMNS = [
     _Column("percent_yes", 12, number_format=_PERCENT_FORMAT),
     _Column("comments", 10),
     _Column("conclusion", 50, wrap=True),
+    _Column("hands_yes", 10),
+    _Column("hands_no", 10),
+    _Column("hands_unsure", 10),
 ]
 
 _COMMENT_COLUMNS = [
@@ -176,7 +184,7 @@ def session_xlsx(results: dict, style: Style = PLAIN) -> bytes:
     ws.title = style.say("Items")
     _write_table(ws, _columns(_ITEM_COLUMNS, style), (
         [it.position, it.section, it.tags, style.say(it.kind), it.text, it.yes, it.no, it.unsure, it.voters,
-         it.ratio, it.visible_comments, it.conclusion]
+         it.ratio, it.visible_comments, it.conclusion, *it.hands]
         for it in items
     ))
 
@@ -201,6 +209,8 @@ def session_xlsx(results: dict, style: Style = PLAIN) -> bytes:
         ("ended", _sheet_datetime(session.get("ended_at"), tz)),
         ("facilitator", _text(session.get("facilitator"))),
         ("participants", _participants(session.get("participants"))),
+        ("entered_by_hand", _flag(session.get("entered_by_hand"), style)),
+        ("held_on", _text(session.get("held_on"))),
     ]
     if tz is not None:
         facts.append(("time_zone", str(tz)))

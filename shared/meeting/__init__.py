@@ -28,6 +28,7 @@ from shared.meeting.commands import (
     post_comment,
     set_conclusion,
 )
+from shared.meeting.hands import CountsError, create_paper_session, hand_counts, set_hands
 from shared.meeting.read import (
     MEETING_COLUMNS,
     comment_payload,
@@ -59,6 +60,7 @@ __all__ = [
     "MAX_COMMENT",
     "MAX_CONCLUSION",
     "MEETING_COLUMNS",
+    "CountsError",
     "Snapshot",
     "add_comment",
     "cast_vote",
@@ -70,10 +72,12 @@ __all__ = [
     "control",
     "counts",
     "create_meeting",
+    "create_paper_session",
     "empty_counts",
     "find_by_code",
     "find_by_projector_key",
     "get_meeting",
+    "hand_counts",
     "hash_token",
     "join",
     "may_manage",
@@ -90,6 +94,7 @@ __all__ = [
     "results",
     "results_payload",
     "set_conclusion",
+    "set_hands",
     "snapshot",
     "state",
     "voters_payload",

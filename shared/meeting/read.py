@@ -14,7 +14,7 @@ from shared import guides
 from shared.errors import DialogrumError
 from shared.ids import normalise_code
 from shared.meeting.snapshot import snapshot
-from shared.models import CHOICES, Comment, CommentLike, Conclusion, Meeting, Participant, Vote
+from shared.models import CHOICES, Comment, CommentLike, Conclusion, HandCount, Meeting, Participant, Vote
 from shared.presence import participant_count
 from shared.text import storable
 
@@ -23,6 +23,7 @@ _votes = Vote.__table__
 _comments = Comment.__table__
 _participants = Participant.__table__
 _conclusions = Conclusion.__table__
+_hands = HandCount.__table__
 _likes = CommentLike.__table__
 #: A meeting row without its guide snapshot: rows are read on every connect and every state
 #: change, and the snapshot (parsed JSON) is only ever needed through the `snapshot()` cache.
@@ -155,28 +156,49 @@ def me_for_all(conn: sa.Connection, meeting_id: str, item_id: str | None) -> dic
 # Counts, comments, conclusions
 
 
+#: the keys of counted hands in a counts dict, one per choice (issue 11): `hands_yes` of `yes`
+HAND_KEYS = {choice: f"hands_{choice}" for choice in CHOICES}
+
+
 def empty_counts() -> dict[str, int]:
     """Counts of an item nobody voted on."""
-    return {**dict.fromkeys(CHOICES, 0), "voters": 0}
+    return {**dict.fromkeys(CHOICES, 0), "voters": 0, **dict.fromkeys(HAND_KEYS.values(), 0)}
 
 
 def counts(conn: sa.Connection, meeting_id: str, item_ids: list[str] | None = None) -> dict[str, dict[str, int]]:
-    """Vote counts per item with one GROUP BY: {item_id: {"yes", "no", "unsure", "voters"}}."""
-    stmt = sa.select(_votes.c.item_id, _votes.c.choice, sa.func.count()).where(_votes.c.meeting_id == meeting_id)
+    """The one source of an item's counts, phone votes and counted hands summed, with one query:
+    {item_id: {"yes", "no", "unsure", "voters", "hands_yes", "hands_no", "hands_unsure"}}.
+
+    `yes`/`no`/`unsure` and `voters` are the totals (a counted hand is a voter); `hands_<choice>`
+    is the part of each that was counted by hand (shared/meeting/hands.py), so the phones' part is
+    the difference. Every report, export, roll-up and screen reads counts here."""
+    votes = sa.select(_votes.c.item_id, _votes.c.choice, sa.func.count().label("n"),
+                      sa.literal(0).label("hand")).where(_votes.c.meeting_id == meeting_id)
+    hands = sa.select(_hands.c.item_id, _hands.c.choice, _hands.c.count, sa.literal(1)).where(
+        _hands.c.meeting_id == meeting_id)
     if item_ids is not None:
-        stmt = stmt.where(_votes.c.item_id.in_(item_ids))
+        votes = votes.where(_votes.c.item_id.in_(item_ids))
+        hands = hands.where(_hands.c.item_id.in_(item_ids))
     out: dict[str, dict[str, int]] = {i: empty_counts() for i in item_ids or ()}
-    for item_id, choice, n in conn.execute(stmt.group_by(_votes.c.item_id, _votes.c.choice)):
+    stmt = sa.union_all(votes.group_by(_votes.c.item_id, _votes.c.choice), hands)
+    for item_id, choice, n, hand in conn.execute(stmt):
         c = out.setdefault(item_id, empty_counts())
-        c[choice] = n
+        c[choice] += n
         c["voters"] += n
+        if hand:
+            c[HAND_KEYS[choice]] += n
     return out
 
 
+def hands_of(item_counts: dict[str, int]) -> dict[str, int]:
+    """The counted hands per choice of one item's counts (0 where none were counted)."""
+    return {choice: item_counts[key] for choice, key in HAND_KEYS.items()}
+
+
 def results_payload(item_id: str, item_counts: dict[str, int], participants: int) -> dict[str, Any]:
-    """The `results` event of one item."""
+    """The `results` event of one item; additive `hands`: the counted hands within `counts`."""
     return {"item_id": item_id, "counts": {k: item_counts[k] for k in CHOICES}, "voters": item_counts["voters"],
-            "participants": participants}
+            "participants": participants, "hands": hands_of(item_counts)}
 
 
 def voters_payload(results: dict[str, Any]) -> dict[str, Any]:
@@ -260,6 +282,7 @@ def results(conn: sa.Connection, meeting_id: str, *, facilitator_name: str | Non
             "choices": list(item["choices"]),
             "counts": {k: c[k] for k in CHOICES},
             "voters": c["voters"],
+            "hands": hands_of(c),
             "comments": by_item.get(item["id"], []),
             "conclusion": texts.get(item["id"]),
         })
@@ -277,7 +300,11 @@ def results(conn: sa.Connection, meeting_id: str, *, facilitator_name: str | Non
             "started_at": meeting.started_at.isoformat() if meeting.started_at else None,
             "ended_at": meeting.ended_at.isoformat() if meeting.ended_at else None,
             "facilitator": facilitator_name,
-            "participants": participants_total,
+            # A paper session's anonymous comment writer is no participant: its stated number is.
+            "participants": meeting.stated_participants if meeting.entered_by_hand and
+            meeting.stated_participants is not None else participants_total,
+            "entered_by_hand": bool(meeting.entered_by_hand),
+            "held_on": meeting.held_on.isoformat() if meeting.held_on else None,
         },
         "items": items,
     }

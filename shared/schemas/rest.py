@@ -28,7 +28,8 @@ from pydantic import (
 )
 
 from shared.ids import CODE_ALPHABET, CODE_LENGTH
-from shared.meeting import ACTIONS, MAX_CONCLUSION
+from shared.meeting import ACTIONS, MAX_COMMENT, MAX_CONCLUSION
+from shared.meeting.hands import MAX_COUNT, MAX_PAPER_COMMENTS
 from shared.models import CHOICES, JoinDisplay, MeetingStatus
 from shared.schemas.fields import INT_SCHEMA, OptionalBool, Out, Schema, Text, fail, strict_int
 from shared.schemas.guide import KINDS, LANGUAGES, MAX_TITLE, GuideDocument
@@ -126,6 +127,51 @@ class ConclusionRequest(Schema):
     """`PUT /sessions/{id}/items/{item_id}/conclusion`: the group's conclusion; "" clears it."""
 
     text: Text(MAX_CONCLUSION, required=True, blank=True, description="The group's conclusion; empty clears it.")
+
+
+def _hand(value: object) -> int:
+    n = strict_int(value)
+    if n is None:
+        fail("required")
+    if not 0 <= n <= MAX_COUNT:
+        fail("number_range", min=0, max=MAX_COUNT)
+    return n
+
+
+#: A counted number of hands or people: a whole number from 0 to MAX_COUNT.
+HandCountValue = Annotated[int, PlainValidator(_hand),
+                           WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_COUNT}, mode="validation")]
+HandCounts = Annotated[dict[Choice, HandCountValue], Field(
+    description="Counted hands per choice; a choice left out is not counted. Every item's hands, all choices "
+    "summed, must not exceed the session's stated participants where given (422 `invalid_count`).")]
+
+
+class HandsRequest(Schema):
+    """`PUT /sessions/{id}/hands/{item_id}` (additive): the counted hands of one item, replacing its earlier ones."""
+
+    counts: HandCounts
+
+
+class PaperItem(Schema):
+    """One item of a dialogue held on paper (additive)."""
+
+    counts: HandCounts = Field(default_factory=dict)
+    conclusion: Text(MAX_CONCLUSION, blank=True, description="The group's conclusion; empty: none.") = ""
+    comments: list[Text(MAX_COMMENT, required=True)] = Field(default_factory=list, max_length=MAX_PAPER_COMMENTS,
+                                                            description="Comments typed in from the paper.")
+
+
+class PaperSessionCreate(Schema):
+    """`POST /sessions/paper` (additive): record a dialogue held on paper as an ended session."""
+
+    guide_id: Id
+    held_on: Annotated[dt.date, Field(description="The day it was held: from 2000-01-01, not in the future "
+                                      "(422 `invalid_count` otherwise).")]
+    participants: HandCountValue = Field(description="How many took part.")
+    unit: Text(MAX_UNIT, description="The organisational unit; null or absent: none.") = ""
+    title: Text(MAX_TITLE, description="Null or absent: the guide's title.") = ""
+    items: dict[str, PaperItem] = Field(default_factory=dict, description="By the guide's item ids; an id the "
+                                        "guide does not have answers 404 `unknown_item`.")
 
 
 def _day(value: object) -> dt.date | None:
@@ -380,6 +426,13 @@ class Counts(Out):
     unsure: Count
 
 
+class Hands(Out):
+    """Additive: the counted hands of one item (`PUT /sessions/{id}/hands/{item_id}`)."""
+
+    item_id: str
+    hands: dict[Choice, Count] = Field(description="What was counted, per choice.")
+
+
 class ResultsSession(Out):
     """The session part of the JSON export."""
 
@@ -395,7 +448,10 @@ class ResultsSession(Out):
     started_at: Timestamp | None = Field(description="Additive.")
     ended_at: Timestamp | None = Field(description="Additive.")
     facilitator: str | None = Field(description="Additive: name or e-mail of the session's facilitator.")
-    participants: Count = Field(description="Additive: phones that ever joined.")
+    participants: Count = Field(description="Additive: phones that ever joined; for a session entered by hand, "
+                                "the stated participants.")
+    entered_by_hand: bool = Field(description="Additive: recorded after the fact from a dialogue held on paper.")
+    held_on: str | None = Field(description="Additive: the day a paper dialogue was held (YYYY-MM-DD).")
 
 
 class ResultItem(Out):
@@ -410,6 +466,8 @@ class ResultItem(Out):
     choices: list[Choice] = Field(description="Additive.")
     counts: Counts
     voters: Count
+    hands: Counts = Field(description="Additive: the counted hands within `counts` and `voters`; the phones' "
+                          "part is the difference.")
     comments: list[Comment] = Field(description="Every comment, hidden ones included, oldest first.")
     conclusion: str | None = Field(description="Additive: the group's conclusion; null when none.")
 
@@ -428,6 +486,9 @@ class RollupCell(Out):
     no: Count
     unsure: Count
     voters: Count
+    hands_yes: Count = Field(description="Additive: counted hands within `yes`.")
+    hands_no: Count = Field(description="Additive: counted hands within `no`.")
+    hands_unsure: Count = Field(description="Additive: counted hands within `unsure`.")
     comments: Count = Field(description="Comments that are not hidden.")
 
 
@@ -438,6 +499,9 @@ class TagCell(Out):
     no: Count
     unsure: Count
     voters: Count
+    hands_yes: Count = Field(description="Additive: counted hands within `yes`.")
+    hands_no: Count = Field(description="Additive: counted hands within `no`.")
+    hands_unsure: Count = Field(description="Additive: counted hands within `unsure`.")
 
 
 class RollupGuide(Out):
@@ -454,7 +518,9 @@ class RollupSession(Out):
     title: str
     unit: str
     started_at: Timestamp | None
-    participants: Count = Field(description="Phones that ever joined.")
+    participants: Count = Field(description="Phones that ever joined; for a session entered by hand, the "
+                                "stated participants.")
+    entered_by_hand: bool = Field(description="Additive: recorded after the fact from a dialogue held on paper.")
 
 
 class RollupItem(Out):

@@ -212,7 +212,8 @@ def test_answers_have_the_models_shapes(client, seeded):
     rollup = exactly(rest.Rollup, client.get(f"/api/v1/guides/{seeded['guide_id'][0]}/rollup",
                                              headers=auth).get_json())
     assert [s["id"] for s in rollup["sessions"]] == [live, ended]
-    assert rollup["items"][0]["total"] == {"yes": 3, "no": 1, "unsure": 0, "voters": 4, "comments": 0}
+    assert rollup["items"][0]["total"] == {"yes": 3, "no": 1, "unsure": 0, "voters": 4, "comments": 0,
+                                           "hands_yes": 0, "hands_no": 0, "hands_unsure": 0}
 
     state = exactly(rest.State, client.post(f"/api/v1/sessions/{waiting}/control", json={"action": "start"},
                                             headers=auth).get_json())

@@ -129,11 +129,11 @@ def test_a_rollup_export_is_the_same_through_api_and_page(app, client, make, log
 
 SPREADSHEET = {
     "da": {"items": ["Nr.", "Afsnit", "Mærker", "Type", "Tekst", "Ja", "Nej", "Ved ikke", "Har stemt", "Ja (%)",
-                     "Kommentarer", "Konklusion"],
+                     "Kommentarer", "Konklusion", "Hænder: Ja", "Hænder: Nej", "Hænder: Ved ikke"],
            "comments": ["Punkt nr.", "Kommentar nr.", "Skrevet", "Fastgjort", "Skjult", "Tekst"],
            "kind": "Overvejelse", "no": "Nej", "sheets": ["Punkter", "Kommentarer", "Møde"], "total": "I alt"},
     "sv": {"items": ["Nr", "Avsnitt", "Taggar", "Typ", "Text", "Ja", "Nej", "Vet inte", "Har röstat", "Ja (%)",
-                     "Kommentarer", "Slutsats"],
+                     "Kommentarer", "Slutsats", "Händer: Ja", "Händer: Nej", "Händer: Vet inte"],
            "comments": ["Punkt nr", "Kommentar nr", "Skriven", "Fäst", "Dold", "Text"],
            "kind": "Ställningstagande", "no": "Nej", "sheets": ["Punkter", "Kommentarer", "Möte"], "total": "Totalt"},
 }
@@ -161,7 +161,7 @@ def test_a_danish_or_swedish_page_hands_out_csv_that_excel_there_reads(client, l
     assert resp.status_code == 200 and resp.data.startswith(b"\xef\xbb\xbf")
     items, comments = _tables(resp.data, ";")
     assert items[0] == words["items"]
-    assert {len(row) for row in items} == {12}  # semicolons split every row alike
+    assert {len(row) for row in items} == {15}  # semicolons split every row alike
     vote = next(row for row in items if row[3] == words["kind"] and row[5] == "2")
     assert vote[5:10] == ["2", "1", "0", "3", "66,7"]  # a decimal comma, not a point
     assert vote[11] == "Ja tak"

@@ -162,17 +162,17 @@ def test_session_csv_items_table():
 
     assert rows[:5] == [
         ["position", "section", "tags", "kind", "text", "yes", "no", "unsure", "voters",
-         "percent_yes", "comments", "conclusion"],
+         "percent_yes", "comments", "conclusion", "hands_yes", "hands_no", "hands_unsure"],
         ["1", "Den almene sektor som demokratisk aktør", tags, "info", "Formål med drøftelsen",
-         "0", "0", "0", "0", "", "0", ""],
+         "0", "0", "0", "0", "", "0", "", "0", "0", "0"],
         ["2", "Den almene sektor som demokratisk aktør", tags, "consideration",
          "Er der tillid og opbakning til os som demokratisk aktør?",
-         "12", "5", "4", "21", "57.1", "2", "Stor opbakning, men de unge mangler"],
+         "12", "5", "4", "21", "57.1", "2", "Stor opbakning, men de unge mangler", "0", "0", "0"],
         ["3", "Levende fællesskaber", "", "prompt",
          "Hvordan understøtter vi den brede demokratiske deltagelse?",
-         "0", "0", "0", "0", "", "2", ""],
+         "0", "0", "0", "0", "", "2", "", "0", "0", "0"],
         ["4", "", "", "consideration", "Skal bestyrelsen holde åbent møde hver måned?",
-         "2", "1", "0", "0", "66.7", "0", ""],
+         "2", "1", "0", "0", "66.7", "0", "", "0", "0", "0"],
     ]
     assert rows[5] == []
 
@@ -223,7 +223,7 @@ def test_session_csv_of_empty_results():
     rows = read_csv(export.session_csv({}))
     assert rows == [
         ["position", "section", "tags", "kind", "text", "yes", "no", "unsure", "voters",
-         "percent_yes", "comments", "conclusion"],
+         "percent_yes", "comments", "conclusion", "hands_yes", "hands_no", "hands_unsure"],
         [],
         ["item_position", "comment_id", "created_at", "pinned", "hidden", "text"],
     ]
@@ -246,17 +246,17 @@ def test_session_xlsx_items_sheet():
 
     assert sheet_rows(ws) == [
         ["position", "section", "tags", "kind", "text", "yes", "no", "unsure", "voters",
-         "percent_yes", "comments", "conclusion"],
+         "percent_yes", "comments", "conclusion", "hands_yes", "hands_no", "hands_unsure"],
         [1, "Den almene sektor som demokratisk aktør", tags, "info", "Formål med drøftelsen",
-         0, 0, 0, 0, None, 0, None],
+         0, 0, 0, 0, None, 0, None, 0, 0, 0],
         [2, "Den almene sektor som demokratisk aktør", tags, "consideration",
          "Er der tillid og opbakning til os som demokratisk aktør?",
-         12, 5, 4, 21, pytest.approx(12 / 21), 2, "Stor opbakning, men de unge mangler"],
+         12, 5, 4, 21, pytest.approx(12 / 21), 2, "Stor opbakning, men de unge mangler", 0, 0, 0],
         [3, "Levende fællesskaber", None, "prompt",
          "Hvordan understøtter vi den brede demokratiske deltagelse?",
-         0, 0, 0, 0, None, 2, None],
+         0, 0, 0, 0, None, 2, None, 0, 0, 0],
         [4, None, None, "consideration", "Skal bestyrelsen holde åbent møde hver måned?",
-         2, 1, 0, 0, pytest.approx(2 / 3), 0, None],
+         2, 1, 0, 0, pytest.approx(2 / 3), 0, None, 0, 0, 0],
     ]
     assert ws["J3"].number_format == "0.0%"
     assert ws["J5"].number_format == "0.0%"
@@ -317,6 +317,8 @@ def test_session_xlsx_session_sheet():
         ["ended", datetime(2025, 3, 4, 19, 30)],
         ["facilitator", "Søren Æbelø"],
         ["participants", 23],
+        ["entered_by_hand", False],
+        ["held_on", None],
     ]
 
 
@@ -341,7 +343,7 @@ def test_every_xlsx_member_carries_the_sessions_time_not_the_clock():
 
 def test_session_xlsx_of_sparse_results_loads():
     wb = load(export.session_xlsx({"items": [{"kind": "prompt"}]}))
-    assert sheet_rows(wb["Items"])[1] == [1, None, None, "prompt", None, 0, 0, 0, 0, None, 0, None]
+    assert sheet_rows(wb["Items"])[1] == [1, None, None, "prompt", None, 0, 0, 0, 0, None, 0, None, 0, 0, 0]
     assert sheet_rows(wb["Comments"]) == [
         ["item_position", "section", "item_text", "created_at", "pinned", "hidden", "text"]]
     assert wb.properties.created == datetime(1980, 1, 1)
@@ -373,25 +375,26 @@ def test_rollup_csv_rows_and_totals():
 
     assert read_csv(data) == [
         ["item_id", "kind", "text", "session_id", "session_title", "unit", "started_at", "yes",
-         "no", "unsure", "voters", "comments", "percent_yes"],
+         "no", "unsure", "voters", "comments", "percent_yes", "hands_yes", "hands_no", "hands_unsure",
+         "entered_by_hand"],
         ["i-tillid", "consideration", tillid, "s-1", "Beboermøde i Ærøskøbing", "Afdeling 12",
-         "2025-03-04T18:00:00+00:00", "12", "5", "4", "21", "3", "57.1"],
+         "2025-03-04T18:00:00+00:00", "12", "5", "4", "21", "3", "57.1", "0", "0", "0", "false"],
         ["i-tillid", "consideration", tillid, "s-2", "Dialogmøde på Østerbro", "Afdeling 7",
-         "2025-03-11T17:30:00+00:00", "6", "2", "0", "8", "1", "75.0"],
+         "2025-03-11T17:30:00+00:00", "6", "2", "0", "8", "1", "75.0", "0", "0", "0", "false"],
         ["i-tillid", "consideration", tillid, "", "total", "", "", "18", "7", "4", "29", "4",
-         "62.1"],
+         "62.1", "0", "0", "0", ""],
         # Added to the guide after the first session: no row for s-1, not a row of zeros.
         ["i-ny", "consideration", "'+45 ekstra møder om året?", "s-2", "Dialogmøde på Østerbro",
-         "Afdeling 7", "2025-03-11T17:30:00+00:00", "0", "0", "0", "0", "0", ""],
+         "Afdeling 7", "2025-03-11T17:30:00+00:00", "0", "0", "0", "0", "0", "", "0", "0", "0", "false"],
         ["i-ny", "consideration", "'+45 ekstra møder om året?", "", "total", "", "", "0", "0",
-         "0", "0", "0", ""],
+         "0", "0", "0", "", "0", "0", "0", ""],
     ]
 
 
 def test_rollup_csv_sums_a_missing_total():
     rollup = danish_rollup()
     del rollup["items"][0]["total"]
-    assert read_csv(export.rollup_csv(rollup))[3][7:] == ["18", "7", "4", "29", "4", "62.1"]
+    assert read_csv(export.rollup_csv(rollup))[3][7:13] == ["18", "7", "4", "29", "4", "62.1"]
 
 
 def test_rollup_xlsx_items_sheet():
@@ -431,9 +434,9 @@ def test_rollup_xlsx_items_sheet():
 def test_rollup_xlsx_sessions_sheet():
     ws = load(export.rollup_xlsx(danish_rollup()))["Sessions"]
     assert sheet_rows(ws) == [
-        ["session_id", "title", "unit", "started_at", "participants"],
-        ["s-1", "Beboermøde i Ærøskøbing", "Afdeling 12", datetime(2025, 3, 4, 18, 0), 23],
-        ["s-2", "Dialogmøde på Østerbro", "Afdeling 7", datetime(2025, 3, 11, 17, 30), 9],
+        ["session_id", "title", "unit", "started_at", "participants", "entered_by_hand"],
+        ["s-1", "Beboermøde i Ærøskøbing", "Afdeling 12", datetime(2025, 3, 4, 18, 0), 23, False],
+        ["s-2", "Dialogmøde på Østerbro", "Afdeling 7", datetime(2025, 3, 11, 17, 30), 9, False],
     ]
 
 
@@ -442,7 +445,7 @@ def test_rollup_of_a_guide_without_sessions():
               "items": [{"id": "i", "kind": "prompt", "text": "Hvad nu?", "per_session": {},
                          "total": {"yes": 0, "no": 0, "unsure": 0, "voters": 0, "comments": 0}}]}
     assert read_csv(export.rollup_csv(rollup))[1:] == [
-        ["i", "prompt", "Hvad nu?", "", "total", "", "", "0", "0", "0", "0", "0", ""]]
+        ["i", "prompt", "Hvad nu?", "", "total", "", "", "0", "0", "0", "0", "0", "", "0", "0", "0", ""]]
     ws = load(export.rollup_xlsx(rollup))["Items"]
     assert sheet_rows(ws)[2] == ["i", "prompt", "Hvad nu?", 0, 0, 0, None, 0, 0]
 

@@ -48,6 +48,10 @@ def _rollup(app, gid, user, **kw):
         return data
 
 
+#: a roll-up cell's counted hands (issue 11) where nobody counted any
+NO_HANDS = {"hands_yes": 0, "hands_no": 0, "hands_unsure": 0}
+
+
 def test_rollup_arithmetic_across_three_regions(app, three_regions):
     data = _rollup(app, three_regions["guide"], three_regions["organiser"])
     mids = three_regions["meetings"]
@@ -56,18 +60,19 @@ def test_rollup_arithmetic_across_three_regions(app, three_regions):
     items = {i["id"]: i for i in data["items"]}
     c1 = items["c1"]
     assert c1["per_session"][mids["Region Stockholm"]] == {"yes": 2, "no": 1, "unsure": 0, "voters": 3,
-                                                           "comments": 0}
+                                                           "comments": 0, **NO_HANDS}
     assert c1["per_session"][mids["Region Syd"]]["no"] == 2
-    assert c1["total"] == {"yes": 3, "no": 3, "unsure": 0, "voters": 6, "comments": 0}
-    assert items["c2"]["total"] == {"yes": 2, "no": 0, "unsure": 1, "voters": 3, "comments": 0}
-    assert items["c3"]["total"] == {"yes": 4, "no": 2, "unsure": 0, "voters": 6, "comments": 0}
+    assert c1["total"] == {"yes": 3, "no": 3, "unsure": 0, "voters": 6, "comments": 0, **NO_HANDS}
+    assert items["c2"]["total"] == {"yes": 2, "no": 0, "unsure": 1, "voters": 3, "comments": 0, **NO_HANDS}
+    assert items["c3"]["total"] == {"yes": 4, "no": 2, "unsure": 0, "voters": 6, "comments": 0, **NO_HANDS}
     assert items["p1"]["total"]["comments"] == 3
     tags = {t["tag"]: t for t in data["tags"]}
     # Engagemang is on all three considerations, Värvning on the first two.
     assert tags["Värvning"]["items"] == ["c1", "c2"]
-    assert tags["Värvning"]["total"] == {"yes": 5, "no": 3, "unsure": 1, "voters": 9}
-    assert tags["Engagemang"]["total"] == {"yes": 9, "no": 5, "unsure": 1, "voters": 15}
-    assert tags["Engagemang"]["per_session"][mids["Region Syd"]] == {"yes": 4, "no": 2, "unsure": 0, "voters": 6}
+    assert tags["Värvning"]["total"] == {"yes": 5, "no": 3, "unsure": 1, "voters": 9, **NO_HANDS}
+    assert tags["Engagemang"]["total"] == {"yes": 9, "no": 5, "unsure": 1, "voters": 15, **NO_HANDS}
+    assert tags["Engagemang"]["per_session"][mids["Region Syd"]] == {"yes": 4, "no": 2, "unsure": 0, "voters": 6,
+                                                                     **NO_HANDS}
 
 
 def test_rollup_filters_and_roles(app, three_regions):
