@@ -9,7 +9,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 DIST ?= dist
 
-.PHONY: setup run test lint browsers translations bench mutation coverage wheel clean
+.PHONY: setup run test lint browsers nginx translations bench mutation coverage wheel clean
 
 setup: $(STAMP) node_modules/.package-lock.json $(VENDOR)/socket.io.min.js translations
 	@$(BIN)/dialogrum db upgrade
@@ -42,10 +42,14 @@ run: setup
 browsers:
 	@command -v chromium >/dev/null 2>&1 || ./scripts/ensure-chromium.sh
 
+# nginx from the system's packages: tests/deploy/test_nginx.py runs deploy/nginx.conf itself.
+nginx:
+	@test -x /usr/sbin/nginx || command -v nginx >/dev/null 2>&1 || ./scripts/ensure-nginx.sh
+
 lint: setup
 	$(BIN)/ruff check .
 
-test: setup browsers lint
+test: setup browsers nginx lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The wheel an operator installs (docs/deploy.md): the built Socket.IO client, the compiled
