@@ -11,10 +11,10 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_percent
 from flask_babel import gettext as _
 
 from shared.models import CHOICES
+from shared.numbers import percent_text
 
 
 def names() -> dict[str, dict[str, str]]:
@@ -45,7 +45,7 @@ def share(counts: dict[str, int], choices: list[str] | tuple[str, ...] = CHOICES
         n = counts.get(choice, 0)
         ratio = n / total if total else 0.0
         rows.append({"choice": choice, "count": n, "ratio": ratio, "width": round(100 * ratio, 1),
-                     "percent": format_percent(ratio) if total else "–"})
+                     "percent": percent_text(n, total)})
     return {"total": total, "rows": rows}
 
 
@@ -53,8 +53,7 @@ def percent_yes(cell: dict[str, int] | None) -> str:
     """'% Ja' of a roll-up cell, or a dash when nobody voted."""
     if not cell:
         return "–"
-    total = sum(cell.get(c, 0) for c in CHOICES)
-    return format_percent(cell.get("yes", 0) / total) if total else "–"
+    return percent_text(cell.get("yes", 0), sum(cell.get(c, 0) for c in CHOICES))
 
 
 def yes_ratio(cell: dict[str, int] | None) -> float:

@@ -20,7 +20,6 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from openpyxl import Workbook
@@ -29,6 +28,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
+
+from shared.numbers import percent
 
 # --------------------------------------------------------------------------------------------------
 # How a file speaks
@@ -196,12 +197,9 @@ def _percent_ratio(yes: int, no: int, unsure: int) -> float | None:
 
 def _percent_text(yes: int, no: int, unsure: int) -> str:
     """Percent yes with one decimal, rounded half up like Excel's 0.0% display; empty if no votes."""
-    total = yes + no + unsure
-    if total <= 0:
-        return ""
-    # Decimal avoids binary-float ties (1/16 = 6.25 % must read 6.3 as it does in the XLSX).
-    exact = Decimal(yes * 100) / Decimal(total)
-    return str(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    # Exact decimals (shared.numbers): 1/16 = 6.25 % must read 6.3 as it does in the XLSX.
+    value = percent(yes, yes + no + unsure, places=1)
+    return "" if value is None else str(value)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -126,8 +126,8 @@ def test_rollup_page_compares_three_regions(client, login, regions):
     assert "Ja 8 · Nej 5 · Vet inte 1" in engagemang
     # One chart per consideration comparing the units, with their names and % Ja.
     charts = html[html.index('id="units-heading"'):html.index('id="tags-heading"')]
-    assert charts.count('<svg class="unit-chart"') == 3
-    assert ">Region Stockholm</text>" in charts and "67\xa0% Ja (3)" in charts
+    assert charts.count('<ul class="unit-chart"') == 3
+    assert '"uc-label">Region Stockholm</span>' in charts and "67\xa0% Ja <span class=\"uc-count\">(2 av 3)" in charts
     # Filters.
     syd = client.get(f"/guides/{regions['guide']}/rollup?unit=Region+Syd").text
     assert "Dialog Region Syd" in syd and "Dialog Region Stockholm" not in syd

@@ -42,8 +42,9 @@ def test_public_page_shows_units_and_results_without_comments(client, app, login
     for unit in ROOMS:
         assert unit in html
     assert "Kommentar från" not in html and "Dialog Region" not in html
-    assert html.count('<svg class="unit-chart"') == 3
-    assert "67\xa0% Ja (3)" in html
+    assert html.count('<ul class="unit-chart"') == 3
+    # The count beside the share (issue 12, defect 6).
+    assert re.search(r'67\xa0% Ja <span class="uc-count">\(2 av 3\)</span>', html)
     assert "Logga ut" not in html
 
 

@@ -36,13 +36,19 @@
     return Number(n) === 1 ? forms[0] : forms[1];
   }
 
+  /* Whole percent rounded half up in integer arithmetic, as shared/numbers.py rounds: 5 of 8 is
+     63 %, and no float tie (29 of 200) rounds differently from the server's pages. */
+  function wholePercent(part, whole) {
+    return whole > 0 ? Math.floor((200 * part + whole) / (2 * whole)) : 0;
+  }
+
   function percent(part, whole, lang) {
-    var ratio = whole > 0 ? part / whole : 0;
+    var value = wholePercent(part, whole);
     try {
       return new Intl.NumberFormat(lang || document.documentElement.lang, {style: "percent", maximumFractionDigits: 0})
-        .format(ratio);
+        .format(value / 100);
     } catch (_e) {
-      return Math.round(ratio * 100) + " %";
+      return value + " %";
     }
   }
 
@@ -71,12 +77,32 @@
   }
 
   /* Comments: pinned first, then newest first (by time, then id). */
-  function sortComments(list) {
+  /* Pinned first, then (with byLikes: the "top ideas" order) the most thumbs-up, then newest. */
+  function sortComments(list, byLikes) {
     return list.sort(function (a, b) {
       if (!!a.pinned !== !!b.pinned) { return a.pinned ? -1 : 1; }
+      if (byLikes && (a.likes || 0) !== (b.likes || 0)) { return (b.likes || 0) - (a.likes || 0); }
       if (a.created_at !== b.created_at) { return a.created_at < b.created_at ? 1 : -1; }
       return b.id - a.id;
     });
+  }
+
+  /* A thumbs-up icon (issue 11, section 3) drawn as SVG, not an emoji: a projector's or an old
+     phone's fonts may have no emoji. Decorative: the text next to it carries the meaning. */
+  function thumb() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", "thumb");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06" +
+      "L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23" +
+      ".14-.47.14-.73v-2z");
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    return svg;
   }
 
   /* Is the keyboard focus in a place where typed keys belong to the field? */
@@ -117,7 +143,7 @@
   }
 
   window.Dialogrum = {
-    CHOICES: CHOICES, config: config, el: el, setText: setText, format: format, plural: plural, percent: percent,
-    renderBars: renderBars, sortComments: sortComments, typing: typing
+    CHOICES: CHOICES, config: config, el: el, setText: setText, format: format, plural: plural, percent: percent, wholePercent: wholePercent,
+    renderBars: renderBars, sortComments: sortComments, typing: typing, thumb: thumb
   };
 }());
