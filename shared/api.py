@@ -28,7 +28,7 @@ from shared.schemas import rest
 from shared.schemas.errors import RequestError, error_body
 from shared.schemas.fields import BAD_CHARS, MAX_INT
 from shared.schemas.guide import GuideDocument
-from shared.schemas.openapi import CSV, XLSX, YAML_TYPES, Reply, operation, read_json
+from shared.schemas.openapi import CSV, XLSX, YAML_TYPES, Reply, operation, parse, read_json
 from shared.uow import unit_of_work
 from shared.urls import base_url
 
@@ -49,6 +49,9 @@ def _dialogrum_error(exc: DialogrumError):
         faults.log.error("%s request_id=%s %s %s: %s", exc.code, faults.request_id(), request.method,
                          request.path, exc.message)
         return jsonify(rest.dump(rest.Error, faults.server_error_body(message_for(exc.code)))), exc.status
+    if getattr(exc, "complete_message", False):  # a whole translated sentence (library.GuideChangeError)
+        body = {"error": exc.code, "message": exc.message, "version": getattr(exc, "version", None)}
+        return jsonify(rest.dump(rest.Error, body)), exc.status
     return error_response(exc.code, exc.message if exc.message != exc.code else None)
 
 
@@ -119,11 +122,12 @@ def session_object(meeting: Meeting) -> dict[str, Any]:
 @bp.get("/guides")
 @token_required
 @operation("listGuides", "List guides", "guides",
-           {200: Reply("Every guide, built-in ones first.", list[rest.GuideSummary])})
-def list_guides():
-    """All guides with how many items each has."""
-    return jsonify(rest.dump(list[rest.GuideSummary],
-                             [library.summary(gd) for gd in library.list_guides(get_db().session)]))
+           {200: Reply("Every guide that is not archived (with `archived=true` every guide), built-in ones first.",
+                       list[rest.GuideSummary])}, query=rest.GuideListQuery)
+def list_guides(query: rest.GuideListQuery):
+    """All guides with how many items each has; archived ones only when asked for."""
+    found = library.list_guides(get_db().session, include_archived=query.archived == "true")
+    return jsonify(rest.dump(list[rest.GuideSummary], [library.summary(gd, g.user) for gd in found]))
 
 
 @bp.post("/guides")
@@ -150,10 +154,93 @@ def create_guide():
            errors=(404,), contract="additive")
 def get_guide(guide_id: str):
     """One guide document with its item ids."""
-    guide = get_db().session.get(Guide, guide_id)
+    return jsonify(_detail(_guide(guide_id)))
+
+
+def _guide(guide_id: str) -> Guide:
+    guide = library.get_guide(get_db().session, guide_id)
     if guide is None:
         raise DialogrumError("not_found")
-    return jsonify(rest.dump(rest.GuideDetail, {**library.summary(guide), "document": guide.document}))
+    return guide
+
+
+def _detail(guide: Guide) -> dict[str, Any]:
+    return rest.dump(rest.GuideDetail, {**library.summary(guide, g.user), "document": guide.document})
+
+
+@bp.put("/guides/<guide_id>")
+@token_required
+@operation("saveGuide", "Save an edited guide as its next version", "guides",
+           {200: Reply("The saved guide (its `version` one higher, unless nothing changed).", rest.GuideDetail)},
+           errors=(403, 404, 409), body=rest.GuideSave, parse_body=False, contract="additive",
+           description="Organisers edit every guide that is not built in, facilitators their own (`editable`). "
+           "`version` must be the guide's stored version: when somebody saved in between, the save is refused "
+           "with `409 version_conflict` (the body's `version` is the stored one) and nothing changes. A "
+           "malformed document is refused whole with `422 invalid_guide`, naming every place in `errors`. "
+           "Sessions keep the snapshot they were made with.")
+def save_guide(guide_id: str):
+    """Save an edited document, based on the version the edit started from."""
+    db = get_db().session
+    guide = _guide(guide_id)
+    data = read_json()
+    body = parse(rest.GuideVersion, data, root="body")
+    with unit_of_work(get_db(), session=db):
+        library.save_guide(db, g.user, guide, data.get("document"), version=body.version)
+    return jsonify(_detail(guide))
+
+
+@bp.delete("/guides/<guide_id>")
+@token_required
+@operation("deleteGuide", "Delete a guide no session used", "guides", {204: Reply("Deleted.")},
+           errors=(403, 404, 409), contract="additive",
+           description="Refused with `409 guide_in_use` once any session used the guide: archive it instead.")
+def delete_guide(guide_id: str):
+    """Delete a guide for good, when no session used it."""
+    db = get_db().session
+    with unit_of_work(get_db(), session=db):
+        library.delete_guide(db, g.user, _guide(guide_id))
+    return "", 204
+
+
+@bp.post("/guides/<guide_id>/duplicate")
+@token_required
+@operation("duplicateGuide", "Duplicate a guide", "guides",
+           {201: Reply("The copy, owned by the caller.", rest.GuideCreated)},
+           errors=(404,), contract="additive",
+           description="Any guide, built-in ones too. The copy is a new guide at version 1 with new item ids, "
+           "called \"Copy of …\" in the guide's language.")
+def duplicate_guide(guide_id: str):
+    """A new guide with the same content, owned by the caller."""
+    db = get_db().session
+    with unit_of_work(get_db(), session=db):
+        copy = library.duplicate_guide(db, _guide(guide_id), owner_id=g.user.id)
+    return jsonify(rest.dump(rest.GuideCreated, {"id": copy.id})), 201
+
+
+@bp.post("/guides/<guide_id>/archive")
+@token_required
+@operation("archiveGuide", "Archive a guide, or bring it back", "guides", {200: Reply("The guide.", rest.GuideSummary)},
+           errors=(403, 404), body=rest.GuideArchive, contract="additive",
+           description="An archived guide is left out of the choices for new sessions; its sessions and roll-up "
+           "stay. Whoever may edit the guide may archive it; organisers may also archive a built-in guide.")
+def archive_guide(guide_id: str, body: rest.GuideArchive):
+    """Archive (`{"archived": true}`) or bring back (`false`) a guide."""
+    db = get_db().session
+    guide = _guide(guide_id)
+    with unit_of_work(get_db(), session=db):
+        library.archive_guide(db, g.user, guide, body.archived)
+    return jsonify(rest.dump(rest.GuideSummary, library.summary(guide, g.user)))
+
+
+@bp.get("/guides/<guide_id>/export")
+@token_required
+@operation("exportGuide", "Download a guide document", "guides",
+           {200: Reply("The document as an attachment, with its item ids: it can be imported again.",
+                       GuideDocument, files=("application/yaml",), mode="validation")},
+           errors=(404,), query=rest.GuideExportQuery, contract="additive")
+def export_guide(guide_id: str, query: rest.GuideExportQuery):
+    """The guide document as a YAML (default) or JSON file."""
+    return downloads.response(library.export_file(_guide(guide_id), query.format))
 
 
 @bp.get("/guides/<guide_id>/rollup")

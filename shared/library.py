@@ -132,13 +132,10 @@ def list_guides(db: so.Session, *, include_archived: bool = False) -> list[Guide
 
 def summary(guide: Guide, user: Any = None) -> dict[str, Any]:
     """The contract's guide list entry (`items` is how many), with the version, whether it is
-    archived, and, given the `user` asking, whether they may edit it."""
-    out = {"id": guide.id, "title": guide.title, "language": guide.language,
-           "items": len(guides.flatten(guide.document)), "builtin": guide.builtin_key is not None,
-           "version": guide.version, "archived": guide.archived_at is not None, "owner_id": guide.owner_id}
-    if user is not None:
-        out["editable"] = can_edit(user, guide)
-    return out
+    archived, and whether the `user` asking (None: nobody) may edit it."""
+    return {"id": guide.id, "title": guide.title, "language": guide.language,
+            "items": len(guides.flatten(guide.document)), "builtin": guide.builtin_key is not None,
+            "version": guide.version, "archived": guide.archived_at is not None, "editable": can_edit(user, guide)}
 
 
 def session_count(db: so.Session, guide_id: str) -> int:

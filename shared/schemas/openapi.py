@@ -66,6 +66,9 @@ class Reply:
     model: Any = None
     files: tuple[str, ...] = ()  # media types of downloads (CSV, XLSX)
     schema: dict[str, Any] | None = None  # a JSON answer no model describes (this document)
+    #: "validation": the answer is a document the API also accepts, described as input (an exported
+    #: guide leaves out the optional fields a stored one fills in)
+    mode: str = "serialization"
 
     @property
     def download(self) -> bool:
@@ -195,7 +198,7 @@ class _Builder:
             op = entry[2]
             if op.body is not None:
                 wanted.append((op.body, "validation"))
-            wanted += [(self._model(reply.model), "serialization") for reply in op.replies.values() if reply.model]
+            wanted += [(self._model(reply.model), reply.mode) for reply in op.replies.values() if reply.model]
         unique = list(dict.fromkeys(wanted))
         self.refs, defs = models_json_schema(unique, ref_template="#/components/schemas/{model}",
                                              schema_generator=_Schemas)
@@ -241,11 +244,14 @@ class _Builder:
             entry: dict[str, Any] = {"description": reply.description}
             content = {}
             if reply.model is not None:
-                content[JSON] = {"schema": self.schema_of(reply.model, "serialization")}
+                content[JSON] = {"schema": self.schema_of(reply.model, reply.mode)}
             elif reply.schema is not None:
                 content[JSON] = {"schema": reply.schema}
             for media in reply.files:
-                content[media] = {"schema": {"type": "string", "contentMediaType": media}}
+                # A YAML file of a model (an exported guide) is that model written as YAML: clients parse it.
+                shaped = media in YAML_TYPES and JSON in content
+                content[media] = {"schema": content[JSON]["schema"] if shaped else {"type": "string",
+                                                                                  "contentMediaType": media}}
             if content:
                 entry["content"] = content
             if reply.download:

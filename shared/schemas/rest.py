@@ -199,6 +199,52 @@ FILE_LANGUAGE = ("Additive: CSV and XLSX for a spreadsheet in this language: eve
                  "columns (comma-separated, UTC times in CSV). JSON is the same either way.")
 
 
+class GuideVersion(Schema):
+    """The version an edit of a guide started from (`GuideSave` without its document, which the guide's
+    own models check so that their errors name every place)."""
+
+    version: Annotated[int, PlainValidator(strict_int), Field(ge=1), WithJsonSchema(
+        {**INT_SCHEMA, "minimum": 1}, mode="validation")] = Field(
+        description="The guide's `version` the edit started from; another is refused with `409 version_conflict`.")
+
+
+class GuideSave(GuideVersion):
+    """`PUT /guides/{id}`: an edited document and the version it was based on."""
+
+    document: GuideDocument = Field(description="The whole guide document. Items that keep their `id` keep their "
+                                    "results in the roll-up; items without one get a new id.")
+
+
+def _strict_flag(value: object) -> bool:
+    from shared.schemas.fields import describe
+
+    if value is None:
+        fail("required")
+    if not isinstance(value, bool):
+        fail("bool_type", what=describe(value))
+    return value
+
+
+class GuideArchive(Schema):
+    """`POST /guides/{id}/archive`."""
+
+    archived: Annotated[bool, PlainValidator(_strict_flag), WithJsonSchema(
+        {"type": "boolean"}, mode="validation")] = Field(
+        description="true archives the guide (left out of new sessions' choices), false brings it back.")
+
+
+class GuideListQuery(Schema):
+    """`GET /guides?archived=`."""
+
+    archived: _exactly(("false", "true"), "Additive: `true` lists archived guides too (marked `archived`).") = "false"
+
+
+class GuideExportQuery(Schema):
+    """`GET /guides/{id}/export?format=`."""
+
+    format: _exactly(("yaml", "json"), "The file format (YAML by default).") = "yaml"
+
+
 class ExportQuery(Schema):
     """`GET /sessions/{id}/export?format=`."""
 
@@ -269,6 +315,11 @@ class GuideSummary(Out):
     language: LanguageCode
     items: Count = Field(description="How many items the guide has.")
     builtin: bool = Field(description="Additive: one of the guides shipped with Dialogrum.")
+    version: int = Field(ge=1, description="Additive: 1 when created, +1 on every saved change of the document.")
+    archived: bool = Field(description="Additive: left out of the choices for new sessions (listed only with "
+                           "`?archived=true`).")
+    editable: bool = Field(description="Additive: the caller may change, archive and delete it (organisers every "
+                           "guide that is not built in, facilitators their own).")
 
 
 class GuideDetail(GuideSummary):
@@ -298,6 +349,8 @@ class Session(Out):
                                "the projector's Socket.IO credential.")
     qr_svg_url: Url = Field(description="A QR code of `join_url`.")
     guide_id: str | None = Field(description="Additive; null once the guide is deleted.")
+    guide_version: int | None = Field(default=None, description="Additive: the guide's version the session's "
+                                      "snapshot is of; null for sessions older than guide versions.")
     created_at: Timestamp = Field(description="Additive.")
     language: LanguageCode = Field(description="v1.1: the meeting's language (by default its guide's); the "
                                    "projector and phones that have not chosen a language follow it.")
@@ -309,7 +362,7 @@ class Session(Out):
             id=meeting.id, code=meeting.code, title=meeting.title, unit=meeting.unit, status=meeting.status,
             join_url=f"{base}/j/{meeting.code}", facilitator_url=f"{base}/console/{meeting.id}",
             projector_url=f"{base}/p/{meeting.projector_key}", qr_svg_url=f"{base}/j/{meeting.code}/qr.svg",
-            guide_id=meeting.guide_id, created_at=meeting.created_at.isoformat(),
+            guide_id=meeting.guide_id, guide_version=meeting.guide_version, created_at=meeting.created_at.isoformat(),
             language=meeting.language or meeting.guide_snapshot["language"],
         )
 
@@ -562,13 +615,15 @@ class Place(Out):
 class Error(OmitNone):
     """Every refusal: a stable code and human text in the request's language."""
 
-    omit_if_none: ClassVar[tuple[str, ...]] = ("errors", "request_id")
+    omit_if_none: ClassVar[tuple[str, ...]] = ("errors", "request_id", "version")
 
     error: str = Field(description="A stable machine code, e.g. `wrong_state`.")
     message: str = Field(description="Human text in the request's language, naming the field when one is wrong.")
     errors: list[Place] | None = Field(default=None, description="With 422: every field or place that is "
                                        "wrong (additive).")
     request_id: str | None = Field(default=None, description="With 5xx: the id to quote when reporting it.")
+    version: int | None = Field(default=None, description="With `version_conflict` (additive): the guide's "
+                                "stored version, which a new save has to name.")
 
 
 class Health(OmitNone):
