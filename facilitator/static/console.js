@@ -29,6 +29,8 @@
   function errorText(code) { return errors[code] || errors.server_error; }
 
   var socket = window.io({auth: {session_id: cfg.session_id}, reconnectionDelayMax: 5000});
+  // Top ideas, the closing summary and the minutes (console_summary.js) share the socket and control.
+  if (D.onConsoleSocket) { D.onConsoleSocket(socket, function (action, index) { control(action, index); }); }
 
   function control(action, index) {
     showError("");
@@ -183,7 +185,7 @@
   function renderComments() {
     var list = $("mod-list");
     list.textContent = "";
-    D.sortComments(comments);
+    D.sortComments(comments, !!(state && state.comment_order === "likes"));
     $("comment-count").textContent = comments.length;
     if (!comments.length) { list.appendChild(D.el("li", "hint", t.no_comments)); }
     var onVote = !!(state && state.item && state.item.kind === "consideration");
@@ -204,6 +206,11 @@
         }
       } else if (c.pinned) {
         meta.textContent += " · " + t.pinned_label;
+      }
+      if (c.likes) {  // last: the texts above are set with textContent, which would drop the icon
+        meta.appendChild(document.createTextNode(" · "));
+        meta.appendChild(D.thumb());
+        meta.appendChild(document.createTextNode(String(c.likes)));
       }
       meta.lang = document.documentElement.lang;
       var hide = D.el("button", "mod-hide", c.hidden ? t.unhide : t.hide);
@@ -264,6 +271,11 @@
   });
   socket.on("comment", upsert);
   socket.on("comment_update", upsert);
+  socket.on("likes", function (data) {
+    if (!state || !state.item || data.item_id !== state.item.id) { return; }
+    comments.forEach(function (c) { c.likes = data.likes[String(c.id)] || 0; });
+    renderComments();
+  });
   socket.on("conclusion", function (c) {
     conclusions[c.item_id] = c.text;
     if (state && state.item && state.item.id === c.item_id && document.activeElement !== conclusionField) {

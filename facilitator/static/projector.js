@@ -77,7 +77,7 @@
      only the pinned ones on a Ja/Nej item; none on an info slide. */
   function shownComments() {
     var kind = state && state.item ? state.item.kind : null;
-    if (kind === "prompt") { return D.sortComments(comments).slice(0, WALL_MAX); }
+    if (kind === "prompt") { return D.sortComments(comments, state.comment_order === "likes").slice(0, WALL_MAX); }
     if (kind === "consideration") {
       return D.sortComments(comments.filter(function (c) { return c.pinned; })).slice(0, PINNED_MAX);
     }
@@ -95,6 +95,13 @@
     shown.forEach(function (c) {
       var li = D.el("li", c.pinned ? "pinned" : "", c.text);
       li.dataset.id = c.id;
+      // The thumbs-up the phones gave it (issue 11, section 3), once it has any.
+      if (kind === "prompt" && c.likes) {
+        var likes = D.el("span", "wall-likes");
+        likes.appendChild(D.thumb());
+        likes.appendChild(document.createTextNode(String(c.likes)));
+        li.appendChild(likes);
+      }
       wall.appendChild(li);
     });
   }
@@ -135,6 +142,13 @@
   wake();
 
   var socket = window.io({auth: {projector_key: cfg.projector_key}, reconnectionDelayMax: 5000});
+  // The closing summary (summary.js) listens on the same socket.
+  if (D.onProjectorSocket) { D.onProjectorSocket(socket); }
+  socket.on("likes", function (data) {
+    if (!current(data.item_id)) { return; }
+    comments.forEach(function (c) { c.likes = data.likes[String(c.id)] || 0; });
+    renderWall();
+  });
   socket.on("connect", function () { $("offline").hidden = true; });
   socket.on("disconnect", function () { $("offline").hidden = false; });
   socket.on("connect_error", function () { $("offline").hidden = false; });

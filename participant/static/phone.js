@@ -164,6 +164,7 @@
         return;
       }
       myComments += 1;
+      if (D.markMine) { D.markMine(ack.id); }
       textarea.value = "";
       updateCounter();
       D.setText("comment-note", t.sent + " " + D.format(D.plural(t.comments_sent, myComments), {n: myComments}));
@@ -176,6 +177,8 @@
     auth: function (cb) { cb({code: cfg.code, token: readToken()}); },
     reconnectionDelayMax: 5000
   });
+  // Others' ideas and their thumbs-up (participant/static/ideas.js) listen on the same socket.
+  if (D.onPhoneSocket) { D.onPhoneSocket(socket); }
   socket.on("welcome", function (data) { saveToken(data.token); });
   socket.on("state", render);
   socket.on("results", renderResults);

@@ -239,7 +239,7 @@ def add_comment(work: Work, meeting_id: str, participant_id: str, item_id: objec
         .returning(_comments.c.id)
     ).scalar_one()
     comment = {"id": comment_id, "item_id": item_id, "text": text, "created_at": now.isoformat(),
-               "pinned": False, "hidden": False}
+               "pinned": False, "hidden": False, "likes": 0}
     work.emit(CommentAdded(meeting_id, comment))
     return comment
 
