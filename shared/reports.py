@@ -112,6 +112,23 @@ def public_link(db: so.Session, guide_id: str, link_id: int) -> PublicRollup | N
     return link if link is not None and link.guide_id == guide_id else None
 
 
+# -- the roll-ups' index -----------------------------------------------------------------------
+
+
+def rollup_index(db: so.Session, user: User) -> list[dict[str, Any]]:
+    """Every guide in the library (archived ones too: their sessions still add up) with how many of
+    its sessions `user` may see and when the latest started: the list the main navigation's
+    roll-up entry opens (issue 12, gap 10). A guide without sessions is listed all the same."""
+    seen = access.visible_meetings(user).subquery()
+    rows = db.execute(sa.select(seen.c.guide_id, sa.func.count(), sa.func.max(seen.c.started_at))
+                      .where(seen.c.guide_id.is_not(None)).group_by(seen.c.guide_id)).all()
+    figures = {guide_id: (n, latest) for guide_id, n, latest in rows}
+    guides = db.scalars(sa.select(Guide).order_by(Guide.archived_at.is_not(None), Guide.builtin_key.is_(None),
+                                                  Guide.title))
+    return [{"guide": g, "sessions": figures.get(g.id, (0, None))[0], "latest": figures.get(g.id, (0, None))[1]}
+            for g in guides]
+
+
 # -- the published roll-up ---------------------------------------------------------------------
 
 

@@ -291,6 +291,7 @@ def pages(client, rooms, lang):
     yield "delete a session", client.get(f"/sessions/{room['ended']}/delete"), ()
     yield "a deleted session's report", client.get("/sessions/gone0000/report"), ()
     yield "roll-up", client.get(f"/guides/{room['guide']}/rollup"), ()
+    yield "roll-ups", client.get("/rollups"), ()
     yield "users", client.get("/users"), ()
     yield "units", client.get("/units"), ()
     yield "settings", client.get("/settings"), ()
@@ -311,7 +312,7 @@ def _post_login(client, lang, email, password):
 COVERED = {
     "participant.index", "participant.join", "facilitator.projector", "public.rollup", "facilitator.setup",
     "facilitator.login", "facilitator.sessions", "facilitator.console", "facilitator.guide_library",
-    "facilitator.guide_detail", "organiser.report", "organiser.delete_session", "organiser.rollup",
+    "facilitator.guide_detail", "organiser.report", "organiser.delete_session", "organiser.rollup", "organiser.rollups",
     "editor.new_guide", "editor.edit_guide",
     "organiser.users", "organiser.units", "organiser.settings", "organiser.tokens", "organiser.all_tokens",
     # files and redirects, checked below or with no text of their own

@@ -74,6 +74,14 @@ def _rollup_for(guide: Guide, filters: reports.RollupFilters) -> dict:
     return reports.guide_rollup(get_db().session, guide, current_user, filters, get_timezone())
 
 
+@bp.get("/rollups")
+@login_required
+def rollups():
+    """Every guide with a link to its roll-up, from the main navigation, also before any session
+    (issue 12, gap 10); a facilitator's counts are of their own sessions."""
+    return render_template("organiser/rollups.html", rows=reports.rollup_index(get_db().session, current_user))
+
+
 @bp.get("/guides/<guide_id>/rollup")
 @login_required
 def rollup(guide_id: str):

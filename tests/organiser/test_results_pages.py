@@ -186,3 +186,23 @@ def test_a_facilitator_cannot_delete_anothers_session(client, app, login, make, 
     page = client.get("/sessions")
     assert client.post(f"/sessions/{mid}/delete", data={"csrf_token": csrf(page.text)}).status_code == 403
     assert count_rows(app, mid)["Meeting"] == 1
+
+
+def test_the_rollups_are_found_from_the_navigation_before_any_session(client, login, regions, make):
+    """Issue 12, gap 10: a roll-up entry in the main navigation lists every guide with its roll-up,
+    a guide page links its roll-up, and a guide without sessions has one that says so kindly."""
+    fresh = make.guide()  # SMALL_GUIDE, Danish, never held
+    login(regions["facilitator"])
+    nav = client.get("/guides?lang=sv").text
+    assert re.search(r'<nav class="topnav".*href="/rollups"[^>]*>Sammanställningar</a>', nav, re.S)
+    index = client.get("/rollups?lang=sv")
+    assert index.status_code == 200
+    rows = re.findall(r"<tr>.*?</tr>", index.text, re.S)
+    held = next(r for r in rows if f"/guides/{regions['guide']}/rollup" in r)
+    assert '<td class="num">2</td>' in held  # the facilitator's own two sessions
+    never = next(r for r in rows if f"/guides/{fresh}/rollup" in r)
+    assert '<td class="num">0</td>' in never and "inget möte än" in never
+    assert f'href="/guides/{fresh}/rollup"' in client.get(f"/guides/{fresh}?lang=sv").text
+    assert f'href="/guides/{fresh}/rollup"' in client.get("/guides?lang=sv").text
+    empty = client.get(f"/guides/{fresh}/rollup?lang=sv")
+    assert empty.status_code == 200 and "Inget möte har använt den här guiden än" in empty.text
