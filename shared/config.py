@@ -75,4 +75,18 @@ def from_environment() -> dict:
         "HSTS_SECONDS": _whole_number(env, "DIALOGRUM_HSTS_SECONDS"),
         # Dates and times on pages and reports: Sweden and Denmark share this zone.
         "BABEL_DEFAULT_TIMEZONE": env.get("DIALOGRUM_TIMEZONE") or "Europe/Stockholm",
+        # GET /metrics only with a bearer token (shared/metrics.py); unset, the path is not served.
+        "METRICS_TOKEN": _metrics_token(env),
     }
+
+
+#: A metrics token must not be guessable: 16 characters at least (`openssl rand -hex 16` gives 32).
+MIN_METRICS_TOKEN = 16
+
+
+def _metrics_token(env) -> str | None:
+    token = (env.get("DIALOGRUM_METRICS_TOKEN") or "").strip()
+    if token and (len(token) < MIN_METRICS_TOKEN or not token.isprintable() or " " in token):
+        raise SystemExit(f"dialogrum: DIALOGRUM_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters "
+                         "without spaces (make one with `openssl rand -hex 16`)")
+    return token or None

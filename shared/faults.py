@@ -26,6 +26,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, 
 
 from shared.errors import STATUS, DialogrumError
 from shared.ids import MAX_INT
+from shared.logs import safe_path
 from shared.messages import message_for
 from shared.text import DROPPED, unstorable_character
 
@@ -51,7 +52,8 @@ class App(Flask):
     """Flask, logging an unhandled exception once, with the request id."""
 
     def log_exception(self, exc_info: Any) -> None:  # Flask calls this once per unhandled exception
-        self.logger.error("server_error request_id=%s %s %s", request_id(), request.method, request.path,
+        # The path without its secrets (a projector's key, a one-time link): shared/logs.py.
+        self.logger.error("server_error request_id=%s %s %s", request_id(), request.method, safe_path(),
                           exc_info=exc_info)
 
 
@@ -196,7 +198,7 @@ def init_app(app: Flask) -> None:
         # down: "unavailable"); the API answers its own (shared/api.py).
         status = STATUS.get(exc.code, 400)
         if status >= 500:
-            log.error("%s request_id=%s %s %s: %s", exc.code, request_id(), request.method, request.path,
+            log.error("%s request_id=%s %s %s: %s", exc.code, request_id(), request.method, safe_path(),
                       exc.message)
         if request.path.startswith("/api/"):
             from shared.schemas import rest

@@ -58,12 +58,13 @@ def serve(host: str, port: int) -> int:
 
     import logging
 
-    from shared import accounts, migrate
+    from shared import accounts, logs, migrate
     from shared.app import create_app, get_hub
     from shared.db import get_db
 
-    logging.basicConfig(level=os.environ.get("DIALOGRUM_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # After the patching (shared.logs imports Flask): DIALOGRUM_LOG_LEVEL and DIALOGRUM_LOG_FORMAT.
+    logs.configure(*logs.settings())
+    log = logging.getLogger("dialogrum.server")
     app = create_app({"SOCKETIO_ASYNC_MODE": mode})
     try:
         # Waits while another process installs (docs/architecture.md#installing-under-concurrency).
@@ -85,7 +86,7 @@ def serve(host: str, port: int) -> int:
         get_db(app).dispose()
         return 1
     base = app.config.get("BASE_URL") or f"http://{host}:{port}"
-    print(f"Dialogrum serves on http://{host}:{port} ({mode}).", flush=True)
+    log.info("Dialogrum serves on http://%s:%s (%s).", host, port, mode)
     if secret:
         print(f"No one can sign in yet. Open this one-time link to choose the first organiser's password:\n"
               f"  {base}/setup/{secret}", flush=True)
@@ -103,7 +104,7 @@ def serve(host: str, port: int) -> int:
     finally:
         hub.stop()
         get_db(app).dispose()
-        print("Dialogrum stopped.", flush=True)
+        log.info("Dialogrum stopped.")
     return 0
 
 

@@ -12,6 +12,7 @@ resolved once, at connect (docs/architecture.md#the-vote-path).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO
 from limits import parse as parse_limit
 
-from shared import joining, presence
+from shared import faults, joining, logs, presence
 from shared import meeting as rules
 from shared.access import lapsed_grants
 from shared.accounts import token_for
@@ -258,6 +259,26 @@ def _safe(handler: Callable[[str, object], dict]) -> Callable[..., dict]:
     return wrapped
 
 
+def _role_asked(auth: object) -> str | None:
+    """Who a refused socket tried to be, from the kind of credential it sent (never its value)."""
+    if not isinstance(auth, dict):
+        return None
+    for key, role in (("code", "participant"), ("projector_key", "projector"), ("session_id", "facilitator")):
+        if key in auth:
+            return role
+    return None
+
+
+def _measured(event: str, handler: Callable[..., dict], metrics: Any) -> Callable[..., dict]:
+    """A vote's or comment's answer counted and its latency observed (shared/metrics.py)."""
+
+    def measured(sid: str, data: object = None, *_extra: object) -> dict:
+        started = time.perf_counter()
+        return metrics.acknowledged(event, started, handler(sid, data))
+
+    return measured
+
+
 def init_app(app: Flask, socketio: SocketIO, database: Database, limiter: Limiter) -> Hub:
     """Create the hub of this app and register the Socket.IO handlers."""
     hub = Hub(socketio, database)
@@ -266,13 +287,31 @@ def init_app(app: Flask, socketio: SocketIO, database: Database, limiter: Limite
     app.extensions["dialogrum.hub"] = hub
     app.extensions["dialogrum.sockets"] = sockets
 
+    metrics = app.extensions["dialogrum.metrics"]
+    # The request id of each open socket's connect, so that its disconnect line carries it too.
+    request_ids: dict[str, str] = {}
+
     @socketio.on("connect")
     def _on_connect(auth=None):
         user = current_user._get_current_object() if current_user and current_user.is_authenticated else None
-        sockets.connect(request.sid, auth, remote_addr=request.remote_addr, user=user)
+        try:
+            client = sockets.connect(request.sid, auth, remote_addr=request.remote_addr, user=user)
+        except ConnectionRefusedError as exc:
+            reason = exc.error_args["message"]
+            metrics.refusals.labels(reason).inc()
+            logs.socket_event("socket_refused", sid=request.sid, role=_role_asked(auth), reason=reason)
+            raise
+        request_ids[request.sid] = faults.request_id()
+        metrics.connects.labels(client.role).inc()
+        logs.socket_event("socket_connect", sid=request.sid, role=client.role, meeting=client.meeting_id)
 
-    def _on_disconnect(sid: str, *_reason: object) -> None:
+    def _on_disconnect(sid: str, *reason: object) -> None:
+        client = hub.clients.get(sid)
         hub.detach(sid)
+        rid = request_ids.pop(sid, None)
+        if client is not None:
+            logs.socket_event("socket_disconnect", request_id=rid, sid=sid, role=client.role,
+                              meeting=client.meeting_id, reason=str(reason[0]) if reason else None)
 
     def _on_unknown(event: str, _sid: str, *_args: object) -> dict:
         # Contract v1.1: an event the server does not know is answered, never left hanging.
@@ -284,5 +323,6 @@ def init_app(app: Flask, socketio: SocketIO, database: Database, limiter: Limite
     for event, handler in (("vote", sockets.vote), ("comment", sockets.comment), ("control", sockets.control),
                            ("moderate", sockets.moderate), ("conclude", sockets.conclude), ("like", sockets.like),
                            ("comments", sockets.comments)):
-        server.on(event, _safe(handler))
+        wrapped = _safe(handler)
+        server.on(event, _measured(event, wrapped, metrics) if event in ("vote", "comment") else wrapped)
     return hub
