@@ -63,6 +63,14 @@ def _guide_error(exc: guides.GuideError):
     return jsonify(rest.dump(rest.Error, body)), 422
 
 
+@bp.errorhandler(rules.CountsError)
+def _counts_error(exc: rules.CountsError):
+    # Every wrong count or field at once, each in the request's language (shared/meeting/hands.py).
+    get_db().session.rollback()
+    body = {"error": exc.code, "message": message_for(exc.code), "errors": exc.messages()}
+    return jsonify(rest.dump(rest.Error, body)), 422
+
+
 @bp.errorhandler(RequestError)
 def _request_error(exc: RequestError):
     get_db().session.rollback()
@@ -402,6 +410,45 @@ def put_conclusion(meeting_id: str, item_id: str, body: rest.ConclusionRequest):
     with unit_of_work(get_db(), session=db) as work:
         saved = rules.set_conclusion(work, meeting.id, item_id, body.text)
     return jsonify(rest.dump(rest.Conclusion, saved))
+
+
+@bp.put("/sessions/<meeting_id>/hands/<item_id>")
+@token_required
+@operation("putHands", "Set the counted hands of an item", "sessions",
+           {200: Reply("The item's counted hands; its `results` follow on the sockets.", rest.Hands)},
+           errors=(403, 404, 409), body=rest.HandsRequest, contract="additive",
+           description="For people without a phone: hands counted per choice, stored apart from the phones' votes "
+           "and summed with them in every result. Replaces the item's earlier hands; `{}` clears them. Open while "
+           "the session waits or is live (409 `session_ended` after), and on a session entered by hand at any "
+           "time. 409 `no_choices` for an item nobody votes on; 422 `invalid_count` when the hands, all choices "
+           "summed, exceed the session's stated participants or a choice is not the item's.")
+def put_hands(meeting_id: str, item_id: str, body: rest.HandsRequest):
+    """Set the counted hands of one item: `{"counts": {"yes": 3, "no": 1}}`."""
+    meeting = _meeting_for(meeting_id)
+    db = get_db().session
+    with unit_of_work(get_db(), session=db) as work:
+        saved = rules.set_hands(work, meeting.id, item_id, body.counts)
+    return jsonify(rest.dump(rest.Hands, saved))
+
+
+@bp.post("/sessions/paper")
+@token_required
+@operation("createPaperSession", "Record a dialogue held on paper", "sessions",
+           {201: Reply("The new session: ended, marked `entered_by_hand`.", rest.Session)}, errors=(404,),
+           body=rest.PaperSessionCreate, contract="additive",
+           description="A dialogue held without Dialogrum, entered afterwards from a guide: the day, unit, number "
+           "of participants and per item the counted hands, the group's conclusion and comments. It counts in "
+           "reports, exports, roll-ups and public pages like any session, marked as entered by hand. Every wrong "
+           "field is named at once (422 `invalid_count`), and nothing is stored then.")
+def create_paper_session(body: rest.PaperSessionCreate):
+    """Record a dialogue held on paper as an ended session."""
+    db = get_db().session
+    with unit_of_work(get_db(), session=db) as work:
+        meeting_id = rules.create_paper_session(
+            work, guide_id=body.guide_id, held_on=body.held_on, unit=body.unit, participants=body.participants,
+            title=body.title, facilitator_id=g.user.id,
+            items={item_id: item.model_dump() for item_id, item in body.items.items()})
+    return jsonify(session_object(db.get(Meeting, meeting_id))), 201
 
 
 @bp.get("/openapi.json")

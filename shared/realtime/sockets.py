@@ -244,6 +244,24 @@ class Sockets:
                                                             data.get("text")),
             lambda saved: {"ok": True, "conclusion": saved})
 
+    def hands(self, sid: str, data: object) -> dict:
+        """`set_hands {item_id, counts}` (facilitators) -> `{ok, item_id, hands}` after commit; the
+        item's `results` follow. A refused count also names each wrong place and why (`errors`:
+        `[{place, kind, ...}]`), for the console to say in its language."""
+        places: list[dict] = []
+
+        def rule(work: Work, client: Client, data: dict) -> dict:
+            try:
+                return rules.set_hands(work, client.meeting_id, data.get("item_id"), data.get("counts"))
+            except rules.CountsError as exc:
+                places.extend({"place": p, "kind": k, **v} for p, k, v in exc.errors)
+                raise
+
+        ack = self._command(sid, data, "facilitator", rule, lambda saved: {"ok": True, **saved})
+        if places:
+            ack["errors"] = places
+        return ack
+
 
 def _safe(handler: Callable[[str, object], dict]) -> Callable[..., dict]:
     """Wrap a raw handler so an unexpected error still answers the ack instead of hanging it."""
@@ -322,7 +340,7 @@ def init_app(app: Flask, socketio: SocketIO, database: Database, limiter: Limite
     server.on("*", _on_unknown)
     for event, handler in (("vote", sockets.vote), ("comment", sockets.comment), ("control", sockets.control),
                            ("moderate", sockets.moderate), ("conclude", sockets.conclude), ("like", sockets.like),
-                           ("comments", sockets.comments)):
+                           ("comments", sockets.comments), ("set_hands", sockets.hands)):
         wrapped = _safe(handler)
         server.on(event, _measured(event, wrapped, metrics) if event in ("vote", "comment") else wrapped)
     return hub

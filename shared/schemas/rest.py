@@ -354,6 +354,8 @@ class Session(Out):
     created_at: Timestamp = Field(description="Additive.")
     language: LanguageCode = Field(description="v1.1: the meeting's language (by default its guide's); the "
                                    "projector and phones that have not chosen a language follow it.")
+    entered_by_hand: bool = Field(default=False, description="Additive: recorded after the fact from a dialogue "
+                                  "held on paper (`POST /sessions/paper`).")
 
     @classmethod
     def of(cls, meeting: Any, base: str) -> Session:
@@ -364,6 +366,7 @@ class Session(Out):
             projector_url=f"{base}/p/{meeting.projector_key}", qr_svg_url=f"{base}/j/{meeting.code}/qr.svg",
             guide_id=meeting.guide_id, guide_version=meeting.guide_version, created_at=meeting.created_at.isoformat(),
             language=meeting.language or meeting.guide_snapshot["language"],
+            entered_by_hand=bool(meeting.entered_by_hand),
         )
 
 

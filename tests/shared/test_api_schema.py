@@ -85,6 +85,14 @@ def pinned_document(doc: dict, seeded: dict) -> dict:
     return doc
 
 
+def counts_a_choice_the_item_lacks(case) -> bool:
+    """Hands for "unsure" on c1, which offers only yes and no: the item's choices are the guide's,
+    which a JSON Schema of the body cannot know."""
+    body = case.body if isinstance(case.body, dict) else {}
+    counts = body.get("counts") if isinstance(body.get("counts"), dict) else {}
+    return (case.path_parameters or {}).get("item_id") == "c1" and "unsure" in counts
+
+
 def repeats_an_item_id(body: object) -> bool:
     """Item ids must be unique in a guide, which a JSON Schema cannot say."""
     if not isinstance(body, dict) or not isinstance(body.get("sections"), list):
@@ -116,6 +124,8 @@ def test_the_api_keeps_its_generated_schema(app, seeded, monkeypatch):
         strategy = operation.as_strategy()
         if operation.method.upper() == "POST" and operation.path == "/guides":
             strategy = strategy.filter(lambda case: not repeats_an_item_id(case.body))
+        if operation.path.startswith("/sessions/{meeting_id}/hands/"):
+            strategy = strategy.filter(lambda case: not counts_a_choice_the_item_lacks(case))
 
         @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))

@@ -196,3 +196,54 @@ def test_exports_carry_the_split_and_the_mark(app, make):
     rows = list(csv.reader(io.StringIO(rollup_csv(roll).decode("utf-8-sig"))))
     first = dict(zip(rows[0], rows[1], strict=True))
     assert (first["hands_yes"], first["entered_by_hand"]) == ("4", "true")
+
+
+def test_rest_sets_hands_and_records_a_paper_session_with_errors_in_the_users_language(app, client, make):
+    gid = make.guide(REGIONS_GUIDE)
+    user = make.user()
+    auth = {"Authorization": f"Bearer {make.token(user)}"}
+    mid = make.meeting(user, guide_id=gid)
+    with app.app_context():
+        hold_meeting(get_db(app).engine, mid, {"c1": ["yes"]}, end=False)
+
+    resp = client.put(f"/api/v1/sessions/{mid}/hands/c1", json={"counts": {"yes": 2, "no": 5}}, headers=auth)
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json() == {"item_id": "c1", "hands": {"yes": 2, "no": 5}}
+    item = client.get(f"/api/v1/sessions/{mid}/results", headers=auth).get_json()["items"][0]
+    assert (item["counts"], item["hands"], item["voters"]) == ({"yes": 3, "no": 5, "unsure": 0},
+                                                               {"yes": 2, "no": 5, "unsure": 0}, 8)
+    resp = client.put(f"/api/v1/sessions/{mid}/hands/c1", json={"counts": {"yes": -2}},
+                      headers={**auth, "Accept-Language": "da"})
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"] == [{"place": "counts.yes", "message": "skal være mellem 0 og 100000"}]
+    resp = client.put(f"/api/v1/sessions/{mid}/hands/c1", json={"counts": {"unsure": 1}},
+                      headers={**auth, "Accept-Language": "sv"})
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"] == [{"place": "counts.unsure", "message": "Det är inte ett av alternativen."}]
+    assert client.put(f"/api/v1/sessions/{mid}/hands/p1", json={"counts": {}}, headers=auth).status_code == 409
+    client.post(f"/api/v1/sessions/{mid}/control", json={"action": "end"}, headers=auth)
+    resp = client.put(f"/api/v1/sessions/{mid}/hands/c1", json={"counts": {"yes": 1}}, headers=auth)
+    assert (resp.status_code, resp.get_json()["error"]) == (409, "session_ended")
+    assert client.get(f"/api/v1/sessions/{mid}/results", headers=auth).get_json()["items"][0]["hands"]["yes"] == 2
+
+    body = {"guide_id": gid, "held_on": TODAY.isoformat(), "participants": 4, "unit": "Region Gotland",
+            "items": {"c1": {"counts": {"yes": 3, "no": 2}}, "c2": {"counts": {"unsure": 1}, "conclusion": "Oklart"},
+                      "p1": {"comments": ["Mer kaffe"]}}}
+    resp = client.post("/api/v1/sessions/paper", json=body, headers={**auth, "Accept-Language": "da"})
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"] == [{"place": "items.c1.counts", "message": "Hænderne på dette punkt giver 5 i "
+                                                                                 "alt, flere end de 4, der deltog."}]
+    with app.app_context():
+        assert get_db().session.query(Meeting).filter_by(entered_by_hand=True).count() == 0
+        get_db().session.remove()
+    body["items"]["c1"]["counts"]["no"] = 1
+    resp = client.post("/api/v1/sessions/paper", json=body, headers=auth)
+    assert resp.status_code == 201, resp.get_json()
+    session = resp.get_json()
+    assert (session["status"], session["entered_by_hand"], session["unit"]) == ("ended", True, "Region Gotland")
+    data = client.get(f"/api/v1/sessions/{session['id']}/results", headers=auth).get_json()
+    assert data["session"]["participants"] == 4 and data["session"]["held_on"] == TODAY.isoformat()
+    assert [i["conclusion"] for i in data["items"]][:2] == [None, "Oklart"]
+    assert [c["text"] for c in data["items"][2]["comments"]] == ["Mer kaffe"]
+    listed = {s["id"]: s for s in client.get("/api/v1/sessions", headers=auth).get_json()}
+    assert listed[session["id"]]["entered_by_hand"] and not listed[mid]["entered_by_hand"]
