@@ -298,7 +298,8 @@ def create_session(body: rest.SessionCreate):
     db = get_db().session
     with unit_of_work(get_db(), session=db) as work:
         meeting_id = rules.create_meeting(work, guide_id=body.guide_id, title=body.title, unit=body.unit,
-                                          facilitator_id=g.user.id, language=body.language)
+                                          facilitator_id=g.user.id, language=body.language,
+                                          approve_comments=body.approve_comments)
     return jsonify(session_object(db.get(Meeting, meeting_id))), 201
 
 
@@ -384,17 +385,18 @@ def export_session(meeting_id: str, query: rest.ExportQuery):
 
 @bp.post("/sessions/<meeting_id>/comments/<int:comment_id>")
 @token_required
-@operation("moderateComment", "Hide, unhide, pin or unpin a comment", "sessions",
+@operation("moderateComment", "Hide, unhide, pin, unpin or approve a comment", "sessions",
            {200: Reply("The comment after the change (also sent to the room).", rest.Comment)},
            errors=(403, 404), body=rest.ModerateRequest, contract="additive")
 def moderate_comment(meeting_id: str, comment_id: int, body: rest.ModerateRequest):
-    """Hide/unhide or pin/unpin a comment: `{"hidden"?: bool, "pinned"?: bool}`."""
+    """Hide/unhide, pin/unpin or approve a comment: `{"hidden"?: bool, "pinned"?: bool, "approved"?: bool}`."""
     meeting = _meeting_for(meeting_id)
     if comment_id > MAX_INT:  # no such row, and the database would refuse the number
         raise DialogrumError("unknown_comment")
     db = get_db().session
     with unit_of_work(get_db(), session=db) as work:
-        comment = rules.moderate(work, meeting.id, comment_id, hidden=body.hidden, pinned=body.pinned)
+        comment = rules.moderate(work, meeting.id, comment_id, hidden=body.hidden, pinned=body.pinned,
+                                 approved=body.approved)
     return jsonify(rest.dump(rest.Comment, comment))
 
 

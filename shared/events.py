@@ -45,6 +45,15 @@ class CommentModerated:
 
 
 @dataclass(frozen=True)
+class CommentApproved:
+    """A comment that waited for approval was approved: the room hears of it as a new comment
+    (shared/meeting/moderation.py); `comment` is its wire form after it."""
+
+    meeting_id: str
+    comment: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ConclusionSaved:
     """The group's conclusion on an item was saved or cleared."""
 
@@ -78,4 +87,4 @@ class JoinWarning:
 
 
 Event = (StateChanged | VotesChanged | CommentAdded | CommentModerated | ConclusionSaved | SessionDeleted
-         | JoinWarning | LikesChanged)
+         | JoinWarning | CommentApproved | LikesChanged)

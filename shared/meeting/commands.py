@@ -15,11 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from shared.errors import DialogrumError
-from shared.events import CommentAdded, CommentModerated, ConclusionSaved, StateChanged
+from shared.events import CommentAdded, ConclusionSaved, StateChanged
 from shared.ids import MAX_INT, hash_token, new_code, random_id, unique_value
+from shared.meeting.moderation import APPROVAL_ACTIONS, approval_default, approved_on_arrival, moderation_event
 from shared.meeting.read import comment_payload, get_meeting, state
 from shared.meeting.snapshot import snapshot
 from shared.meeting.summary import ORDER_ACTIONS, SUMMARY_ACTIONS, control_values
+from shared.meeting.timer import TIMER_ACTIONS, timer_action, timer_for_item
 from shared.meeting.votes import check_rate
 from shared.models import (
     Comment,
@@ -43,6 +45,8 @@ MAX_CONCLUSION = 10000
 ACTIONS = ("start", "next", "prev", "goto", "open_voting", "close_voting", "show_results", "hide_results", "end",
            # Additive: the projector's QR code, address and code while live (in a corner by default).
            "show_join", "show_join_large", "hide_join",
+           # Additive (issue 11): the facilitator's countdown, and whether new comments wait for approval.
+           *TIMER_ACTIONS, *APPROVAL_ACTIONS,
            # Additive (issue 11): the closing summary on the projector, and the "top ideas" order.
            *SUMMARY_ACTIONS, *ORDER_ACTIONS)
 #: what each of the additive join actions sets `join_display` to
@@ -58,11 +62,12 @@ _guides = Guide.__table__
 
 
 def create_meeting(work: Work, *, guide_id: object, title: object, unit: object = "",
-                   facilitator_id: int | None, language: object = None) -> str:
+                   facilitator_id: int | None, language: object = None, approve_comments: object = None) -> str:
     """Create a waiting session from a guide, snapshotting the guide; returns the session id.
 
     `language` is the meeting's (`sv`, `da` or `en`), which the projector and the phones that
-    have not chosen one follow; None or "" gives the guide's."""
+    have not chosen one follow; None or "" gives the guide's. `approve_comments` (new comments wait
+    for approval) defaults to the organiser's setting."""
     conn = work.conn
     if language not in (None, "") and language not in LANGUAGES:
         raise DialogrumError("invalid", "language must be one of " + ", ".join(LANGUAGES))
@@ -81,6 +86,10 @@ def create_meeting(work: Work, *, guide_id: object, title: object, unit: object 
         raise DialogrumError("invalid", "title must be a non-empty string")
     if len(title) > MAX_TITLE or len(unit) > MAX_UNIT:
         raise DialogrumError("invalid", "title or unit is too long")
+    if approve_comments is None:
+        approve_comments = approval_default(conn)
+    if not isinstance(approve_comments, bool):
+        raise DialogrumError("invalid", "approve_comments must be true or false")
     guide = conn.execute(sa.select(_guides).where(_guides.c.id == guide_id)).first()
     if guide is None:
         raise DialogrumError("not_found", "unknown guide")
@@ -102,6 +111,7 @@ def create_meeting(work: Work, *, guide_id: object, title: object, unit: object 
             voting_opened_items=[],
             results_visible=False,
             join_display=JoinDisplay.CORNER,
+            approve_comments=approve_comments,
             state_version=0,
             created_at=utcnow(),
         )
@@ -127,7 +137,8 @@ def control(work: Work, meeting_id: object, action: object, index: object = None
     values: dict[str, Any] = {}
 
     def move_to(pos: int) -> None:
-        values.update(position=pos, current_item_id=snap.items[pos]["id"], voting_open=False, results_visible=False)
+        values.update(position=pos, current_item_id=snap.items[pos]["id"], voting_open=False, results_visible=False,
+                      **timer_for_item(snap.items[pos]))
 
     if action == "start":
         if meeting.status != MeetingStatus.WAITING:
@@ -140,6 +151,12 @@ def control(work: Work, meeting_id: object, action: object, index: object = None
         if meeting.join_display == JOIN_ACTIONS[action]:
             raise DialogrumError("wrong_state", f"the join code is already {JOIN_ACTIONS[action]}")
         values["join_display"] = JOIN_ACTIONS[action]
+    elif action in TIMER_ACTIONS:
+        values.update(timer_action(meeting, action, utcnow()))
+    elif action in APPROVAL_ACTIONS:  # while waiting too
+        if bool(meeting.approve_comments) == APPROVAL_ACTIONS[action]:
+            raise DialogrumError("wrong_state", f"approve_comments is already {str(APPROVAL_ACTIONS[action]).lower()}")
+        values["approve_comments"] = APPROVAL_ACTIONS[action]
     elif not live:
         raise DialogrumError("wrong_state", "the session has not started")
     elif action == "next":
@@ -233,13 +250,15 @@ def add_comment(work: Work, meeting_id: str, participant_id: str, item_id: objec
     if snapshot(conn, meeting_id).by_id[item_id]["kind"] == "info":
         raise DialogrumError("comments_closed")
     now = utcnow()
+    approved = approved_on_arrival(meeting)  # else it waits for the facilitator (shared/meeting/moderation.py)
     comment_id = conn.execute(
         _comments.insert()
-        .values(meeting_id=meeting_id, participant_id=participant_id, item_id=item_id, text=text, created_at=now)
+        .values(meeting_id=meeting_id, participant_id=participant_id, item_id=item_id, text=text, created_at=now,
+                approved=approved)
         .returning(_comments.c.id)
     ).scalar_one()
     comment = {"id": comment_id, "item_id": item_id, "text": text, "created_at": now.isoformat(),
-               "pinned": False, "hidden": False, "likes": 0}
+               "pinned": False, "hidden": False, "approved": approved, "likes": 0}
     work.emit(CommentAdded(meeting_id, comment))
     return comment
 
@@ -255,29 +274,32 @@ def post_comment(db: Any, meeting_id: str, participant_id: str, item_id: object,
 
 
 def moderate(work: Work, meeting_id: str, comment_id: object, *, hidden: object = None,
-             pinned: object = None) -> dict:
-    """Hide/unhide or pin/unpin a comment; returns the comment after the change."""
+             pinned: object = None, approved: object = None) -> dict:
+    """Hide/unhide, pin/unpin or approve (or send back to waiting) a comment; returns the comment
+    after the change. Approving one that waited sends it to the room (shared/meeting/moderation.py)."""
     conn = work.conn
     if isinstance(comment_id, bool) or not isinstance(comment_id, int):
         raise DialogrumError("invalid", "comment_id must be an integer")
     if not 0 < comment_id <= MAX_INT:  # no such row, and the database would refuse the number
         raise DialogrumError("unknown_comment")
     values = {}
-    for name, value in (("hidden", hidden), ("pinned", pinned)):
+    for name, value in (("hidden", hidden), ("pinned", pinned), ("approved", approved)):
         if value is not None:
             if not isinstance(value, bool):
                 raise DialogrumError("invalid", f"{name} must be true or false")
             values[name] = value
     if not values:
-        raise DialogrumError("invalid", "nothing to change: give hidden or pinned")
+        raise DialogrumError("invalid", "nothing to change: give hidden, pinned or approved")
     get_meeting(conn, meeting_id)
+    was_approved = conn.execute(sa.select(_comments.c.approved).where(
+        _comments.c.id == comment_id, _comments.c.meeting_id == meeting_id)).scalar()
     result = conn.execute(
         _comments.update().where(_comments.c.id == comment_id, _comments.c.meeting_id == meeting_id).values(**values)
     )
     if result.rowcount != 1:
         raise DialogrumError("unknown_comment")
     comment = comment_payload(conn.execute(sa.select(_comments).where(_comments.c.id == comment_id)).one())
-    work.emit(CommentModerated(meeting_id, comment))
+    work.emit(moderation_event(meeting_id, bool(was_approved), comment))
     return comment
 
 

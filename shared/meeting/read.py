@@ -14,7 +14,8 @@ from shared import guides
 from shared.errors import DialogrumError
 from shared.ids import normalise_code
 from shared.meeting.snapshot import snapshot
-from shared.models import CHOICES, Comment, CommentLike, Conclusion, HandCount, Meeting, Participant, Vote
+from shared.meeting.timer import timer_state
+from shared.models import CHOICES, Comment, CommentLike, Conclusion, HandCount, Meeting, Participant, Vote, utcnow
 from shared.presence import participant_count
 from shared.text import storable
 
@@ -111,6 +112,10 @@ def state(conn: sa.Connection, meeting: Any, *, participants: int | None = None)
         "language": snap.language,
         "labels": dict(guides.VOTE_LABELS.get(snap.language, guides.VOTE_LABELS["en"])),
         "version": meeting.state_version,
+        # Additive (issue 11): the current item's countdown as of now on the server's clock, and
+        # whether new comments wait for the facilitator's approval.
+        "timer": timer_state(meeting, utcnow()),
+        "approve_comments": bool(getattr(meeting, "approve_comments", False)),
     }
 
 
@@ -217,6 +222,8 @@ def comment_payload(row: Any, likes: int = 0) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "pinned": bool(row.pinned),
         "hidden": bool(row.hidden),
+        # Additive: false while it waits for a facilitator's approval (never sent to the room then).
+        "approved": bool(row.approved),
         "likes": likes,
     }
 
@@ -232,12 +239,13 @@ def like_counts(conn: sa.Connection, meeting_id: str, item_id: str | None = None
 
 
 def comments_for(conn: sa.Connection, meeting_id: str, item_id: str | None, *, include_hidden: bool) -> list[dict]:
-    """Comments on an item, pinned first then newest first."""
+    """Comments on an item, pinned first then newest first; without `include_hidden`, only those
+    the room may see (not hidden, not waiting for approval)."""
     if item_id is None:
         return []
     stmt = sa.select(_comments).where(_comments.c.meeting_id == meeting_id, _comments.c.item_id == item_id)
     if not include_hidden:
-        stmt = stmt.where(_comments.c.hidden.is_(False))
+        stmt = stmt.where(_comments.c.hidden.is_(False), _comments.c.approved.is_(True))
     stmt = stmt.order_by(_comments.c.pinned.desc(), _comments.c.created_at.desc(), _comments.c.id.desc())
     likes = like_counts(conn, meeting_id, item_id)
     return [comment_payload(r, likes.get(r.id, 0)) for r in conn.execute(stmt)]

@@ -33,6 +33,7 @@ from shared import meeting as rules
 from shared.db import Database
 from shared.events import (
     CommentAdded,
+    CommentApproved,
     CommentModerated,
     ConclusionSaved,
     Event,
@@ -43,6 +44,7 @@ from shared.events import (
     VotesChanged,
 )
 from shared.meeting.likes import likes_payload
+from shared.meeting.moderation import room_may_see
 from shared.meeting.summary import summary
 
 log = logging.getLogger(__name__)
@@ -159,7 +161,12 @@ class Hub:
             elif isinstance(event, StateChanged):
                 self._state_changed(event)
             elif isinstance(event, CommentAdded):
-                for audience in ("f", "p", "a"):
+                # One waiting for approval reaches only the facilitators (its author has the ack).
+                for audience in ("f", "p", "a") if room_may_see(event.comment) else ("f",):
+                    self._emit_queue("comment", event.comment, room(event.meeting_id, audience))
+            elif isinstance(event, CommentApproved):  # new to the room, an update to the facilitators
+                self._emit_queue("comment_update", event.comment, room(event.meeting_id, "f"))
+                for audience in ("p", "a"):
                     self._emit_queue("comment", event.comment, room(event.meeting_id, audience))
             elif isinstance(event, CommentModerated):
                 self._comment_moderated(event.meeting_id, event.comment)
@@ -174,7 +181,7 @@ class Hub:
         """A committed hide/pin: the room only learns what it may see."""
         self._emit_queue("comment_update", comment, room(meeting_id, "f"))
         for audience in ("p", "a"):
-            if comment["hidden"]:
+            if not room_may_see(comment):
                 self._emit_queue("comment_hidden", {"id": comment["id"], "item_id": comment["item_id"]},
                                  room(meeting_id, audience))
             else:
@@ -270,7 +277,7 @@ class Hub:
             if who in ("facilitator", "projector") and item["kind"] != "info":
                 if everyone is None:
                     everyone = rules.comments_for(conn, row.id, item["id"], include_hidden=True)
-                shown = everyone if who == "facilitator" else [c for c in everyone if not c["hidden"]]
+                shown = everyone if who == "facilitator" else [c for c in everyone if room_may_see(c)]
                 self._emit_local("comments", {"item_id": item["id"], "comments": shown}, target)
             # The closing summary (issue 11, section 5) is the projector's; phones never get it.
             if who == "projector" and st.get("summary") is not None:

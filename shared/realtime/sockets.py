@@ -193,7 +193,8 @@ class Sockets:
                                          data.get("text"), limiter=self.limiter)
         except DialogrumError as exc:
             return {"ok": False, "error": exc.code}
-        return {"ok": True, "id": comment["id"]}
+        # Additive: `pending` says it waits for the facilitator's approval (the phone tells its author).
+        return {"ok": True, "id": comment["id"], "pending": not comment["approved"]}
 
     def like(self, sid: str, data: object) -> dict:
         """Additive: `like {comment_id, liked}` (participants) -> `{ok, likes, liked}` after commit:
@@ -229,11 +230,12 @@ class Sockets:
             lambda state: state)
 
     def moderate(self, sid: str, data: object) -> dict:
-        """`moderate {comment_id, hidden?, pinned?}` (facilitators) -> `{ok, comment}`."""
+        """`moderate {comment_id, hidden?, pinned?, approved?}` (facilitators) -> `{ok, comment}`."""
         return self._command(
             sid, data, "facilitator",
             lambda work, client, data: rules.moderate(work, client.meeting_id, data.get("comment_id"),
-                                                      hidden=data.get("hidden"), pinned=data.get("pinned")),
+                                                      hidden=data.get("hidden"), pinned=data.get("pinned"),
+                                                      approved=data.get("approved")),
             lambda comment: {"ok": True, "comment": comment})
 
     def conclude(self, sid: str, data: object) -> dict:

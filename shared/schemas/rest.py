@@ -81,6 +81,9 @@ class SessionCreate(Schema):
     language: LanguageCode | None = Field(default=None, description="Additive (v1.1): the meeting's language, "
                                           "which the projector and phones that have not chosen one follow; null "
                                           "or absent: the guide's.")
+    approve_comments: OptionalBool = Field(default=None, description="Additive (issue 11): new comments wait "
+                                           "for a facilitator's approval; null or absent: the organisers' default "
+                                           "(the settings page).")
 
 
 def _index(value: object, info: ValidationInfo) -> int | None:
@@ -109,17 +112,19 @@ class ModerateRequest(Schema):
 
     hidden: OptionalBool = None
     pinned: OptionalBool = None
+    approved: OptionalBool = Field(default=None, description="Additive (issue 11): true approves a comment that "
+                                   "waits for approval (the room then sees it); false makes it wait again.")
 
     model_config = Schema.model_config | {"json_schema_extra": {
-        "description": "Give at least one of the two.",
-        "anyOf": [{"required": ["hidden"]}, {"required": ["pinned"]}],
+        "description": "Give at least one of the three.",
+        "anyOf": [{"required": ["hidden"]}, {"required": ["pinned"]}, {"required": ["approved"]}],
     }}
 
     @model_validator(mode="after")
     def one_at_least(self) -> ModerateRequest:
         """Nothing to change is a mistake, not a no-op."""
-        if self.hidden is None and self.pinned is None:
-            fail("at_least_one", fields="hidden, pinned")
+        if self.hidden is None and self.pinned is None and self.approved is None:
+            fail("at_least_one", fields="hidden, pinned, approved")
         return self
 
 
@@ -427,6 +432,21 @@ class SummarySection(Out):
     section: Count | None = Field(description="The section's 0-based index; null for the whole guide.")
 
 
+class Timer(Out):
+    """Additive: the facilitator's countdown for the current item (shared state: every console,
+    a reload and the projector see the same time)."""
+
+    duration: Count = Field(description="Seconds the countdown starts from: the item's suggested duration, "
+                            "else 5 minutes.")
+    remaining: Annotated[float, Field(ge=0)] = Field(
+        description="Seconds left when the state was made (to the millisecond). Count down locally from the "
+        "moment the state arrived while `running`; 0 means the time is up.")
+    running: bool
+    visible: bool = Field(description="The projector shows the countdown.")
+    ends_at: Timestamp | None = Field(description="When it reaches 0 on the server's clock; null when not "
+                                      "running. Prefer `remaining`: clocks differ.")
+
+
 class State(OmitNone):
     """The state object; also the payload of the Socket.IO `state` event."""
 
@@ -450,6 +470,10 @@ class State(OmitNone):
         "first, or by thumbs-up (\"top ideas\"); pinned comments come first either way.")
     summary: SummarySection | None = Field(
         description="Additive: the closing summary the projector shows over the item; null when none.")
+    timer: Timer = Field(description="Additive (issue 11): the current item's countdown, computed on the "
+                         "server when the state was made.")
+    approve_comments: bool = Field(description="Additive (issue 11): new comments wait for a facilitator's "
+                                   "approval before the projector and the phones see them.")
     me: Me | None = Field(default=None, description="Only in `state` events sent to a participant; never "
                           "in REST answers.")
 
@@ -464,6 +488,8 @@ class Comment(Out):
     hidden: bool = Field(description="Hidden by a facilitator: never shown to the room.")
     pinned: bool = Field(description="Additive: pinned comments are listed first; on a consideration they "
                          "are the only ones the projector shows.")
+    approved: bool = Field(default=True, description="Additive (issue 11): false while it waits for a "
+                           "facilitator's approval; the room never sees it then.")
     likes: Count = Field(default=0, description="Additive: how many phones gave the comment a thumbs-up.")
 
 

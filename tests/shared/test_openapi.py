@@ -270,7 +270,9 @@ def test_enums_match_the_rules(doc):
 def test_state_schema_is_the_contract_plus_the_additive_fields(doc):
     state = doc["components"]["schemas"]["State"]
     contract = {"session", "position", "item", "voting_open", "results_visible", "participants"}
-    additive = {"language", "labels", "version", "voting_opened", "join_display", "me"}
+    additive = {"language", "labels", "version", "voting_opened", "join_display", "me",
+                # issue 11: the countdown and approve first; the top ideas order and the summary
+                "timer", "approve_comments", "comment_order", "summary"}
     assert set(state["properties"]) == contract | additive
     assert state["additionalProperties"] is False
     assert "me" not in state["required"]
