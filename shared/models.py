@@ -283,6 +283,9 @@ class Meeting(Base):
     started_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
     #: when it ended
     ended_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+    #: when its personal traces were removed (comments, the phones' tokens) keeping its counts and
+    #: conclusions, so that published roll-ups still add it up (issue 12, defect 2); null: never
+    anonymised_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
     #: recorded after the fact from a dialogue held on paper (issue 11): created ended, never live
     entered_by_hand: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     #: the day a dialogue held on paper took place; reports date such a session by it
