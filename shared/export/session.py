@@ -97,7 +97,8 @@ _ITEM_HEADERS = [
     "position", "section", "tags", "kind", "text", "yes", "no", "unsure", "voters", "percent_yes",
     "comments", "conclusion", "hands_yes", "hands_no", "hands_unsure",
 ]
-_COMMENT_HEADERS = ["item_position", "comment_id", "created_at", "pinned", "hidden", "text"]
+#: `likes` (issue 11, section 3: the thumbs-up the phones gave) is last: added, nothing moved
+_COMMENT_HEADERS = ["item_position", "comment_id", "created_at", "pinned", "hidden", "text", "likes"]
 
 
 def session_csv(results: dict, style: Style = PLAIN) -> bytes:
@@ -110,7 +111,7 @@ def session_csv(results: dict, style: Style = PLAIN) -> bytes:
     counted hands included in ``yes``/``no``/``unsure`` (the phones' part is the difference),
     ``percent_yes`` is of yes+no+unsure with one decimal and empty without votes), then every
     comment with its text, hidden ones included and flagged
-    (``item_position, comment_id, created_at, pinned, hidden, text``). In the plain style the
+    (``item_position, comment_id, created_at, pinned, hidden, text, likes``). In the plain style the
     header labels and values are English and stable for integrations; a spreadsheet style says
     them in its language (`Style`).
     """
@@ -128,6 +129,7 @@ def session_csv(results: dict, style: Style = PLAIN) -> bytes:
             rows.append([
                 it.position, _text(comment.get("id")), _csv_time(comment.get("created_at"), style),
                 bool(comment.get("pinned")), bool(comment.get("hidden")), _text(comment.get("text")),
+                _int(comment.get("likes") or 0),
             ])
     return _csv_bytes(rows, style)
 
@@ -158,6 +160,7 @@ _COMMENT_COLUMNS = [
     _Column("pinned", 8),
     _Column("hidden", 8),
     _Column("text", 70, wrap=True),
+    _Column("likes", 10),
 ]
 
 
@@ -169,7 +172,7 @@ def session_xlsx(results: dict, style: Style = PLAIN) -> bytes:
     """One session's results as an Excel workbook.
 
     Sheets: ``Items`` (the CSV's item columns, ``percent_yes`` as a number shown as 0.0%),
-    ``Comments`` (item position, section, item text, created_at, pinned, hidden, text; hidden
+    ``Comments`` (item position, section, item text, created_at, pinned, hidden, text, likes; hidden
     comments included and flagged) and ``Session`` (key/value facts). Times are wall-clock times in
     the style's zone (the configured one, named in the facts as ``time_zone``). A spreadsheet
     style names the sheets, columns and values in its language. Identical input gives identical
@@ -191,7 +194,8 @@ def session_xlsx(results: dict, style: Style = PLAIN) -> bytes:
     ws = wb.create_sheet(style.say("Comments"))
     _write_table(ws, _columns(_COMMENT_COLUMNS, style), (
         [it.position, it.section, it.text, _sheet_datetime(c.get("created_at"), tz),
-         _flag(c.get("pinned"), style), _flag(c.get("hidden"), style), _text(c.get("text"))]
+         _flag(c.get("pinned"), style), _flag(c.get("hidden"), style), _text(c.get("text")),
+         _int(c.get("likes") or 0)]
         for it in items
         for c in it.comments
     ))
