@@ -18,7 +18,10 @@ def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
     `access.EVERYONE` for a published roll-up).
 
     Items are the guide's current items followed by items that only older sessions had (their
-    ids are stable, so a kept item lines up across edits of the guide).
+    ids are stable, so a kept item lines up across edits of the guide). An item is counted only
+    over the sessions whose snapshot had it. Where its wording, kind or choices differ between
+    the versions in the roll-up (the sessions' snapshots and the current document), the item is
+    `changed`, with the versions it changed in and each wording (`mark_changes`).
     """
     stmt = access.visible_meetings(user, guide.id)
     if unit:
@@ -61,6 +64,7 @@ def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
             row["per_session"][m.id] = cell
             for key, value in cell.items():
                 row["total"][key] += value
+    mark_changes(items, guide, meetings, {m.id: rules.snapshot(conn, m.id).by_id for m in meetings})
     return {
         "guide": {"id": guide.id, "title": guide.title},
         "tags": by_tag(list(items.values())),
@@ -79,6 +83,56 @@ def _row(item: dict) -> dict[str, Any]:
     return {"id": item["id"], "kind": item["kind"], "text": item["text"] or item["title"],
             "section": dict(item["section"]),
             "per_session": {}, "total": {**rules.empty_counts(), "comments": 0}}
+
+
+def _wording(item: dict) -> tuple:
+    """What makes two versions of an item different questions for the room."""
+    return (item["kind"], item.get("title") or "", item.get("text") or "", tuple(guides.choices_for(item)))
+
+
+def mark_changes(items: dict[str, dict[str, Any]], guide: Guide, meetings: list[Meeting],
+                 snapshots: dict[str, dict[str, dict]]) -> None:
+    """Mark each roll-up row whose item was worded differently in the versions rolled up.
+
+    The versions are the sessions' snapshots (each with the guide version it was made from, or
+    None for sessions older than versions) and the guide's current document. A row gets
+    `changed`, `changed_in` (each known version whose wording differs from the version before it
+    that had the item, ascending) and `variants`: one per wording, oldest first, with its
+    versions, its sessions and whether it is the current one (empty when nothing changed). An
+    item that some versions lack is not changed by that alone.
+    """
+    current = {item["id"]: item for item in guides.flatten(guide.document)}
+    for item_id, row in items.items():
+        # (the item as worded there, its version, the session or None for the current document)
+        seen = [(snapshots[m.id][item_id], m.guide_version, m.id) for m in meetings if item_id in snapshots[m.id]]
+        if item_id in current:
+            seen.append((current[item_id], guide.version, None))
+        variants: dict[tuple, dict[str, Any]] = {}
+        by_version: dict[int, tuple] = {}
+        for item, version, session in seen:
+            key = _wording(item)
+            variant = variants.setdefault(key, {"kind": item["kind"], "text": item["text"] or item["title"],
+                                                "choices": guides.choices_for(item), "versions": [],
+                                                "sessions": [], "current": False})
+            if version is not None:
+                by_version[version] = key
+                if version not in variant["versions"]:
+                    variant["versions"].append(version)
+            if session is None:
+                variant["current"] = True
+            else:
+                variant["sessions"].append(session)
+        changed_in, before = [], None
+        for version in sorted(by_version):
+            if before is not None and by_version[version] != before:
+                changed_in.append(version)
+            before = by_version[version]
+        ordered = sorted(variants.values(), key=lambda v: (min(v["versions"], default=0), v["current"]))
+        for variant in ordered:
+            variant["versions"].sort()
+        row["changed"] = len(variants) > 1
+        row["changed_in"] = changed_in
+        row["variants"] = ordered if row["changed"] else []
 
 
 def by_tag(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

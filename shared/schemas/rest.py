@@ -605,6 +605,18 @@ class RollupSession(Out):
     entered_by_hand: bool = Field(description="Additive: recorded after the fact from a dialogue held on paper.")
 
 
+class RollupVariant(Out):
+    """Additive: one wording of an item among the versions of the guide in a roll-up."""
+
+    kind: Kind
+    text: str = Field(description="The title for info slides.")
+    choices: list[Choice]
+    versions: list[int] = Field(description="The guide versions worded so, ascending; empty for sessions made "
+                                "before guides had versions.")
+    sessions: list[str] = Field(description="The ids of the sessions that ran it so.")
+    current: bool = Field(description="The guide's current document words it so.")
+
+
 class RollupItem(Out):
     """One item across the sessions."""
 
@@ -614,6 +626,12 @@ class RollupItem(Out):
     section: Section = Field(description="Additive.")
     per_session: dict[str, RollupCell] = Field(description="By session id.")
     total: RollupCell
+    changed: bool = Field(default=False, description="Additive: the item's wording, kind or choices differ "
+                          "between the guide versions rolled up (the sessions' and the current one).")
+    changed_in: list[int] = Field(default_factory=list, description="Additive: each version whose wording "
+                                  "differs from the version before it that had the item.")
+    variants: list[RollupVariant] = Field(default_factory=list, description="Additive: each wording, oldest "
+                                          "first; empty when the item did not change.")
 
 
 class RollupTag(Out):

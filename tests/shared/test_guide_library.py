@@ -225,3 +225,73 @@ def test_the_migration_numbers_versions_and_goes_down_again(empty_url):
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM meetings")).scalar() == 2
     engine.dispose()
+
+
+# -- the roll-up across versions ----------------------------------------------------------------
+
+TWO_VERSIONS = {"title": "Afdelingsdialog", "language": "da", "sections": [{"title": "Tillid", "items": [
+    {"id": "c1", "kind": "consideration", "text": "Er der tillid?"},
+    {"id": "c2", "kind": "consideration", "text": "Har vi frivillige?"},
+    {"id": "p1", "kind": "prompt", "text": "Hvad gør vi nu?"}]}]}
+
+
+def test_the_rollup_groups_two_versions_and_shows_where_an_item_changed(app, db, people, make, client, login):
+    from shared.db import get_db
+    from shared.rollup import rollup
+    from tests.conftest import hold_meeting
+
+    boss = people["boss"]
+    gid = _guide(db, owner_id=boss.id, document=TWO_VERSIONS).id
+    db.remove()
+    first = make.meeting(boss, guide_id=gid, title="Version 1")
+    hold_meeting(get_db(app).engine, first, {"c1": ["yes", "yes", "no"], "c2": ["no"]})
+    # Version 2: c1 reworded with a third choice, c2 removed, c3 added; p1 as it was.
+    doc = copy.deepcopy(TWO_VERSIONS)
+    doc["sections"][0]["items"] = [
+        {"id": "c1", "kind": "consideration", "text": "Er der tillid til bestyrelsen?", "allow_unsure": True},
+        {"id": "c3", "kind": "consideration", "text": "Kender beboerne os?"},
+        {"id": "p1", "kind": "prompt", "text": "Hvad gør vi nu?"}]
+    library.save_guide(db, db.get(User, boss.id), db.get(Guide, gid), doc, version=1)
+    db.commit()
+    db.remove()
+    second = make.meeting(boss, guide_id=gid, title="Version 2")
+    hold_meeting(get_db(app).engine, second, {"c1": ["yes", "unsure"], "c3": ["yes", "no", "no"]})
+
+    data = rollup(db, db.get(Guide, gid), db.get(User, boss.id))
+    rows = {row["id"]: row for row in data["items"]}
+    assert list(rows) == ["c1", "c3", "p1", "c2"]
+    cells = {iid: {sid: (c["yes"], c["no"], c["unsure"], c["voters"]) for sid, c in row["per_session"].items()}
+             for iid, row in rows.items()}
+    assert cells["c1"] == {first: (2, 1, 0, 3), second: (1, 0, 1, 2)}
+    assert cells["c2"] == {first: (0, 1, 0, 1)}  # counted only where it was asked
+    assert cells["c3"] == {second: (1, 2, 0, 3)}
+    total = rows["c1"]["total"]
+    assert (total["yes"], total["no"], total["unsure"], total["voters"]) == (3, 1, 1, 5)
+    assert [(iid, row["changed"], row["changed_in"]) for iid, row in rows.items()] == [
+        ("c1", True, [2]), ("c3", False, []), ("p1", False, []), ("c2", False, [])]
+    assert rows["c1"]["variants"] == [
+        {"kind": "consideration", "text": "Er der tillid?", "choices": ["yes", "no"], "versions": [1],
+         "sessions": [first], "current": False},
+        {"kind": "consideration", "text": "Er der tillid til bestyrelsen?", "choices": ["yes", "no", "unsure"],
+         "versions": [2], "sessions": [second], "current": True}]
+    assert rows["p1"]["variants"] == []
+
+    # Version 3 rewords c3, which no session has run yet: changed against the current document.
+    doc["sections"][0]["items"][1]["text"] = "Kender alle beboerne os?"
+    library.save_guide(db, db.get(User, boss.id), db.get(Guide, gid), doc, version=2)
+    db.commit()
+    c3 = next(row for row in rollup(db, db.get(Guide, gid), db.get(User, boss.id))["items"] if row["id"] == "c3")
+    assert (c3["changed"], c3["changed_in"]) == (True, [3])
+    assert [(v["versions"], v["sessions"], v["current"]) for v in c3["variants"]] == [([2], [second], False),
+                                                                                       ([3], [], True)]
+    db.remove()
+
+    login(boss)
+    # A fresh app context: the `db` fixture's would keep the login page's language (Flask-Babel
+    # caches the locale on the app context, which the test client's requests share).
+    with app.app_context():
+        page = client.get(f"/guides/{gid}/rollup?lang=da").text
+    assert page.count("Ændret i version 2") == 1 and page.count("Ændret i version 3") == 1
+    assert "Er der tillid?" in page  # the earlier wording, under "Formuleringer"
+    api = client.get(f"/api/v1/guides/{gid}/rollup", headers={"Authorization": f"Bearer {make.token(boss)}"})
+    assert next(row for row in api.get_json()["items"] if row["id"] == "c1")["changed_in"] == [2]
