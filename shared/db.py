@@ -27,6 +27,9 @@ def make_engine(url: str, *, pool_size: int | None = None) -> sa.Engine:
             max_overflow=0,
             pool_timeout=60,
             connect_args={"timeout": 15, "check_same_thread": False},
+            # An error's message leaves out the statement's values: a comment's text never reaches
+            # a log line through a traceback (docs/deploy.md#logging).
+            hide_parameters=True,
         )
 
         @sa.event.listens_for(engine, "connect")
@@ -47,6 +50,7 @@ def make_engine(url: str, *, pool_size: int | None = None) -> sa.Engine:
         max_overflow=20,
         pool_pre_ping=True,
         pool_timeout=60,
+        hide_parameters=True,
     )
 
 

@@ -32,6 +32,7 @@ from tests.conftest import (
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.server]
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+METRICS_TOKEN = "metrics-" + "0" * 24
 RECIPE = ROOT / "deploy" / "nginx.conf"
 
 
@@ -117,7 +118,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     http, https = free_port(), free_port()
     url = create_pg_database()
     env = {"DIALOGRUM_TRUST_PROXY": "1", "DIALOGRUM_MESSAGE_QUEUE": f"{REDIS_URL}/11",
-           "DIALOGRUM_BASE_URL": f"https://127.0.0.1:{https}"}
+           "DIALOGRUM_BASE_URL": f"https://127.0.0.1:{https}", "DIALOGRUM_METRICS_TOKEN": METRICS_TOKEN}
     a = ServerProcess(tmp / "a", url, env=env)
     b = ServerProcess(tmp / "b", url, env=env)
     proc = None
@@ -208,3 +209,12 @@ def test_a_rolling_restart_answers_no_502(stack: Stack) -> None:
     finally:
         stack.a.start() if stack.a.proc is None or stack.a.proc.poll() is not None else None
         stack.b.start()
+
+
+def test_one_request_id_for_nginx_and_dialogrum_and_metrics_only_inside(stack: Stack) -> None:
+    # nginx's $request_id is 32 hex digits, Dialogrum's own 16: the trusted proxy's id was taken.
+    assert re.fullmatch(r"[0-9a-f]{32}", stack.get("/healthz").headers["X-Request-ID"])
+    # Prometheus scrapes each process on its port; through the proxy there is no /metrics.
+    bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    assert requests.get(stack.a.url + "/metrics", headers=bearer, timeout=10).status_code == 200
+    assert stack.get("/metrics", headers=bearer).status_code == 404

@@ -211,3 +211,15 @@ def test_the_text_line_has_time_level_process_and_request_id_and_cannot_be_forge
     record.request_id = "ab12cd34ef56ab78"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO pid=\d+ req=ab12cd34ef56ab78 "
                         r"GET /j/ABC123\\x0aforged line 200 3\.1ms", logs.TextFormatter().format(record))
+
+
+def test_a_database_error_leaves_out_the_values(sqlite_url):
+    import sqlalchemy as sa
+
+    from shared.db import Database
+
+    database = Database(sqlite_url)
+    with pytest.raises(sa.exc.DBAPIError) as failed, database.begin() as conn:
+        conn.execute(sa.text("INSERT INTO comments (id) VALUES (:text)"), {"text": COMMENT})
+    database.dispose()
+    assert COMMENT not in str(failed.value)
