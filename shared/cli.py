@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="apply migrations, then serve HTTP and websockets")
     s.add_argument("--host", default=os.environ.get("DIALOGRUM_HOST", "127.0.0.1"))
     s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    s.add_argument("--lan", action="store_true",
+                   help="a laptop in a hall: listen on every interface and put this machine's address on the "
+                        "local network in join links and QR codes (DIALOGRUM_BASE_URL still wins)")
 
     db = sub.add_parser("db", help="database migrations").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply pending migrations and install the built-in guides (waits for "
@@ -55,12 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("token", metavar="TOKEN")
 
     g = sub.add_parser("guide", help="discussion guides").add_subparsers(dest="guide_command", required=True)
-    g.add_parser("list", help="list guides")
+    gl = g.add_parser("list", help="list guides (id, language, items, title; archived ones only with --all)")
+    gl.add_argument("--all", action="store_true", help="archived guides too, marked 'archived'")
     gi = g.add_parser("import", help="import a YAML or JSON guide; prints the new id")
     gi.add_argument("file")
     ge = g.add_parser("export", help="print a guide as YAML (or JSON)")
     ge.add_argument("id")
     ge.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    ga = g.add_parser("archive", help="leave a guide out of the new-session form (its sessions and roll-up stay)")
+    ga.add_argument("id")
+    ga.add_argument("--undo", action="store_true", help="bring an archived guide back")
+    gd = g.add_parser("delete", help="delete a guide that no session used")
+    gd.add_argument("id")
 
     ex = sub.add_parser("export", help="export one session's results")
     ex.add_argument("code", help="the join code (or the session id)")
@@ -87,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from shared.server import serve
 
-        return serve(args.host, args.port)
+        return serve(args.host, args.port, lan=args.lan)
     try:
         return _run(args)
     except UserError as exc:
@@ -224,14 +233,16 @@ def _when(moment: Any) -> str:
 
 def _guide(args: argparse.Namespace, db: Any, _app: Any) -> int:
     from shared import guides, library
+    from shared.errors import DialogrumError
     from shared.models import Guide
 
     if args.guide_command == "list":
         library.install_builtins(db)
         db.commit()
-        for gd in library.list_guides(db):
+        for gd in library.list_guides(db, include_archived=args.all):
             s = library.summary(gd)
-            print(f"{s['id']}\t{s['language']}\t{s['items']} items\t{s['title']}")
+            mark = "\tarchived" if s["archived"] else ""
+            print(f"{s['id']}\t{s['language']}\t{s['items']} items\t{s['title']}{mark}")
         return 0
     if args.guide_command == "import":
         try:
@@ -251,7 +262,22 @@ def _guide(args: argparse.Namespace, db: Any, _app: Any) -> int:
     guide = db.get(Guide, args.id)
     if guide is None:
         raise UserError(f"no guide with the id {args.id}")
-    sys.stdout.write(guides.dump(guide.document, args.format))
+    if args.guide_command == "export":
+        sys.stdout.write(library.export_guide(guide, args.format))
+        return 0
+    # The one who runs the command on the server has an organiser's rights over guides (never
+    # over a built-in guide's content); the library's rules still refuse what they refuse.
+    try:
+        if args.guide_command == "archive":
+            library.archive_guide(db, library.OPERATOR, guide, archived=not args.undo)
+            done = "brought back" if args.undo else "archived"
+        else:
+            library.delete_guide(db, library.OPERATOR, guide)
+            done = "deleted"
+    except DialogrumError as exc:
+        raise UserError(f"{args.id}: {exc.message}") from None
+    db.commit()
+    print(f"{args.id} {done}")
     return 0
 
 

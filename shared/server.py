@@ -50,8 +50,11 @@ def _raise_open_files_limit() -> None:
         pass
 
 
-def serve(host: str, port: int) -> int:
-    """Patch, migrate, install the built-in guides, then serve until SIGTERM/SIGINT."""
+def serve(host: str, port: int, *, lan: bool = False) -> int:
+    """Patch, migrate, install the built-in guides, then serve until SIGTERM/SIGINT.
+
+    `lan` (a laptop in a hall): listen on every interface and put this machine's address on the
+    local network in join links and QR codes, unless `DIALOGRUM_BASE_URL` says otherwise."""
     mode = os.environ.get("DIALOGRUM_ASYNC_MODE", "eventlet")
     _patch(mode)
     _raise_open_files_limit()
@@ -66,6 +69,10 @@ def serve(host: str, port: int) -> int:
     logs.configure(*logs.settings())
     log = logging.getLogger("dialogrum.server")
     app = create_app({"SOCKETIO_ASYNC_MODE": mode})
+    lan_lines = _lan_setup(app, port) if lan else []
+    if lan:
+        # Every interface, on purpose: the phones come over Wi-Fi, the laptop's browser over loopback.
+        host = "0.0.0.0"  # noqa: S104
     try:
         # Waits while another process installs (docs/architecture.md#installing-under-concurrency).
         migrate.install(app.config["DATABASE_URL"])
@@ -87,6 +94,8 @@ def serve(host: str, port: int) -> int:
         return 1
     base = app.config.get("BASE_URL") or f"http://{host}:{port}"
     log.info("Dialogrum serves on http://%s:%s (%s).", host, port, mode)
+    for line in lan_lines:
+        print(line, flush=True)
     if secret:
         print(f"No one can sign in yet. Open this one-time link to choose the first organiser's password:\n"
               f"  {base}/setup/{secret}", flush=True)
@@ -106,6 +115,18 @@ def serve(host: str, port: int) -> int:
         get_db(app).dispose()
         log.info("Dialogrum stopped.")
     return 0
+
+
+def _lan_setup(app, port: int) -> list[str]:
+    """Find this machine's address on the local network and make it the base of join links (a
+    base URL from the environment wins); the lines to print."""
+    from shared import lan
+
+    configured = app.config.get("BASE_URL")
+    choice = lan.pick(lan.interfaces())
+    if not configured and choice.address:
+        app.config["BASE_URL"] = f"http://{choice.address}:{port}"
+    return lan.lan_report(choice, port, base_url=configured)
 
 
 #: How often a serving process deletes comments past the retention (it is counted in days).

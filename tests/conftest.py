@@ -392,8 +392,9 @@ class ServerProcess:
     """A `dialogrum serve` subprocess (eventlet unless told otherwise) on its own port."""
 
     def __init__(self, instance: Path, database_url: str, *, port: int | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.instance = instance
+        self.args = args  # more `serve` options, e.g. ("--lan",)
         self.database_url = database_url
         self.port = port or free_port()
         self.extra_env = env or {}
@@ -425,7 +426,7 @@ class ServerProcess:
 
         self.instance.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as fh:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen([str(BIN / "dialogrum"), "serve", "--port", str(self.port)],
+            self.proc = subprocess.Popen([str(BIN / "dialogrum"), "serve", "--port", str(self.port), *self.args],
                                          env=self.env(), stdout=fh, stderr=subprocess.STDOUT,
                                          cwd=str(self.instance))
         deadline = time.monotonic() + timeout
