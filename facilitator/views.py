@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
+from facilitator import hall, paper
 from facilitator.forms import FreeUnitSessionForm, GuideImportForm, LoginForm, SessionForm, SetPasswordForm
 from shared import access, accounts, downloads, guides, i18n, library, organiser, overview, signin, templating
 from shared import meeting as rules
@@ -22,6 +23,8 @@ from shared.urls import base_url, same_site_path
 
 bp = Blueprint("facilitator", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/facilitator")
+hall.register(bp)  # "run again" and the join-link check (issue 10, sections 2 and 3)
+paper.register(bp)  # a dialogue held on paper, recorded afterwards (issue 11, section 1)
 
 
 def _errors() -> dict[str, str]:

@@ -252,6 +252,8 @@ def forms(client, rooms, lang):
     yield "unit, no name", post("/units", {"name": "", "kind": "region"}), ()
     yield "unit, name too long", post("/units", {"name": "x" * 300, "kind": "nope"}), ()
     yield "settings, not a number", post("/settings", {"days": "many"}), ()
+    yield "paper, refused", post("/sessions/paper", {"guide": room["guide"], "held_on": "igår", "participants": "-1",
+                                                     "unit": "x" * 300}), ()
     yield "settings, out of range", post("/settings", {"days": "-3"}), ()
     yield "first password, too short and different", post(f"/setup/{room['secret']}", {
         "email": "nope", "password": "kort", "confirm": "andet"}), ()
@@ -288,6 +290,8 @@ def pages(client, rooms, lang):
     yield "edit a guide", client.get(f"/guides/{room['guide']}/edit"), ()
     yield "report", client.get(f"/sessions/{room['ended']}/report"), ()
     yield "report, live", client.get(f"/sessions/{room['live']}/report"), ()
+    yield "paper, choose a guide", client.get("/sessions/paper"), ()
+    yield "paper", client.get(f"/sessions/paper?guide={room['guide']}"), ()
     yield "delete a session", client.get(f"/sessions/{room['ended']}/delete"), ()
     yield "a deleted session's report", client.get("/sessions/gone0000/report"), ()
     yield "roll-up", client.get(f"/guides/{room['guide']}/rollup"), ()
@@ -313,7 +317,7 @@ COVERED = {
     "participant.index", "participant.join", "facilitator.projector", "public.rollup", "facilitator.setup",
     "facilitator.login", "facilitator.sessions", "facilitator.console", "facilitator.guide_library",
     "facilitator.guide_detail", "organiser.report", "organiser.delete_session", "organiser.rollup", "organiser.rollups",
-    "editor.new_guide", "editor.edit_guide",
+    "editor.new_guide", "editor.edit_guide", "facilitator.paper",
     "organiser.users", "organiser.units", "organiser.settings", "organiser.tokens", "organiser.all_tokens",
     # files and redirects, checked below or with no text of their own
     "facilitator.export", "organiser.rollup_download", "participant.qr_svg", "facilitator.logout",

@@ -169,8 +169,10 @@
     var c = counts || {counts: {yes: 0, no: 0, unsure: 0}, voters: 0, participants: state.participants};
     D.renderBars($("count-bars"), c.counts, state.item.choices, cfg.labels, cfg.language);
     // The phone count comes from `presence` (newer than the one a `results` carries).
+    // "N of M phones have voted": counted hands (console_hands.js shows them) are no phones.
+    var hands = c.hands ? (c.hands.yes || 0) + (c.hands.no || 0) + (c.hands.unsure || 0) : 0;
     $("counts-voters").textContent = D.format(D.plural(t.voters, participants),
-      {voters: c.voters, participants: participants});
+      {voters: c.voters - hands, participants: participants});
   }
 
   function moderate(comment, change) {
