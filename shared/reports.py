@@ -17,6 +17,7 @@ import sqlalchemy.orm as so
 
 from shared import access, organiser
 from shared import meeting as rules
+from shared.meeting.summary import summary
 from shared.models import Comment, Guide, Meeting, Participant, PublicRollup, User, Vote
 from shared.overview import day_start
 from shared.rollup import rollup
@@ -41,6 +42,9 @@ def session_report(db: so.Session, meeting: Meeting) -> dict[str, Any]:
     for item in data["items"]:
         visible = [c for c in item["comments"] if not c["hidden"]]
         item["comments"] = sorted(visible, key=lambda c: not c["pinned"])
+    # The closing summary of each section ("Samlet refleksion", issue 11, section 5), by its index:
+    # the same read model the projector shows.
+    data["summary"] = {part["index"]: part for part in summary(db.connection(), meeting.id)["sections"]}
     return data
 
 

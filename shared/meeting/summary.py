@@ -17,6 +17,7 @@ from shared.errors import DialogrumError
 from shared.meeting.read import conclusions, counts, empty_counts, get_meeting
 from shared.meeting.snapshot import Snapshot, snapshot
 from shared.models import CHOICES
+from shared.numbers import percent
 
 #: Additive control actions: the closing summary on the projector (`index`: a section's index, or
 #: none for the whole guide), and the order of an open question's comments ("top ideas").
@@ -59,9 +60,10 @@ def control_values(meeting: Any, snap: Snapshot, action: str, index: object) -> 
 
 
 def percentages(item_counts: dict[str, int]) -> dict[str, int]:
-    """Whole percentages of the voters per choice (0 when nobody voted)."""
+    """Whole percentages of the voters per choice, rounded half up as every screen rounds them
+    (shared/numbers.py); 0 when nobody voted."""
     voters = item_counts["voters"]
-    return {k: round(100 * item_counts[k] / voters) if voters else 0 for k in CHOICES}
+    return {k: int(percent(item_counts[k], voters) or 0) for k in CHOICES}
 
 
 def summary(conn: sa.Connection, meeting_id: str, section: int | None = None) -> dict[str, Any]:

@@ -159,3 +159,8 @@ def test_the_closing_summary(engine, make):
     refused("wrong_state", engine, rules.control, meeting_id, "hide_summary")
     run(engine, rules.control, meeting_id, "show_summary", section)
     assert run(engine, rules.control, meeting_id, "goto", 0)["summary"] is None
+
+
+def test_summary_percentages_round_half_up_like_every_screen():
+    assert summary.percentages({"yes": 5, "no": 3, "unsure": 0, "voters": 8}) == {"yes": 63, "no": 38, "unsure": 0}
+    assert summary.percentages({"yes": 0, "no": 0, "unsure": 0, "voters": 0}) == {"yes": 0, "no": 0, "unsure": 0}
