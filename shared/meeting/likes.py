@@ -2,10 +2,10 @@
 
 The rule: a participant may like a comment that is on the session's current item, that item an
 open question (the only item whose comments the phones see), while the session is live; not a
-hidden comment, not one of their own (`own_comment`), at most once (taking it back deletes the
-row). Likes are counted with one GROUP BY (`read.like_counts`); a change only marks the comment's
-item dirty (`LikesChanged`), and the realtime hub sends the item's counts at most ten times a
-second, as it does with votes (docs/architecture.md#coalesce).
+hidden comment or one waiting for approval, not one of their own (`own_comment`), at most once
+(taking it back deletes the row). Likes are counted with one GROUP BY (`read.like_counts`); a
+change only marks the comment's item dirty (`LikesChanged`), and the realtime hub sends the item's
+counts at most ten times a second, as it does with votes (docs/architecture.md#coalesce).
 """
 
 from __future__ import annotations
@@ -41,11 +41,12 @@ def set_like(work: Work, meeting_id: str, participant_id: str, comment_id: objec
         raise DialogrumError("unknown_comment")
     meeting = get_meeting(conn, meeting_id)
     comment = conn.execute(
-        sa.select(_comments.c.item_id, _comments.c.participant_id, _comments.c.hidden)
+        sa.select(_comments.c.item_id, _comments.c.participant_id, _comments.c.hidden, _comments.c.approved)
         .where(_comments.c.id == comment_id, _comments.c.meeting_id == meeting.id)
     ).first()
-    # A hidden comment is as unknown to a phone as another session's.
-    if comment is None or comment.hidden:
+    # A hidden comment, or one still waiting for approval, is as unknown to a phone as another
+    # session's: the room never saw it.
+    if comment is None or comment.hidden or not comment.approved:
         raise DialogrumError("unknown_comment")
     if meeting.status != MeetingStatus.LIVE:
         raise DialogrumError("comments_closed" if meeting.status == MeetingStatus.ENDED else "not_current_item")
@@ -84,15 +85,15 @@ def likes_payload(conn: sa.Connection, meeting_id: str, item_id: str) -> dict[st
 
 
 def phone_comments(conn: sa.Connection, meeting_id: str, participant_id: str, item_id: str | None) -> list[dict]:
-    """The comments a phone sees on an item: on an open question every comment that is not hidden,
-    pinned first then newest first, each with its `likes`, whether this phone liked it
+    """The comments a phone sees on an item: on an open question every comment that is not hidden
+    and not waiting for approval, pinned first then newest first, each with its `likes`, whether this phone liked it
     (`liked_by_me`) and whether it is the phone's own (`mine`: no thumbs-up for those). Nothing
     on other items: a Ja/Nej item's comments reach the room only through the projector."""
     if item_id is None or snapshot(conn, meeting_id).by_id.get(item_id, {}).get("kind") != "prompt":
         return []
     rows = list(conn.execute(
         sa.select(_comments).where(_comments.c.meeting_id == meeting_id, _comments.c.item_id == item_id,
-                                   _comments.c.hidden.is_(False))
+                                   _comments.c.hidden.is_(False), _comments.c.approved.is_(True))
         .order_by(_comments.c.pinned.desc(), _comments.c.created_at.desc(), _comments.c.id.desc())
     ))
     counts = like_counts(conn, meeting_id, item_id)

@@ -164,3 +164,17 @@ def test_the_closing_summary(engine, make):
 def test_summary_percentages_round_half_up_like_every_screen():
     assert summary.percentages({"yes": 5, "no": 3, "unsure": 0, "voters": 8}) == {"yes": 63, "no": 38, "unsure": 0}
     assert summary.percentages({"yes": 0, "no": 0, "unsure": 0, "voters": 0}) == {"yes": 0, "no": 0, "unsure": 0}
+
+
+def test_a_comment_waiting_for_approval_cannot_be_liked_until_approved(engine, make):
+    meeting_id = make.meeting(make.user())
+    alice, bob = join(engine, meeting_id), join(engine, meeting_id)
+    run(engine, rules.control, meeting_id, "approval_on")
+    run(engine, rules.control, meeting_id, "start")
+    prompt = run(engine, rules.control, meeting_id, "goto", index_of(engine, meeting_id, "prompt"))["item"]["id"]
+    waiting = run(engine, rules.add_comment, meeting_id, alice, prompt, "Venter")
+    refused("unknown_comment", engine, likes.set_like, meeting_id, bob, waiting["id"], True)
+    with engine.begin() as conn:
+        assert likes.phone_comments(conn, meeting_id, bob, prompt) == []
+    run(engine, rules.moderate, meeting_id, waiting["id"], approved=True)
+    assert run(engine, likes.set_like, meeting_id, bob, waiting["id"], True)["likes"] == 1
