@@ -302,6 +302,12 @@ def pages(client, rooms, lang):
     for endpoint, path in (("organiser.tokens", "/tokens"), ("organiser.all_tokens", "/users/tokens")):
         if endpoint in client.application.view_functions:
             yield endpoint, client.get(path), ()
+    # Last, as it changes the join links: on this computer itself (127.0.0.1, so that the check
+    # connects nowhere else), the console warns and the check page says what it found.
+    client.application.config["BASE_URL"] = "http://127.0.0.1:9"
+    yield "console, join link on this computer", client.get(f"/console/{room['waiting']}"), ()
+    if "facilitator.join_check" in client.application.view_functions:
+        yield "join-link check", client.get(f"/console/{room['waiting']}/join-check"), ()
 
 
 def _post_login(client, lang, email, password):
@@ -317,7 +323,7 @@ COVERED = {
     "participant.index", "participant.join", "facilitator.projector", "public.rollup", "facilitator.setup",
     "facilitator.login", "facilitator.sessions", "facilitator.console", "facilitator.guide_library",
     "facilitator.guide_detail", "organiser.report", "organiser.delete_session", "organiser.rollup", "organiser.rollups",
-    "editor.new_guide", "editor.edit_guide", "facilitator.paper",
+    "editor.new_guide", "editor.edit_guide", "facilitator.paper", "facilitator.join_check",
     "organiser.users", "organiser.units", "organiser.settings", "organiser.tokens", "organiser.all_tokens",
     # files and redirects, checked below or with no text of their own
     "facilitator.export", "organiser.rollup_download", "participant.qr_svg", "facilitator.logout",
