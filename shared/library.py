@@ -155,6 +155,21 @@ def _active(user: Any) -> bool:
     return user is not None and bool(getattr(user, "active", False)) and getattr(user, "id", None) is not None
 
 
+class _Operator:
+    """Whoever runs `dialogrum guide archive/delete` on the server: an organiser without an account."""
+
+    id = 0  # no user has it (ids start at 1), so the operator owns no guide
+    role = "organiser"
+    active = True
+
+    def __repr__(self) -> str:
+        return "OPERATOR"
+
+
+#: the command line's rights over guides: an organiser's
+OPERATOR = _Operator()
+
+
 def can_edit(user: Any, guide: Guide) -> bool:
     """Organisers edit every guide that is not built in, facilitators their own; nobody a
     built-in guide (it can be duplicated) and no inactive user anything."""

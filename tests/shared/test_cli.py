@@ -174,3 +174,30 @@ def test_purge_deletes_the_comments_of_sessions_ended_before_the_retention(cli_o
     assert left == ["live", "recent"]
     assert cli_on_both.cli("purge").stdout == "0 comments deleted (retention 30 days)\n"
     engine.dispose()
+
+
+def test_guides_are_archived_and_deleted_by_the_library_rules(cli, tmp_path):
+    path = tmp_path / "guide.json"
+    path.write_text(json.dumps(SMALL_GUIDE), encoding="utf-8")
+    used, unused = (cli.cli("guide", "import", str(path)).stdout.strip() for _ in range(2))
+    from shared import meeting as rules
+    from shared.app import create_app
+    from shared.db import get_db
+
+    app = create_app({"SKIP_ENV": True, "DATABASE_URL": cli.database_url, "SECRET_KEY": "x",
+                      "INSTANCE_DIR": str(tmp_path)})
+    with get_db(app).begin() as conn:
+        rules.create_meeting(Work(conn), guide_id=used, title="Møde", facilitator_id=None)
+    get_db(app).dispose()
+    assert cli.cli("guide", "archive", used).stdout.strip() == f"{used} archived"
+    assert used not in cli.cli("guide", "list").stdout
+    assert f"{used}\tda\t4 items\tTestguide\tarchived" in cli.cli("guide", "list", "--all").stdout
+    assert cli.cli("guide", "archive", used, "--undo").stdout.strip() == f"{used} brought back"
+    refused = cli.cli("guide", "delete", used, check=False)
+    assert refused.returncode != 0
+    assert refused.stderr.strip() == (f"dialogrum: {used}: 1 session used this guide, so it cannot be deleted. "
+                                      "Archive it instead.")
+    builtin = cli.cli("guide", "list").stdout.splitlines()[0].split("\t")[0]
+    assert "Built-in guides cannot be changed" in cli.cli("guide", "delete", builtin, check=False).stderr
+    assert cli.cli("guide", "delete", unused).stdout.strip() == f"{unused} deleted"
+    assert unused not in cli.cli("guide", "list", "--all").stdout
