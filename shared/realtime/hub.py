@@ -172,10 +172,20 @@ class Hub:
                 self._comment_moderated(event.meeting_id, event.comment)
             elif isinstance(event, ConclusionSaved):
                 self._emit_queue("conclusion", event.conclusion, room(event.meeting_id, "f"))
+                self._resend_summary(event.meeting_id)
             elif isinstance(event, SessionDeleted):
                 self._let_go(event.meeting_id)
             elif isinstance(event, JoinWarning):
                 self._emit_queue("join_warning", event.warning, room(event.meeting_id, "f"))
+
+    def _resend_summary(self, meeting_id: str) -> None:
+        """A conclusion saved while a closing summary is on the projector: the summary again, to the
+        projectors of every process (issue 11, section 5). One read per saved conclusion."""
+        with self.db.begin() as conn:
+            rows = rules.meeting_rows(conn, [meeting_id])
+            if rows and rows[0].summary_shown and rows[0].status == "live":
+                self._emit_queue("summary", summary(conn, meeting_id, rows[0].summary_section),
+                                 room(meeting_id, "p"))
 
     def _comment_moderated(self, meeting_id: str, comment: dict) -> None:
         """A committed hide/pin: the room only learns what it may see."""

@@ -75,4 +75,8 @@ def test_two_phones_like_each_others_ideas_and_the_room_sees_the_counts(server, 
                         json={"action": "show_summary", "index": 99}, timeout=10)
     assert bad.status_code == 409 and bad.json()["error"] == "wrong_state"
     assert meeting.state()["summary"] == {"section": section}
+    # A conclusion written while the summary is up reaches it at once.
+    assert facilitator.call("conclude", {"item_id": prompt["id"], "text": "Flere pauser i mødet."})["ok"]
+    projector.wait_for("summary", lambda d: any(i["conclusion"] == "Flere pauser i mødet."
+                                                for s in d["sections"] for i in s["items"]))
     assert meeting.control("hide_summary")["summary"] is None
