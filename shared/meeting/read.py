@@ -209,7 +209,7 @@ def results_payload(item_id: str, item_counts: dict[str, int], participants: int
 def voters_payload(results: dict[str, Any]) -> dict[str, Any]:
     """The additive `voters` event of one item: how many voted, never how (a `results` without
     its counts), for the projector while results are hidden."""
-    # The projector says "N of M phones have voted": the phones only, counted hands beside them.
+    # The projector says "N of M phones have voted": the phones only, never the counted hands.
     hands = sum(results.get("hands", {}).values())
     return {"item_id": results["item_id"], "voters": results["voters"] - hands, "participants": results["participants"],
             "hands": hands}
