@@ -143,7 +143,8 @@ def sessions():
     page = overview.sessions(db, current_user, filters, get_timezone())
     return render_template(
         "facilitator/sessions.html", rows=page.rows, page=page, form=form, filters=filters,
-        guides=library.list_guides(db), unit_names=overview.unit_names(db, current_user),
+        # Archived guides too: their sessions are still listed and filtered by guide.
+        guides=library.list_guides(db, include_archived=True), unit_names=overview.unit_names(db, current_user),
         facilitators=overview.facilitators(db) if current_user.is_organiser else [],
     )
 
@@ -304,7 +305,8 @@ def guide_library():
             return redirect(url_for("facilitator.guide_detail", guide_id=guide.id))
         except guides.GuideError as exc:
             errors = exc.errors
-    return render_template("facilitator/guides.html", guides=library.list_guides(db), form=form, errors=errors,
+    return render_template("facilitator/guides.html", guides=library.list_guides(db, include_archived=True),
+                           form=form, errors=errors,
                            flatten=guides.flatten), (422 if errors else 200)
 
 

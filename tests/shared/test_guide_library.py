@@ -118,7 +118,7 @@ def test_a_save_that_lands_between_check_and_write_is_refused(db, people):
     assert (guide.version, guide.title) == (2, "Theirs")
 
 
-def test_delete_only_unused_guides_archive_hides_from_new_sessions(app, db, people, make):
+def test_delete_only_unused_guides_archive_hides_from_new_sessions(app, db, people, make, client, login):
     mine = db.get(User, people["mine"].id)
     used, unused = _guide(db, owner_id=mine.id), _guide(db, owner_id=mine.id)
     used_id, unused_id = used.id, unused.id
@@ -141,6 +141,15 @@ def test_delete_only_unused_guides_archive_hides_from_new_sessions(app, db, peop
     assert used_id not in {g.id for g in library.list_guides(db)}
     assert used_id in {g.id for g in library.list_guides(db, include_archived=True)}
     assert used_id not in _offered(app, db)
+    db.remove()
+    # Fresh app contexts: the `db` fixture's keeps what Flask-Babel and Flask-WTF cached in `g`
+    # (the form's CSRF token above, a page's language).
+    with app.app_context():
+        login(people["mine"])
+    with app.app_context():
+        page = client.get("/guides?lang=da").text
+    row = page[page.index(f'href="/guides/{used_id}"'):]
+    assert 'class="badge archived">Arkiveret<' in row[:row.index("</tr>")]
     library.archive_guide(db, db.get(User, people["mine"].id), db.get(Guide, used_id), archived=False)
     db.commit()
     assert used_id in _offered(app, db)
