@@ -314,16 +314,18 @@ def get_session(meeting_id: str):
 @bp.delete("/sessions/<meeting_id>")
 @token_required
 @operation("deleteSession", "Delete a session for good", "sessions",
-           {204: Reply("Deleted with its participants, votes, comments and conclusions.")}, errors=(403, 404),
-           contract="additive")
-def delete_session(meeting_id: str):
-    """Delete a session for good, with its participants, votes, comments and conclusions."""
+           {204: Reply("Deleted with its participants, votes, comments and conclusions (with `keep_counts=true`: "
+                       "only its comments and the phones' tokens).")}, errors=(403, 404, 409),
+           query=rest.DeleteSessionQuery, contract="additive")
+def delete_session(meeting_id: str, query: rest.DeleteSessionQuery):
+    """Delete a session for good, with its participants, votes, comments and conclusions; or, with
+    `keep_counts=true`, only an ended session's personal traces (shared.organiser.anonymise_meeting)."""
     from shared.organiser import delete_meeting
 
     meeting = _meeting_for(meeting_id)
     db = get_db().session
     with unit_of_work(get_db(), session=db) as work:
-        delete_meeting(work, meeting.id)
+        delete_meeting(work, meeting.id, keep_counts=query.keep_counts == "true")
     return "", 204
 
 

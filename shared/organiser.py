@@ -12,10 +12,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from shared import accounts
+from shared import meeting as rules
 from shared.errors import DialogrumError
 from shared.events import SessionDeleted
 from shared.models import (
     Comment,
+    CommentLike,
     Conclusion,
     Connection,
     Guide,
@@ -139,13 +141,18 @@ def set_user_active(db: so.Session, actor: User, user_id: int, active: bool) -> 
 # -- deletion and retention --------------------------------------------------------------------
 
 
-def delete_meeting(work: Work, meeting_id: str) -> None:
+def delete_meeting(work: Work, meeting_id: str, *, keep_counts: bool = False) -> None:
     """Delete a session with its participants, votes, comments and conclusions, for good; its
-    open sockets are let go after the commit.
+    open sockets are let go after the commit. With `keep_counts` only its personal traces go
+    (`anonymise_meeting`): the REST API's `?keep_counts=true` and the page's default for an
+    ended session.
 
     Explicit deletes (children first) rather than relying on ON DELETE CASCADE alone, so the
     result is the same whether or not a connection enforces foreign keys.
     """
+    if keep_counts:
+        anonymise_meeting(work, meeting_id)
+        return
     conn = work.conn
     if conn.execute(sa.select(Meeting.id).where(Meeting.id == meeting_id)).first() is None:
         raise DialogrumError("unknown_session")
@@ -153,6 +160,49 @@ def delete_meeting(work: Work, meeting_id: str) -> None:
         conn.execute(sa.delete(model).where(model.meeting_id == meeting_id))
     conn.execute(sa.delete(Meeting).where(Meeting.id == meeting_id))
     work.emit(SessionDeleted(meeting_id))
+
+
+def anonymise_meeting(work: Work, meeting_id: str) -> None:
+    """Delete an ended session's personal traces but keep what published roll-ups add up (issue
+    12, defect 2): its comments (and their thumbs-up) and open sockets go, and every phone's token
+    is voided so no phone can come back as its participant; the participant rows stay, without
+    anything personal, only so that their votes keep counting, and the conclusions stay. The
+    session is marked `anonymised_at`. A live or waiting session has no counts worth keeping.
+    """
+    conn = work.conn
+    status = conn.execute(sa.select(Meeting.status).where(Meeting.id == meeting_id)).scalar()
+    if status is None:
+        raise DialogrumError("unknown_session")
+    if status != "ended":
+        raise DialogrumError("wrong_state", "only an ended session keeps its counts without its personal traces")
+    comments = sa.select(Comment.id).where(Comment.meeting_id == meeting_id)
+    conn.execute(sa.delete(CommentLike).where(CommentLike.comment_id.in_(comments)))
+    for model in (Connection, Comment):
+        conn.execute(sa.delete(model).where(model.meeting_id == meeting_id))
+    # Unique and never a SHA-256 hex digest, so no token a phone holds matches it again.
+    conn.execute(sa.update(Participant).where(Participant.meeting_id == meeting_id)
+                 .values(token_hash=sa.literal("void:") + Participant.id))
+    conn.execute(sa.update(Meeting).where(Meeting.id == meeting_id).values(anonymised_at=utcnow()))
+
+
+def published_pages(db: so.Session, meeting: Meeting) -> list[dict[str, Any]]:
+    """The live public links whose page shows this session, and what deleting it would change there:
+    `{link, unit, votes, unit_vanishes}` (its unit, the votes that would leave the page's figures,
+    and whether the unit would vanish from it, having no other ended session of the guide)."""
+    if meeting.status != "ended" or meeting.guide_id is None:
+        return []
+    links = list(db.scalars(sa.select(PublicRollup).where(PublicRollup.guide_id == meeting.guide_id,
+                                                          PublicRollup.revoked_at.is_(None))
+                            .order_by(PublicRollup.created_at)))
+    links = [link for link in links if link.id not in suspended_links(db, links)]
+    if not links:
+        return []
+    votes = sum(c["yes"] + c["no"] + c["unsure"] for c in rules.counts(db.connection(), meeting.id).values())
+    unit = meeting.unit or "—"
+    others = db.scalar(sa.select(sa.func.count()).select_from(Meeting).where(
+        Meeting.guide_id == meeting.guide_id, Meeting.status == "ended", Meeting.id != meeting.id,
+        Meeting.unit == meeting.unit))
+    return [{"link": link, "unit": unit, "votes": votes, "unit_vanishes": not others} for link in links]
 
 
 def retention_days(conn: sa.Connection) -> int:

@@ -134,7 +134,7 @@ def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UT
                   when.label("held_at"), Guide.title.label("guide_title"),
                   facilitator_name.label("facilitator"),
                   columns["participants"].label("participants"), columns["votes"].label("votes"),
-                  columns["comments"].label("comments"), m.entered_by_hand)
+                  columns["comments"].label("comments"), m.entered_by_hand, m.anonymised_at)
         .outerjoin(Guide, Guide.id == m.guide_id)
         .outerjoin(User, User.id == m.facilitator_id)
         .outerjoin(participants, participants.c.meeting_id == m.id)

@@ -46,18 +46,39 @@ def report(meeting_id: str):
 @bp.route("/sessions/<meeting_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_session(meeting_id: str):
-    """Delete a session for good, after a confirmation step (organiser or the session's owner)."""
+    """Delete a session after a confirmation step (organiser or the session's owner).
+
+    An ended session is offered, as the default, to lose only its personal traces and keep its
+    counts and conclusions (shared.organiser.anonymise_meeting); deleting it for good then takes a
+    second confirmation, and the page names every published roll-up that would change and how
+    (issue 12, defect 2).
+    """
     meeting = _managed(meeting_id)
     db = get_db().session
     form = ActionForm()
+    keepable = meeting.status == "ended" and meeting.anonymised_at is None
+    pages = organiser.published_pages(db, meeting)
+    stage = "choose"
     if form.validate_on_submit():
+        mode = request.form.get("mode", "delete")
         title = meeting.title
-        with unit_of_work(get_db(), session=db) as work:
-            organiser.delete_meeting(work, meeting.id)
-        flash(_("The session “%(title)s” was deleted with its votes and comments.", title=title), "success")
-        return redirect(url_for("facilitator.sessions"))
-    return render_template("organiser/delete.html", meeting=meeting, form=form,
-                           counts=reports.deletion_counts(db, meeting.id))
+        if mode == "keep_counts" and keepable:
+            with unit_of_work(get_db(), session=db) as work:
+                organiser.anonymise_meeting(work, meeting.id)
+            flash(_("The comments of “%(title)s” were deleted and its phones can no longer come back; its counts "
+                    "and conclusions stay.", title=title), "success")
+            return redirect(url_for("facilitator.sessions"))
+        if mode != "delete":
+            abort(400)
+        if (keepable or pages) and request.form.get("confirmed") != "1":
+            stage = "confirm"  # for good, over counts a published page or the minutes may need
+        else:
+            with unit_of_work(get_db(), session=db) as work:
+                organiser.delete_meeting(work, meeting.id)
+            flash(_("The session “%(title)s” was deleted with its votes and comments.", title=title), "success")
+            return redirect(url_for("facilitator.sessions"))
+    return render_template("organiser/delete.html", meeting=meeting, form=form, stage=stage, keepable=keepable,
+                           pages=pages, counts=reports.deletion_counts(db, meeting.id))
 
 
 # -- one guide across sessions -----------------------------------------------------------------

@@ -250,6 +250,14 @@ class GuideExportQuery(Schema):
     format: _exactly(("yaml", "json"), "The file format (YAML by default).") = "yaml"
 
 
+class DeleteSessionQuery(Schema):
+    """`DELETE /sessions/{id}?keep_counts=`."""
+
+    keep_counts: _exactly(("false", "true"), "Additive: `true` deletes only an ended session's personal traces "
+                          "(its comments and the phones' tokens) and keeps its counts and conclusions, so published "
+                          "roll-ups stay as they are; 409 for a session that has not ended.") = "false"
+
+
 class ExportQuery(Schema):
     """`GET /sessions/{id}/export?format=`."""
 

@@ -9,6 +9,8 @@ import io
 import json
 import re
 
+import sqlalchemy as sa
+
 from shared import meeting as rules
 from shared import reports
 from shared.db import get_db
@@ -172,7 +174,11 @@ def test_deleting_through_the_page_leaves_no_rows(client, app, login, make, csrf
     assert confirm.status_code == 200 and "2 votes" in confirm.text and "1 comment" in confirm.text
     assert client.post(f"/sessions/{mid}/delete").status_code == 400  # no CSRF token
     assert count_rows(app, mid)["Meeting"] == 1
-    resp = client.post(f"/sessions/{mid}/delete", data={"csrf_token": csrf(confirm.text)})
+    # An ended session: deleting it for good is the second choice, confirmed twice (issue 12, defect 2).
+    data = {"csrf_token": csrf(confirm.text), "mode": "delete"}
+    assert client.post(f"/sessions/{mid}/delete", data=data).status_code == 200
+    assert count_rows(app, mid)["Meeting"] == 1
+    resp = client.post(f"/sessions/{mid}/delete", data={**data, "confirmed": "1"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/sessions")
     assert count_rows(app, mid) == {"Meeting": 0, "Participant": 0, "Vote": 0, "Comment": 0, "Conclusion": 0}
     assert "Att radera" in client.get("/sessions", headers={"Accept-Language": "en"}).text  # the flash
@@ -206,3 +212,59 @@ def test_the_rollups_are_found_from_the_navigation_before_any_session(client, lo
     assert f'href="/guides/{fresh}/rollup"' in client.get("/guides?lang=sv").text
     empty = client.get(f"/guides/{fresh}/rollup?lang=sv")
     assert empty.status_code == 200 and "Inget möte har använt den här guiden än" in empty.text
+
+
+def _public_path(client, regions, csrf):
+    page = client.get(f"/guides/{regions['guide']}/rollup")
+    assert client.post(f"/guides/{regions['guide']}/public", data={"csrf_token": csrf(page.text)}).status_code == 302
+    page = client.get(f"/guides/{regions['guide']}/rollup").text
+    return re.findall(r'href="http://dialogrum.test(/f/[\w-]+)"', page)[0]
+
+
+def test_deleting_a_published_session_warns_and_keeps_the_counts_by_default(client, app, login, regions, csrf, make):
+    """Issue 12, defect 2: deleting an ended session that a published roll-up shows names the page
+    and what would change; the default deletes only the personal traces, the page stays the same;
+    deleting for good takes a second confirmation."""
+    syd = regions["meetings"]["Region Syd"]
+    login(regions["organiser"])
+    public = _public_path(client, regions, csrf)
+    anonymous = app.test_client()
+    before = anonymous.get(f"{public}?lang=sv").text
+    page = client.get(f"/sessions/{syd}/delete?lang=sv").text
+    assert f"http://dialogrum.test{public}" in page
+    assert "5 röster från Region Syd" in page  # c1 2 + c2 1 + c3 2
+    assert "Region Syd försvinner också" in page
+    assert re.search(r'<input type="radio" id="mode-keep" name="mode" value="keep_counts" checked', page)
+    assert client.post(f"/sessions/{syd}/delete", data={"csrf_token": csrf(page), "mode": "keep_counts"}
+                       ).status_code == 302
+    assert count_rows(app, syd) == {"Meeting": 1, "Participant": 2, "Vote": 5, "Comment": 0, "Conclusion": 0}
+    with app.app_context():
+        from shared.models import Meeting, Participant
+
+        db = get_db().session
+        assert db.get(Meeting, syd).anonymised_at is not None
+        hashes = db.scalars(sa.select(Participant.token_hash).where(Participant.meeting_id == syd)).all()
+        assert len(hashes) == 2 and all(h.startswith("void:") for h in hashes)
+        db.remove()
+    assert anonymous.get(f"{public}?lang=sv").text == before  # the published page did not change
+    assert "personliga spår raderade" in client.get("/sessions?lang=sv").text  # marked in the overview
+    # For good: a second confirmation first, and then the page changes.
+    page = client.get(f"/sessions/{syd}/delete?lang=sv").text
+    confirm = client.post(f"/sessions/{syd}/delete?lang=sv", data={"csrf_token": csrf(page), "mode": "delete"})
+    assert confirm.status_code == 200 and 'name="confirmed" value="1"' in confirm.text
+    assert count_rows(app, syd)["Meeting"] == 1
+    gone = client.post(f"/sessions/{syd}/delete", data={"csrf_token": csrf(page), "mode": "delete", "confirmed": "1"})
+    assert gone.status_code == 302 and count_rows(app, syd)["Meeting"] == 0
+    assert "Region Syd" not in anonymous.get(f"{public}?lang=sv").text
+
+
+def test_the_api_keeps_the_counts_when_asked(client, app, regions, make):
+    token = {"Authorization": f"Bearer {make.token(regions['organiser'])}"}
+    waiting = make.meeting(regions["organiser"], guide_id=regions["guide"], title="Inte hållet")
+    assert client.delete(f"/api/v1/sessions/{waiting}?keep_counts=true", headers=token).status_code == 409
+    assert client.delete(f"/api/v1/sessions/{waiting}?keep_counts=maybe", headers=token).status_code == 422
+    norr = regions["meetings"]["Region Norr"]
+    assert client.delete(f"/api/v1/sessions/{norr}?keep_counts=true", headers=token).status_code == 204
+    assert count_rows(app, norr) == {"Meeting": 1, "Participant": 2, "Vote": 3, "Comment": 0, "Conclusion": 0}
+    assert client.delete(f"/api/v1/sessions/{norr}", headers=token).status_code == 204  # for good, as documented
+    assert count_rows(app, norr)["Meeting"] == 0
