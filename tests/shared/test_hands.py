@@ -247,3 +247,25 @@ def test_rest_sets_hands_and_records_a_paper_session_with_errors_in_the_users_la
     assert [c["text"] for c in data["items"][2]["comments"]] == ["Mer kaffe"]
     listed = {s["id"]: s for s in client.get("/api/v1/sessions", headers=auth).get_json()}
     assert listed[session["id"]]["entered_by_hand"] and not listed[mid]["entered_by_hand"]
+
+
+def test_the_overview_and_the_public_page_count_hands_and_show_the_mark(app, make, regions):
+    from shared import organiser, overview
+
+    gid = regions["guide"]
+    boss = regions["organiser"]
+    gotland = paper(app, gid, boss)
+    with app.app_context():
+        db = get_db().session
+        rows = {r.id: r for r in overview.sessions(db, db.get(User, boss.id), overview.Filters()).rows}
+        link = organiser.publish_rollup(db, gid, db.get(User, boss.id))
+        db.commit()
+        key = link.key
+        db.remove()
+    # 4 + 2 hands on c1 and 1 + 2 + 3 on c2; the participants are the stated six.
+    assert (rows[gotland].votes, rows[gotland].participants, rows[gotland].entered_by_hand) == (12, 6, True)
+    assert rows[regions["meetings"]["Region Syd"]].entered_by_hand is False
+    page = app.test_client().get(f"/f/{key}?lang=sv").text
+    gotland_row = page[page.index("<strong>Region Gotland</strong>"):].split("</li>", 1)[0]
+    assert 'class="badge by-hand">inmatat för hand</span>' in gotland_row
+    assert "by-hand" not in page[page.index("<strong>Region Syd</strong>"):].split("</li>", 1)[0]
