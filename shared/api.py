@@ -4,6 +4,10 @@ Handlers only translate HTTP to `shared.meeting`, `shared.library` and `shared.r
 carries an `operation(...)` (shared/schemas/openapi.py): its body and query arrive validated as
 models, and it answers through one response model of `shared.schemas.rest`, so the OpenAPI
 document generated from them is what the API does (docs/architecture.md#schemas).
+
+The module is long (about 470 lines) because it is the API's one table of routes, in the order of
+docs/api.md's endpoint table; each handler is a few lines that translate HTTP to the rules, so
+splitting it would only scatter the table.
 """
 
 from __future__ import annotations
