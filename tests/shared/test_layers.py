@@ -14,6 +14,7 @@ from tests.conftest import ROOT
 BLUEPRINTS = {
     "facilitator": ("facilitator.views", "facilitator.forms"),
     "organiser": ("facilitator.organiser",),
+    "editor": ("facilitator.editor",),
     "participant": ("participant.views",),
     "public": ("participant.public",),
 }
@@ -67,4 +68,5 @@ def test_every_blueprint_is_registered_by_name():
     from shared import app
 
     assert {name.split(":")[0] for name in app.BLUEPRINTS} == {
-        "facilitator.views", "facilitator.organiser", "participant.views", "participant.public", "shared.api"}
+        "facilitator.views", "facilitator.editor", "facilitator.organiser", "participant.views",
+        "participant.public", "shared.api"}
