@@ -173,6 +173,8 @@
     // The open "notes" boxes stay open across a re-render.
     const open = new Set([...form.querySelectorAll("details[open] [data-place]")].map((x) => x.dataset.place));
     sectionsRoot.replaceChildren(...doc.sections.map(sectionNode));
+    // With every section removed, the way back is a button of its own (and the undo).
+    if (!doc.sections.length) sectionsRoot.appendChild(button("section-add", "+ " + T.add_section, T.add_section, { "data-s": -1 }));
     form.querySelectorAll("details [data-place]").forEach((x) => { if (open.has(x.dataset.place)) x.closest("details").open = true; });
     showErrors();
     renderPreview();

@@ -238,6 +238,13 @@ def test_moving_by_keyboard_keeps_the_focus_on_what_moved(desk):
     page.keyboard.press("Enter")
     expect(page.locator("#f_sections_2_items_2_text")).to_have_value(prompt)
     expect(page.locator("#f_sections_2_items_2")).to_be_focused()
+    # A whole section goes and comes back the same way.
+    page.get_by_role("button", name="Fjern afsnit 1").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#f_sections_0_title")).to_have_value("Beboerdemokrati")
+    page.keyboard.press("Enter")  # on "Fortryd"
+    expect(page.locator("#f_sections_0_title")).to_have_value("Fællesskab i afdelingen")
+    expect(page.locator("#f_sections_0")).to_be_focused()
     # Sections move too.
     page.get_by_role("button", name="Flyt afsnit 3 op").focus()
     page.keyboard.press("Enter")
