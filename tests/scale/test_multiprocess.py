@@ -300,3 +300,54 @@ def test_control_on_a_reaches_phone_on_b(cluster: Cluster) -> None:
             await fac.close()
 
     _run(scenario())
+
+
+class IdeaPeer(Peer):
+    """A peer that also records the thumbs-up counts and the closing summary (issue 11)."""
+
+    EVENTS = (*Peer.EVENTS, "likes", "summary")
+
+
+def test_thumbs_up_and_the_summary_cross_processes_under_one_limit(cluster: Cluster) -> None:
+    meeting = _meeting(cluster)
+    base = f"/api/v1/sessions/{meeting['id']}"
+    prompt = next(i for i in vote_burst.api(cluster.a.url, cluster.token, "GET", base + "/results")["items"]
+                  if i["kind"] == "prompt")
+    session = vote_burst.api(cluster.a.url, cluster.token, "GET", base)
+    key = session["projector_url"].rsplit("/", 1)[1]
+
+    async def scenario() -> None:
+        fac = await IdeaPeer(cluster.a.url, {"api_token": cluster.token, "session_id": meeting["id"]}).connect()
+        projector = await IdeaPeer(cluster.b.url, {"projector_key": key}).connect()
+        writer = await IdeaPeer(cluster.a.url, {"code": meeting["code"]}).connect()
+        fan_a = await IdeaPeer(cluster.a.url, {"code": meeting["code"]}).connect()
+        await until(lambda: fan_a.events["welcome"], "welcome on A")
+        # The same phone on process B (its token): one participant, one budget in Redis.
+        fan_b = await IdeaPeer(cluster.b.url, {"code": meeting["code"],
+                                               "token": fan_a.events["welcome"][0]["token"]}).connect()
+        try:
+            await fac.call("control", {"action": "goto", "index": prompt["index"]})
+            await until(lambda: fan_b.events["state"] and fan_b.events["state"][-1]["item"]["id"] == prompt["id"],
+                        "the open question on B")
+            idea = await writer.call("comment", {"item_id": prompt["id"], "text": "Fællesspisning"})
+            ack = await fan_b.call("like", {"comment_id": idea["id"], "liked": True})
+            assert ack == {"ok": True, "comment_id": idea["id"], "likes": 1, "liked": True}
+            counted = {"item_id": prompt["id"], "likes": {str(idea["id"]): 1}}
+            await until(lambda: counted in fac.events["likes"], "the count at the facilitator on A")
+            await until(lambda: counted in writer.events["likes"], "the count at the writer on A")
+            # 60 a minute for the phone, whichever process its sockets are on.
+            acks = [ack]
+            for i in range(60):
+                acks.append(await (fan_a if i % 2 == 0 else fan_b).call(
+                    "like", {"comment_id": idea["id"], "liked": i % 2 == 1}))
+            assert [a["ok"] for a in acks[:60]] == [True] * 60, acks
+            assert acks[60] == {"ok": False, "error": "rate_limited"}
+            # The summary asked for on A is on the projector on B.
+            await fac.call("control", {"action": "show_summary", "index": prompt["section"]["index"]})
+            await until(lambda: projector.events["summary"], "the summary on the projector on B")
+            assert projector.events["summary"][-1]["title"] == prompt["section"]["title"]
+        finally:
+            for p in (fan_b, fan_a, writer, projector, fac):
+                await p.close()
+
+    _run(scenario())
