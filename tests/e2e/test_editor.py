@@ -283,6 +283,7 @@ def test_accessible_sized_and_a_built_in_guide_is_only_duplicated(desk):
             page.goto(f"{desk.guide_url}?lang={lang}")
             expect(page.locator("#f_sections_0_title")).not_to_have_value("")
             page.screenshot(path=str(desk.shots / f"editor-{name}-{lang}.png"))
+            page.locator(".ed-section").first.screenshot(path=str(desk.shots / f"editor-{name}-{lang}-section.png"))
             assert page.evaluate("() => document.scrollingElement.scrollWidth") <= viewport["width"]
             if name == "laptop":
                 # Two columns at laptop width: the preview stands beside the form.
