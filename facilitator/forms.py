@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
@@ -43,6 +43,8 @@ class SessionForm(Form):
     language = SelectField(_l("Language of the meeting"), validators=[Optional()], default="",
                            choices=[SelectChoice("", _l("The guide's language")),
                                     *(SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items())])
+    #: new comments wait for approval (issue 11, point 4); starts as the organisers' default
+    approve_comments = BooleanField(_l("Comments wait for my approval before the projector and the phones show them"))
 
 
 class FreeUnitSessionForm(SessionForm):

@@ -16,6 +16,7 @@ from shared import access, accounts, downloads, guides, i18n, library, organiser
 from shared import meeting as rules
 from shared.db import get_db
 from shared.errors import DialogrumError
+from shared.meeting.moderation import approval_default
 from shared.messages import MESSAGES
 from shared.models import Meeting
 from shared.uow import unit_of_work
@@ -114,6 +115,8 @@ def session_form(db) -> SessionForm:
     units = organiser.list_units(db, active_only=True)
     form = SessionForm() if units else FreeUnitSessionForm()
     form.guide_id.choices = _guide_choices(db)
+    if request.method == "GET":  # the organisers' default (settings page); the maker may change it
+        form.approve_comments.data = approval_default(db.connection())
     if units:
         form.unit.choices = [SelectChoice("", _("No unit"))] + [SelectChoice(u.name, u.name) for u in units]
     return form
@@ -135,7 +138,8 @@ def sessions():
             with unit_of_work(get_db(), session=db) as work:
                 meeting_id = rules.create_meeting(work, guide_id=form.guide_id.data, title=form.title.data,
                                                   unit=form.unit.data or "", facilitator_id=current_user.id,
-                                                  language=form.language.data or None)
+                                                  language=form.language.data or None,
+                                                  approve_comments=bool(form.approve_comments.data))
             return redirect(url_for("facilitator.console", meeting_id=meeting_id))
         except DialogrumError as exc:
             flash(exc.message, "error")

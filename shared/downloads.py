@@ -118,6 +118,7 @@ def style(language: str | None, tz: dt.tzinfo | None = None) -> export.Style:
             "comments": _("Comments"), "conclusion": _("Conclusion"), "item_position": _("Item no."),
             "item_text": _("Item"), "comment_id": _("Comment no."), "created_at": _("Written at"),
             "pinned": _("Pinned"), "hidden": _("Hidden"), "item_id": _("Item id"), "likes": _("Thumbs-up"),
+            "approved": _("Approved"),
             "session_id": _("Session id"), "session_title": _("Session"), "unit": _("Unit"),
             "started_at": _("Started at"), "title": _("Title"), "participants": _("Participants"),
             # sheets, and the session's facts

@@ -117,7 +117,8 @@ def sessions(db: so.Session, user: User, filters: Filters, tz: dt.tzinfo = dt.UT
     # Counted hands are votes too (issue 11); a paper session's participants are the stated number.
     hands = sa.select(HandCount.meeting_id, sa.func.sum(HandCount.count).label("n")).group_by(
         HandCount.meeting_id).subquery()
-    comments = (sa.select(Comment.meeting_id, sa.func.count().label("n")).where(Comment.hidden.is_(False))
+    comments = (sa.select(Comment.meeting_id, sa.func.count().label("n"))
+                .where(Comment.hidden.is_(False), Comment.approved.is_(True))
                 .group_by(Comment.meeting_id).subquery())
     when = sa.func.coalesce(m.started_at, m.created_at)
     facilitator_name = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)

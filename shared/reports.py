@@ -36,11 +36,11 @@ def session_results(db: so.Session, meeting: Meeting) -> dict[str, Any]:
 
 
 def session_report(db: so.Session, meeting: Meeting) -> dict[str, Any]:
-    """The results for the printed report: hidden comments left out, pinned ones first, then in
-    the order written."""
+    """The results for the printed report: hidden comments and those still waiting for approval
+    left out, pinned ones first, then in the order written."""
     data = session_results(db, meeting)
     for item in data["items"]:
-        visible = [c for c in item["comments"] if not c["hidden"]]
+        visible = [c for c in item["comments"] if not c["hidden"] and c.get("approved", True)]
         item["comments"] = sorted(visible, key=lambda c: not c["pinned"])
     # The closing summary of each section ("Samlet refleksion", issue 11, section 5), by its index:
     # the same read model the projector shows.
@@ -157,7 +157,7 @@ def public_comments(db: so.Session, session_ids: list[str]) -> dict[str, list[di
     rows = db.execute(
         sa.select(Comment.item_id, Comment.text, Meeting.unit)
         .join(Meeting, Meeting.id == Comment.meeting_id)
-        .where(Comment.meeting_id.in_(session_ids), Comment.hidden.is_(False))
+        .where(Comment.meeting_id.in_(session_ids), Comment.hidden.is_(False), Comment.approved.is_(True))
         .order_by(Meeting.started_at, Comment.pinned.desc(), Comment.created_at, Comment.id)
     )
     for item_id, text, unit in rows:

@@ -41,7 +41,7 @@ def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
     if ids:
         for mid, iid, n in db.execute(
             sa.select(Comment.meeting_id, Comment.item_id, sa.func.count())
-            .where(Comment.meeting_id.in_(ids), Comment.hidden.is_(False))
+            .where(Comment.meeting_id.in_(ids), Comment.hidden.is_(False), Comment.approved.is_(True))
             .group_by(Comment.meeting_id, Comment.item_id)
         ):
             comment_counts[(mid, iid)] = n

@@ -14,6 +14,7 @@ from facilitator.organiser.forms import ActionForm, InviteForm, RetentionForm, U
 from shared import organiser
 from shared.db import get_db
 from shared.errors import DialogrumError
+from shared.meeting import moderation
 from shared.models import User
 from shared.uow import unit_of_work
 from shared.urls import base_url
@@ -150,14 +151,17 @@ def set_unit_active(unit_id: int):
 @bp.route("/settings", methods=["GET", "POST"])
 @organiser_required
 def settings():
-    """How long ended sessions keep their comments (0: until the session is deleted)."""
+    """How long ended sessions keep their comments (0: until the session is deleted), and whether
+    new sessions' comments wait for approval by default (issue 11, point 4)."""
     db = get_db().session
     form = RetentionForm()
     if request.method == "GET":
         form.days.data = organiser.retention_days(db.connection())
+        form.approve_comments.data = moderation.approval_default(db.connection())
     if form.validate_on_submit():
         with unit_of_work(get_db(), session=db) as work:
             organiser.set_retention_days(work.conn, form.days.data)
+            moderation.set_approval_default(work.conn, bool(form.approve_comments.data))
         flash(_("Saved."), "success")
         return redirect(url_for("organiser.settings"))
     return render_template("organiser/settings.html", form=form), (422 if form.errors else 200)

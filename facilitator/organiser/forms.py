@@ -40,6 +40,9 @@ class RetentionForm(Form):
     days = IntegerField(_l("Days to keep the comments of ended sessions"),
                         validators=[InputRequired(message=_l("Give a whole number of days.")),
                                     NumberRange(min=0, max=3650, message=_l("Give a number from 0 to 3650."))])
+    #: the default of new sessions: comments wait for the facilitator's approval (issue 11, point 4)
+    approve_comments = BooleanField(_l("New sessions: comments wait for the facilitator's approval before the "
+                                       "projector and the phones show them"))
 
 
 class PublishForm(Form):

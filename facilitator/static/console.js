@@ -29,6 +29,8 @@
   function errorText(code) { return errors[code] || errors.server_error; }
 
   var socket = window.io({auth: {session_id: cfg.session_id}, reconnectionDelayMax: 5000});
+  // The timer, notes and approval queue (console_extras.js) share this socket and its control.
+  D.console = {socket: socket, control: function (action, index) { control(action, index); }};
   // Top ideas, the closing summary and the minutes (console_summary.js) share the socket and control.
   if (D.onConsoleSocket) { D.onConsoleSocket(socket, function (action, index) { control(action, index); }); }
 
@@ -71,6 +73,7 @@
     var previousItem = state && state.item ? state.item.id : null;
     var wasEnded = !!(state && state.session.status === "ended");
     state = st;
+    document.dispatchEvent(new CustomEvent("dialogrum:state", {detail: st}));
     var item = st.item;
     var status = st.session.status;
     // Ended: the way forward (report, downloads, roll-up, run again) replaces the room's controls,
@@ -201,6 +204,7 @@
       var meta = D.el("span", "hint", isNaN(when) ? "" : when.toLocaleTimeString(document.documentElement.lang,
         {hour: "2-digit", minute: "2-digit"}));
       if (c.hidden) { meta.textContent += " · " + t.hidden_label; }
+      if (c.approved === false && !c.hidden) { meta.textContent += " · " + D.console.pendingLabel; }
       if (c.pinned && onVote) {
         if (!c.hidden) {
           pinnedSeen += 1;

@@ -20,6 +20,7 @@
     if (state && st.version !== undefined && state.version !== undefined && st.version < state.version) { return; }
     var previousItem = state && state.item ? state.item.id : null;
     state = st;
+    document.dispatchEvent(new CustomEvent("dialogrum:state", {detail: st}));  // the countdown (projector_timer.js)
     var status = st.session.status;
     participants = st.participants;
     showParticipants();

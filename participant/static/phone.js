@@ -177,6 +177,7 @@
     auth: function (cb) { cb({code: cfg.code, token: readToken()}); },
     reconnectionDelayMax: 5000
   });
+  D.phone = {socket: socket};  // phone_pending.js follows the comments that wait for approval
   // Others' ideas and their thumbs-up (participant/static/ideas.js) listen on the same socket.
   if (D.onPhoneSocket) { D.onPhoneSocket(socket); }
   socket.on("welcome", function (data) { saveToken(data.token); });

@@ -84,7 +84,7 @@ def _item_rows(results: dict) -> list[_ItemRow]:
                 no=_int(counts.get("no")),
                 unsure=_int(counts.get("unsure")),
                 voters=_int(item.get("voters")),
-                visible_comments=sum(1 for c in comments if not c.get("hidden")),
+                visible_comments=sum(1 for c in comments if not c.get("hidden") and c.get("approved", True)),
                 conclusion=_text(item.get("conclusion")),
                 comments=comments,
                 hands=tuple(_int(_dict(item.get("hands")).get(k)) for k in ("yes", "no", "unsure")),
@@ -97,8 +97,9 @@ _ITEM_HEADERS = [
     "position", "section", "tags", "kind", "text", "yes", "no", "unsure", "voters", "percent_yes",
     "comments", "conclusion", "hands_yes", "hands_no", "hands_unsure",
 ]
-#: `likes` (issue 11, section 3: the thumbs-up the phones gave) is last: added, nothing moved
-_COMMENT_HEADERS = ["item_position", "comment_id", "created_at", "pinned", "hidden", "text", "likes"]
+#: `likes` (issue 11, section 3: the thumbs-up the phones gave) and `approved` (point 4: false while
+#: it waits for the facilitator) come last: added, nothing moved
+_COMMENT_HEADERS = ["item_position", "comment_id", "created_at", "pinned", "hidden", "text", "likes", "approved"]
 
 
 def session_csv(results: dict, style: Style = PLAIN) -> bytes:
@@ -111,7 +112,7 @@ def session_csv(results: dict, style: Style = PLAIN) -> bytes:
     counted hands included in ``yes``/``no``/``unsure`` (the phones' part is the difference),
     ``percent_yes`` is of yes+no+unsure with one decimal and empty without votes), then every
     comment with its text, hidden ones included and flagged
-    (``item_position, comment_id, created_at, pinned, hidden, text, likes``). In the plain style the
+    (``item_position, comment_id, created_at, pinned, hidden, text, likes, approved``). In the plain style the
     header labels and values are English and stable for integrations; a spreadsheet style says
     them in its language (`Style`).
     """
@@ -129,7 +130,7 @@ def session_csv(results: dict, style: Style = PLAIN) -> bytes:
             rows.append([
                 it.position, _text(comment.get("id")), _csv_time(comment.get("created_at"), style),
                 bool(comment.get("pinned")), bool(comment.get("hidden")), _text(comment.get("text")),
-                _int(comment.get("likes") or 0),
+                _int(comment.get("likes") or 0), comment.get("approved", True) is not False,
             ])
     return _csv_bytes(rows, style)
 
@@ -161,6 +162,7 @@ _COMMENT_COLUMNS = [
     _Column("hidden", 8),
     _Column("text", 70, wrap=True),
     _Column("likes", 10),
+    _Column("approved", 10),
 ]
 
 
@@ -172,7 +174,7 @@ def session_xlsx(results: dict, style: Style = PLAIN) -> bytes:
     """One session's results as an Excel workbook.
 
     Sheets: ``Items`` (the CSV's item columns, ``percent_yes`` as a number shown as 0.0%),
-    ``Comments`` (item position, section, item text, created_at, pinned, hidden, text, likes; hidden
+    ``Comments`` (item position, section, item text, created_at, pinned, hidden, text, likes, approved; hidden
     comments included and flagged) and ``Session`` (key/value facts). Times are wall-clock times in
     the style's zone (the configured one, named in the facts as ``time_zone``). A spreadsheet
     style names the sheets, columns and values in its language. Identical input gives identical
@@ -195,7 +197,7 @@ def session_xlsx(results: dict, style: Style = PLAIN) -> bytes:
     _write_table(ws, _columns(_COMMENT_COLUMNS, style), (
         [it.position, it.section, it.text, _sheet_datetime(c.get("created_at"), tz),
          _flag(c.get("pinned"), style), _flag(c.get("hidden"), style), _text(c.get("text")),
-         _int(c.get("likes") or 0)]
+         _int(c.get("likes") or 0), _flag(c.get("approved", True) is not False, style)]
         for it in items
         for c in it.comments
     ))

@@ -130,11 +130,12 @@ def test_a_rollup_export_is_the_same_through_api_and_page(app, client, make, log
 SPREADSHEET = {
     "da": {"items": ["Nr.", "Afsnit", "Mærker", "Type", "Tekst", "Ja", "Nej", "Ved ikke", "Har stemt", "Ja (%)",
                      "Kommentarer", "Konklusion", "Hænder: Ja", "Hænder: Nej", "Hænder: Ved ikke"],
-           "comments": ["Punkt nr.", "Kommentar nr.", "Skrevet", "Fastgjort", "Skjult", "Tekst", "Tommel op"],
+           "comments": ["Punkt nr.", "Kommentar nr.", "Skrevet", "Fastgjort", "Skjult", "Tekst", "Tommel op",
+                        "Godkendt"],
            "kind": "Overvejelse", "no": "Nej", "sheets": ["Punkter", "Kommentarer", "Møde"], "total": "I alt"},
     "sv": {"items": ["Nr", "Avsnitt", "Taggar", "Typ", "Text", "Ja", "Nej", "Vet inte", "Har röstat", "Ja (%)",
                      "Kommentarer", "Slutsats", "Händer: Ja", "Händer: Nej", "Händer: Vet inte"],
-           "comments": ["Punkt nr", "Kommentar nr", "Skriven", "Fäst", "Dold", "Text", "Tummen upp"],
+           "comments": ["Punkt nr", "Kommentar nr", "Skriven", "Fäst", "Dold", "Text", "Tummen upp", "Godkänd"],
            "kind": "Ställningstagande", "no": "Nej", "sheets": ["Punkter", "Kommentarer", "Möte"], "total": "Totalt"},
 }
 
@@ -198,8 +199,8 @@ def test_xlsx_speaks_the_page_language_with_times_in_the_configured_zone(app, cl
     assert book.sheetnames == words["sheets"]
     items, comments, _facts = (book[name] for name in words["sheets"])
     assert [c.value for c in items[1]] == words["items"]
-    assert [c.value for c in comments[1]][-3:] == [words["comments"][-3], "Tekst" if lang == "da" else "Text",
-                                                   words["comments"][-1]]
+    assert [c.value for c in comments[1]][-4:] == [words["comments"][-4], "Tekst" if lang == "da" else "Text",
+                                                   words["comments"][-2], words["comments"][-1]]
     assert {row[6] for row in comments.iter_rows(min_row=2, values_only=True)} == {"'=1+1", "Godt møde"}
     assert {row[4] for row in comments.iter_rows(min_row=2, values_only=True)} == {words["no"]}
 

@@ -74,7 +74,8 @@ def danish_results() -> dict:
                      "text": "Vi skal være bedre til at lytte til de unge – også på Facebook",
                      "created_at": "2025-03-04T18:11:30+00:00", "hidden": False, "pinned": True},
                     {"id": "c-3", "text": "Dumt spørgsmål\x07\x00",
-                     "created_at": "2025-03-04T18:12:00+00:00", "hidden": True, "pinned": False},
+                     "created_at": "2025-03-04T18:12:00+00:00", "hidden": True, "pinned": False,
+                     "approved": False},
                 ],
                 "conclusion": "Stor opbakning, men de unge mangler",
             },
@@ -181,15 +182,16 @@ def test_session_csv_comments_table():
     rows = read_csv(export.session_csv(danish_results()))
 
     assert rows[6:] == [
-        ["item_position", "comment_id", "created_at", "pinned", "hidden", "text", "likes"],
-        ["2", "c-1", "2025-03-04T18:10:05+00:00", "false", "false", "'" + HYPERLINK, "0"],
+        ["item_position", "comment_id", "created_at", "pinned", "hidden", "text", "likes", "approved"],
+        ["2", "c-1", "2025-03-04T18:10:05+00:00", "false", "false", "'" + HYPERLINK, "0", "true"],
         ["2", "c-2", "2025-03-04T18:11:30+00:00", "true", "false",
-         "Vi skal være bedre til at lytte til de unge – også på Facebook", "0"],
-        ["2", "c-3", "2025-03-04T18:12:00+00:00", "false", "true", "Dumt spørgsmål\x07\x00", "0"],
+         "Vi skal være bedre til at lytte til de unge – også på Facebook", "0", "true"],
+        # Still waiting for approval when it was hidden (issue 11, point 4).
+        ["2", "c-3", "2025-03-04T18:12:00+00:00", "false", "true", "Dumt spørgsmål\x07\x00", "0", "false"],
         # The thumbs-up the phones gave (issue 11, section 3).
-        ["3", "c-4", "2025-03-04T18:20:00+00:00", "false", "false", "'-5 grader og ingen kom", "4"],
+        ["3", "c-4", "2025-03-04T18:20:00+00:00", "false", "false", "'-5 grader og ingen kom", "4", "true"],
         ["3", "c-5", "2025-03-04T18:21:00+00:00", "false", "false",
-         "Fællesspisning før mødet 🍲\nog børnepasning", "0"],
+         "Fællesspisning før mødet 🍲\nog børnepasning", "0", "true"],
     ]
 
 
@@ -226,7 +228,7 @@ def test_session_csv_of_empty_results():
         ["position", "section", "tags", "kind", "text", "yes", "no", "unsure", "voters",
          "percent_yes", "comments", "conclusion", "hands_yes", "hands_no", "hands_unsure"],
         [],
-        ["item_position", "comment_id", "created_at", "pinned", "hidden", "text", "likes"],
+        ["item_position", "comment_id", "created_at", "pinned", "hidden", "text", "likes", "approved"],
     ]
 
 
@@ -274,16 +276,16 @@ def test_session_xlsx_comments_sheet():
     prompt = "Hvordan understøtter vi den brede demokratiske deltagelse?"
 
     assert sheet_rows(ws) == [
-        ["item_position", "section", "item_text", "created_at", "pinned", "hidden", "text", "likes"],
-        [2, section, question, datetime(2025, 3, 4, 18, 10, 5), False, False, "'" + HYPERLINK, 0],
+        ["item_position", "section", "item_text", "created_at", "pinned", "hidden", "text", "likes", "approved"],
+        [2, section, question, datetime(2025, 3, 4, 18, 10, 5), False, False, "'" + HYPERLINK, 0, True],
         [2, section, question, datetime(2025, 3, 4, 18, 11, 30), True, False,
-         "Vi skal være bedre til at lytte til de unge – også på Facebook", 0],
+         "Vi skal være bedre til at lytte til de unge – også på Facebook", 0, True],
         # The control characters are stripped: XML cannot carry them.
-        [2, section, question, datetime(2025, 3, 4, 18, 12), False, True, "Dumt spørgsmål", 0],
+        [2, section, question, datetime(2025, 3, 4, 18, 12), False, True, "Dumt spørgsmål", 0, False],
         [3, "Levende fællesskaber", prompt, datetime(2025, 3, 4, 18, 20), False, False,
-         "'-5 grader og ingen kom", 4],
+         "'-5 grader og ingen kom", 4, True],
         [3, "Levende fællesskaber", prompt, datetime(2025, 3, 4, 18, 21), False, False,
-         "Fællesspisning før mødet 🍲\nog børnepasning", 0],
+         "Fællesspisning før mødet 🍲\nog børnepasning", 0, True],
     ]
     assert ws["G2"].data_type == "s"
     assert ws["D2"].is_date
@@ -346,7 +348,7 @@ def test_session_xlsx_of_sparse_results_loads():
     wb = load(export.session_xlsx({"items": [{"kind": "prompt"}]}))
     assert sheet_rows(wb["Items"])[1] == [1, None, None, "prompt", None, 0, 0, 0, 0, None, 0, None, 0, 0, 0]
     assert sheet_rows(wb["Comments"]) == [
-        ["item_position", "section", "item_text", "created_at", "pinned", "hidden", "text", "likes"]]
+        ["item_position", "section", "item_text", "created_at", "pinned", "hidden", "text", "likes", "approved"]]
     assert wb.properties.created == datetime(1980, 1, 1)
 
 

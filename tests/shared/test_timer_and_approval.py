@@ -178,3 +178,32 @@ def test_new_sessions_take_the_organisers_default(database, make):
             rules.create_meeting(Work(conn), guide_id=guide_id, title="X", facilitator_id=user.id,
                                  approve_comments="ja")
     assert not state_now(database, chosen)["approve_comments"]
+
+
+def test_waiting_comments_stay_out_of_the_report_and_the_public_pages(app, database, make, meeting_id):
+    from shared import access, reports
+    from shared.models import Guide
+    from shared.rollup import rollup
+
+    control(database, meeting_id, "approval_on")
+    item_id = control(database, meeting_id, "start")["item"]["id"]
+    with database.begin() as conn:
+        author, _ = rules.join(Work(conn), rules.get_meeting(conn, meeting_id))
+    with uow.unit_of_work(database) as work:
+        pending = rules.add_comment(work, meeting_id, author, item_id, "Vent")
+    control(database, meeting_id, "approval_off")
+    with uow.unit_of_work(database) as work:
+        shown = rules.add_comment(work, meeting_id, author, item_id, "Vist")
+    control(database, meeting_id, "end")
+    with app.app_context():
+        db = database.session
+        meeting = db.get(Meeting, meeting_id)
+        report = reports.session_report(db, meeting)
+        assert [c["id"] for c in report["items"][0]["comments"]] == [shown["id"]]
+        # The organiser's export marks the status of each comment.
+        exported = {c["id"]: c["approved"] for c in reports.session_results(db, meeting)["items"][0]["comments"]}
+        assert exported == {pending["id"]: False, shown["id"]: True}
+        assert [c["text"] for c in reports.public_comments(db, [meeting_id])[item_id]] == ["Vist"]
+        data = rollup(db, db.get(Guide, meeting.guide_id), access.EVERYONE)
+        assert data["items"][0]["total"]["comments"] == 1
+        database.session.remove()
