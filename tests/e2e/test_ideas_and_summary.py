@@ -37,14 +37,14 @@ def room(server, browser, facilitator, ui, screenshots):
         expect(page.locator("#status")).to_have_attribute("data-state", "waiting")
         phones.append(page)
         ctxs.append(ctx)
-    yield console, projector, phones, screenshots
+    yield console, projector, phones, screenshots, ui, browser, console_ctx, code
     assert errors == []
     for ctx in (console_ctx, projector_ctx, *ctxs):
         ctx.close()
 
 
 def test_thumbs_up_on_phones_and_top_ideas_on_the_projector(room):
-    console, projector, (da, sv), shots = room
+    console, projector, (da, sv), shots, ui, browser, _ctx, code = room
     console.get_by_role("button", name="Start mødet").click()
     console.locator("button.goto[data-index='3']").click()  # an open question
     expect(da.locator("#status")).to_have_attribute("data-state", "prompt")
@@ -80,6 +80,13 @@ def test_thumbs_up_on_phones_and_top_ideas_on_the_projector(room):
     sv.screenshot(path=str(shots / "ideas-phone-sv.png"), full_page=True)
     projector.screenshot(path=str(shots / "ideas-projector-da.png"))
 
+    # axe-core on a phone showing the ideas (a context of its own: the scanner's script needs CSP off).
+    scan = ui.scan_context(browser, viewport=dict(ui.phone), is_mobile=True, has_touch=True)
+    page = scan.new_page()
+    page.goto(f"{console.url.split('/console/')[0]}/j/{code}?lang=sv")
+    expect(page.locator("#ideas-list button.like")).to_have_count(2)
+    assert ui.axe_violations(page) == []
+    scan.close()
     # Taken back: the count falls on every screen.
     like.click()
     expect(like).to_have_attribute("aria-pressed", "false")
@@ -87,7 +94,7 @@ def test_thumbs_up_on_phones_and_top_ideas_on_the_projector(room):
 
 
 def test_the_summary_slide_and_copying_the_conclusions(room):
-    console, projector, _phones, shots = room
+    console, projector, _phones, shots, ui, browser, console_ctx, _code = room
     console.get_by_label("Gruppens konklusion på dette punkt").fill("Vi spiser sammen hver måned.")
     console.get_by_role("button", name="Gem konklusionen").click()
     expect(console.locator("#conclusion-note")).to_have_text("Gemt.")
@@ -117,3 +124,13 @@ def test_the_summary_slide_and_copying_the_conclusions(room):
     assert items[3]["section_title"] in text and "1. " + items[3]["title"] in text
     assert "Vi spiser sammen hver måned." in text
     expect(console.locator("#copy-note")).to_have_text("Markér teksten herunder, og kopiér den.")
+    console.screenshot(path=str(shots / "summary-console-da.png"), full_page=True)
+    scan = ui.scan_context(browser, viewport={"width": 1440, "height": 900},
+                           storage_state=console_ctx.storage_state())
+    page = scan.new_page()
+    page.add_init_script("Object.defineProperty(navigator, 'clipboard', {value: undefined})")
+    page.goto(console.url)
+    page.get_by_role("button", name="Kopiér konklusioner").click()
+    expect(page.get_by_label("Mødets konklusioner")).to_be_visible()
+    assert ui.axe_violations(page) == []
+    scan.close()
