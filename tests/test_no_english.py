@@ -204,11 +204,11 @@ def rooms(app, make):
             link = organiser.publish_rollup(db, gid, db.get(User, boss.id), include_comments=True)
             withdrawn = organiser.publish_rollup(db, gid, db.get(User, boss.id))
             organiser.revoke_rollup(db, withdrawn.id)
-            _user, secret = organiser.invite(db, email=f"ny-{lang}@example.org", role="facilitator", name="Ny")
+            invited, secret = organiser.invite(db, email=f"ny-{lang}@example.org", role="facilitator", name="Ny")
             keys = {m: rules.get_meeting(db.connection(), m) for m in (ended, live, waiting)}
             db.commit()
             out[lang] = {"guide": gid, "ended": ended, "live": live, "waiting": waiting, "public": link.key,
-                         "withdrawn": withdrawn.key,
+                         "withdrawn": withdrawn.key, "link_id": link.id, "invited": invited.id,
                          "secret": secret, "code": keys[live].code, "projector": keys[live].projector_key,
                          "ended_projector": keys[ended].projector_key, "waiting_code": keys[waiting].code}
             db.remove()
@@ -251,6 +251,13 @@ def forms(client, rooms, lang):
     yield "invite, not an e-mail", post("/users", {"email": "nope", "role": "boss"}), ()
     yield "unit, no name", post("/units", {"name": "", "kind": "region"}), ()
     yield "unit, name too long", post("/units", {"name": "x" * 300, "kind": "nope"}), ()
+    # The steps that ask first (issue 12, defect 3)
+    yield "deactivate, asked first", client.post(
+        f"/users/{room['invited']}/active?lang={lang}", data={"csrf_token": csrf_token(client.get("/users").text),
+                                                               "active": "0"}), ()
+    yield "revoke, asked first", client.post(
+        f"/guides/{room['guide']}/public/{room['link_id']}/revoke?lang={lang}",
+        data={"csrf_token": csrf_token(client.get("/users").text)}), ()
     yield "settings, not a number", post("/settings", {"days": "many"}), ()
     yield "paper, refused", post("/sessions/paper", {"guide": room["guide"], "held_on": "igår", "participants": "-1",
                                                      "unit": "x" * 300}), ()

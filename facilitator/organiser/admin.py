@@ -75,6 +75,18 @@ def set_active(user_id: int):
         abort(400)
     db = get_db().session
     active = request.form.get("active") == "1"
+    if not active and request.form.get("confirmed") != "1" and user_id != current_user.id:
+        # Deactivating signs somebody out everywhere: a step to confirm it (issue 12, defect 3).
+        user = db.get(User, user_id)
+        if user is None:
+            abort(404)
+        who = user.name or user.email
+        return render_template(
+            "organiser/confirm.html", heading=_("Deactivate %(who)s?", who=who),
+            lines=[_("%(who)s can then no longer sign in or use API tokens, is signed out everywhere, and their open "
+                     "password links stop working. Their sessions stay. You can reactivate them later.", who=who)],
+            action=url_for("organiser.set_active", user_id=user_id), fields={"active": "0"},
+            button=_("Deactivate %(who)s", who=who), cancel=url_for("organiser.users"))
     try:
         with unit_of_work(get_db(), session=db):
             user = organiser.set_user_active(db, current_user, user_id, active)

@@ -19,6 +19,7 @@ from shared.db import get_db
 from shared.errors import DialogrumError
 from shared.models import Guide, Meeting, utcnow
 from shared.uow import unit_of_work
+from shared.urls import base_url
 
 # -- one session -------------------------------------------------------------------------------
 
@@ -121,7 +122,8 @@ def rollup(guide_id: str):
                            unit_choices=reports.rollup_units(db, guide.id, current_user),
                            labels=guides.VOTE_LABELS[guide.language],
                            links=links, suspended=organiser.suspended_links(db, links),
-                           publish_form=PublishForm(), action_form=ActionForm())
+                           publish_form=PublishForm(), action_form=ActionForm(),
+                           published=request.args.get("published", type=int))
 
 
 @bp.get("/guides/<guide_id>/rollup.<fmt>")
@@ -153,15 +155,15 @@ def publish(guide_id: str):
         abort(400)
     db = get_db().session
     with unit_of_work(get_db(), session=db):
-        organiser.publish_rollup(db, guide.id, current_user, include_comments=form.include_comments.data)
-    flash(_("The public link is ready. Anyone with the link can see the results per unit."), "success")
-    return redirect(url_for("organiser.rollup", guide_id=guide.id, _anchor="public-links"))
+        link = organiser.publish_rollup(db, guide.id, current_user, include_comments=form.include_comments.data)
+    # Said beside the new link, which the page scrolls to, not in a flash at the top of a long page.
+    return redirect(url_for("organiser.rollup", guide_id=guide.id, published=link.id, _anchor=f"link-{link.id}"))
 
 
 @bp.post("/guides/<guide_id>/public/<int:link_id>/revoke")
 @login_required
 def revoke(guide_id: str, link_id: int):
-    """Revoke a public link: it answers 404 from now on."""
+    """Revoke a public link after a confirmation step: it answers 410 ("withdrawn") from now on."""
     _organiser_only()
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -169,6 +171,14 @@ def revoke(guide_id: str, link_id: int):
     link = reports.public_link(db, guide_id, link_id)
     if link is None:
         abort(404)
+    if request.form.get("confirmed") != "1":
+        url = base_url() + url_for("public.rollup", key=link.key)
+        return render_template(
+            "organiser/confirm.html", heading=_("Revoke the public link?"),
+            lines=[url, _("Whoever opens it, from a members' page or a bookmark, is told that it was withdrawn. "
+                          "This cannot be undone; a new link has a new address.")],
+            action=url_for("organiser.revoke", guide_id=guide_id, link_id=link_id), fields={},
+            button=_("Revoke the link"), cancel=url_for("organiser.rollup", guide_id=guide_id, _anchor="public-links"))
     with unit_of_work(get_db(), session=db):
         organiser.revoke_rollup(db, link.id)
     flash(_("The link was revoked. It no longer works."), "success")

@@ -191,3 +191,45 @@ def test_organiser_pages_have_no_serious_accessibility_violations(office, ui):
         assert found == {}
     finally:
         ctx.close()
+
+
+def test_users_publish_and_revoke_confirm_and_stay_in_view(office):
+    """Issue 12, defect 3, at 1366x900: the users table shows every action whole, deactivating and
+    revoking ask first (without a script), and a new public link is in view beside its message."""
+    server, page = office.server, office.page
+    server.cli("user", "create", "--email", "ombud@example.org", "--role", "facilitator",
+               "--name", "Ombudet i Region Syd", stdin=PASSWORD + "\n")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{server.url}/users?lang=sv")
+    clipped = page.evaluate("""() => [...document.querySelectorAll('.users-table button')]
+        .filter(b => b.scrollWidth > b.clientWidth || b.getBoundingClientRect().right > window.innerWidth)
+        .map(b => b.textContent.trim())""")
+    assert clipped == []
+    wrap = page.locator(".users-table").locator("xpath=..")
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")  # nothing hidden to the right
+    page.screenshot(path=str(office.shots / "organiser-users-1366-sv.png"), full_page=True)
+    page.get_by_role("button", name="Inaktivera Ombudet i Region Syd").click()
+    expect(page.locator("h1")).to_have_text("Inaktivera Ombudet i Region Syd?")
+    page.get_by_role("link", name="Avbryt").click()
+    expect(page.locator(".users-table")).to_contain_text("Ombudet i Region Syd")
+    page.get_by_role("button", name="Inaktivera Ombudet i Region Syd").click()
+    page.get_by_role("button", name="Inaktivera Ombudet i Region Syd").click()
+    expect(page.locator(".flash")).to_contain_text("kan inte längre logga in")
+
+    page.goto(f"{server.url}/guides/{office.guide_id}/rollup?lang=sv")
+    page.get_by_role("button", name="Publicera en offentlig länk").click()
+    ready = page.locator("li[id^=link-] .flash")
+    expect(ready).to_be_in_viewport()
+    item = ready.locator("xpath=..")
+    expect(item.locator("a")).to_be_in_viewport()
+    page.screenshot(path=str(office.shots / "organiser-published-sv.png"))
+    url = item.locator("a").get_attribute("href")
+    item.get_by_role("button", name="Återkalla").click()
+    expect(page.locator("h1")).to_have_text("Återkalla den offentliga länken?")
+    page.get_by_role("button", name="Återkalla länken").click()
+    expect(page.locator(f"li.revoked s:text-is('{url}')")).to_have_count(1)
+    public = office.browser.new_context(locale="sv-SE")
+    gone = public.new_page()
+    assert gone.goto(url).status == 410
+    expect(gone.locator("h1")).to_have_text("Tillbakadragen")
+    public.close()

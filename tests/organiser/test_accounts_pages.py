@@ -22,7 +22,7 @@ def _reset_link(client, csrf, user_id: int) -> str:
 def _set_active(client, csrf, user_id: int, active: bool):
     page = client.get("/users")
     return client.post(f"/users/{user_id}/active",
-                       data={"csrf_token": csrf(page.text), "active": "1" if active else "0"})
+                       data={"csrf_token": csrf(page.text), "active": "1" if active else "0", "confirmed": "1"})
 
 
 def test_a_deactivated_users_open_link_does_not_reactivate_the_account(client, app, login, make, csrf):

@@ -72,7 +72,13 @@ def test_deactivate_reactivate_and_reset(client, app, login, make, csrf):
     page = client.get("/users")
     token = csrf(page.text)
     assert client.post(f"/users/{fac.id}/active", data={"active": "0"}).status_code == 400  # no CSRF token
-    assert client.post(f"/users/{fac.id}/active", data={"csrf_token": token, "active": "0"}).status_code == 302
+    # A step to confirm it first, which changes nothing (issue 12, defect 3).
+    ask = client.post(f"/users/{fac.id}/active", data={"csrf_token": token, "active": "0"},
+                      headers={"Accept-Language": "sv"})
+    assert ask.status_code == 200 and 'name="confirmed" value="1"' in ask.text and "Inaktivera" in ask.text
+    assert "Deaktiveret" not in client.get("/users", headers={"Accept-Language": "da"}).text
+    assert client.post(f"/users/{fac.id}/active", data={"csrf_token": token, "active": "0",
+                                                         "confirmed": "1"}).status_code == 302
     other = app.test_client()
     form = other.get("/login")
     assert other.post("/login", data={"csrf_token": csrf(form.text), "email": fac.email,

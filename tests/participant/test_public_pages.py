@@ -61,7 +61,10 @@ def test_public_page_with_comments_and_revoking(client, app, login, regions, csr
     assert "Kommentar från Region Syd" not in anonymous.get(path).text
     page = client.get(f"/guides/{regions['guide']}/rollup").text
     revoke = re.search(r'action="(/guides/\w+/public/\d+/revoke)"', page).group(1)
-    assert client.post(revoke, data={"csrf_token": csrf(page)}).status_code == 302
+    ask = client.post(revoke, data={"csrf_token": csrf(page)})  # a step to confirm it first (issue 12, defect 3)
+    assert ask.status_code == 200 and 'name="confirmed" value="1"' in ask.text
+    assert anonymous.get(path).status_code == 200
+    assert client.post(revoke, data={"csrf_token": csrf(page), "confirmed": "1"}).status_code == 302
     assert anonymous.get(path).status_code == 410  # withdrawn on purpose, and says so
     assert anonymous.get("/f/not-a-key").status_code == 404
 
