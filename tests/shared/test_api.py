@@ -268,9 +268,11 @@ def test_rollup_across_sessions(client, auth, make, app):
     assert [s["unit"] for s in data["sessions"]] == ["Region Nord", "Region Syd"]
     assert [s["participants"] for s in data["sessions"]] == [2, 3]
     item = data["items"][1]
-    assert item["per_session"][sids[0]] == {"yes": 1, "no": 1, "unsure": 0, "voters": 2, "comments": 0}
+    assert item["per_session"][sids[0]] == {"yes": 1, "no": 1, "unsure": 0, "voters": 2, "comments": 0,
+        "hands_yes": 0, "hands_no": 0, "hands_unsure": 0}
     assert item["per_session"][sids[1]]["yes"] == 3
-    assert item["total"] == {"yes": 4, "no": 1, "unsure": 0, "voters": 5, "comments": 0}
+    assert item["total"] == {"yes": 4, "no": 1, "unsure": 0, "voters": 5, "comments": 0,
+        "hands_yes": 0, "hands_no": 0, "hands_unsure": 0}
     other = {"Authorization": f"Bearer {make.token(make.user())}"}
     assert client.get(f"/api/v1/guides/{gid}/rollup", headers=other).get_json()["sessions"] == []
     resp = client.get(f"/api/v1/guides/{gid}/rollup?format=csv", headers=auth)

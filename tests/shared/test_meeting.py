@@ -16,6 +16,9 @@ from shared.models import Comment, Participant, Vote, utcnow
 from shared.ratelimit import Limiter
 from shared.uow import Work
 
+#: the counted hands in a counts dict (issue 11) where nobody counted any
+NO_HANDS = {"hands_yes": 0, "hands_no": 0, "hands_unsure": 0}
+
 
 @pytest.fixture
 def engine(app):
@@ -201,7 +204,7 @@ def test_one_participant_one_vote_per_item(engine, meeting_id):
     run(engine, rules.cast_vote, meeting_id, alice, item, "no")
     run(engine, rules.cast_vote, meeting_id, bob, item, "no")
     with engine.begin() as conn:
-        assert rules.counts(conn, meeting_id, [item])[item] == {"yes": 0, "no": 2, "unsure": 0, "voters": 2}
+        assert rules.counts(conn, meeting_id, [item])[item] == {"yes": 0, "no": 2, "unsure": 0, "voters": 2, **NO_HANDS}
         assert conn.execute(sa.select(sa.func.count()).select_from(Vote)).scalar_one() == 2
 
 
@@ -412,7 +415,7 @@ def test_counts_always_equal_the_stored_votes(engine, make, steps):
     assert {(p, i): c for p, i, c in stored} == model
     assert len(stored) == len({(p, i) for p, i, _ in stored})
     for item in items:
-        expected = {"yes": 0, "no": 0, "unsure": 0, "voters": 0}
+        expected = {"yes": 0, "no": 0, "unsure": 0, "voters": 0, **NO_HANDS}
         for (_, item_id), choice in model.items():
             if item_id == item["id"]:
                 expected[choice] += 1
@@ -449,7 +452,7 @@ def test_a_vote_is_committed_and_then_published(app, engine, meeting_id):
     rules.cast_vote(database, meeting_id, bob, item, "no")
     assert published == [VotesChanged(meeting_id, item)] * 3
     with engine.begin() as conn:
-        assert rules.counts(conn, meeting_id, [item])[item] == {"yes": 0, "no": 2, "unsure": 0, "voters": 2}
+        assert rules.counts(conn, meeting_id, [item])[item] == {"yes": 0, "no": 2, "unsure": 0, "voters": 2, **NO_HANDS}
         stamp = conn.execute(sa.select(Vote.updated_at).where(Vote.participant_id == alice)).scalar_one()
     assert stamp.tzinfo is not None
     assert abs((stamp - utcnow()).total_seconds()) < 60, "timestamps are stored in UTC"
