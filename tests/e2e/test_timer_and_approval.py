@@ -131,7 +131,7 @@ def test_the_console_times_the_item_with_its_notes_and_the_projector_shows_it(se
     expect(console.locator("#connection")).to_have_text("Forbundet.")
 
 
-def test_comments_wait_in_a_queue_the_keyboard_works_through(room, screenshots):
+def test_comments_wait_in_a_queue_the_keyboard_works_through(room, screenshots, browser, ui):
     console, projector, phone = room
     approval = console.get_by_role("button", name="Godkend kommentarer først")
     expect(approval).to_have_attribute("aria-pressed", "true")  # chosen on the new-session form
@@ -146,6 +146,14 @@ def test_comments_wait_in_a_queue_the_keyboard_works_through(room, screenshots):
     expect(console.locator("#queue-count")).to_have_text("2")
     expect(queue.locator("li").first).to_contain_text("Första tanken")  # oldest first
     expect(projector.locator("#wall li")).to_have_count(0)
+    # The console with its countdown, switch and queue passes axe (serious and critical).
+    scan = ui.scan_context(browser, viewport={"width": 1440, "height": 900},
+                           storage_state=console.context.storage_state())
+    page = scan.new_page()
+    page.goto(console.url)
+    expect(page.locator("#queue-count")).to_have_text("2")
+    assert ui.axe_violations(page) == []
+    scan.close()
     # Keyboard only: Enter approves, focus moves on to the next comment that waits.
     queue.get_by_role("button", name="Godkend").first.focus()
     console.keyboard.press("Enter")
