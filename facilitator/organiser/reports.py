@@ -39,7 +39,11 @@ def report(meeting_id: str):
     meeting = _managed(meeting_id)
     data = reports.session_report(get_db().session, meeting)
     language = data["session"]["language"]
+    # ?reached=only leaves out the considerations the session never reached (issue 12, defect 7).
+    only_reached = request.args.get("reached") == "only"
     return render_template("organiser/report.html", meeting=meeting, data=data, language=language,
+                           only_reached=only_reached,
+                           unreached=sum(1 for item in data["items"] if not item["reached"]),
                            labels=guides.VOTE_LABELS[language],
                            held_at=meeting.started_at or meeting.created_at, now=utcnow())
 

@@ -268,3 +268,26 @@ def test_the_api_keeps_the_counts_when_asked(client, app, regions, make):
     assert count_rows(app, norr) == {"Meeting": 1, "Participant": 2, "Vote": 3, "Comment": 0, "Conclusion": 0}
     assert client.delete(f"/api/v1/sessions/{norr}", headers=token).status_code == 204  # for good, as documented
     assert count_rows(app, norr)["Meeting"] == 0
+
+
+def test_the_report_marks_items_never_reached_and_can_leave_them_out(client, app, login, make):
+    """Issue 12, defect 7: a consideration voting never reached reads "Inte nådd", not "0 röster"
+    like one the room discussed without voting; ?reached=only leaves it out; a section's heading is
+    kept with its first item for print."""
+    boss = make.user("organiser")
+    mid = make.meeting(boss, guide_id=make.guide(GUIDE), title="Kort möte")
+    hold(app, mid, {"c1": ["yes", "no"]})
+    with app.app_context(), get_db(app).engine.begin() as conn:
+        # The room voted on c1, opened c2 and nobody voted, and never got to c3.
+        conn.execute(sa.text("UPDATE meetings SET voting_opened_items = :v WHERE id = :id"),
+                     {"v": json.dumps(["c1", "c2"]), "id": mid})
+    login(boss)
+    html = client.get(f"/sessions/{mid}/report?lang=sv").text
+    c2 = html[html.index("Har vi stöd?"):html.index("</article>", html.index("Har vi stöd?"))]
+    c3 = html[html.index("Syns vi i valet?"):html.index("</article>", html.index("Syns vi i valet?"))]
+    assert "0 röster" in c2 and "Inte nådd" not in c2
+    assert "Inte nådd" in c3 and "röster" not in c3
+    assert html.count('<div class="report-start">') == html.count('<h2 class="report-section">') > 0
+    assert "Utelämna punkten som inte nåddes" in html
+    short = client.get(f"/sessions/{mid}/report?lang=sv&reached=only").text
+    assert "Syns vi i valet?" not in short and "Har vi stöd?" in short and "Visa punkten som inte nåddes" in short
