@@ -129,6 +129,11 @@ def test_the_console_times_the_item_with_its_notes_and_the_projector_shows_it(se
     projector.screenshot(path=str(screenshots / "timer-projector-sv.png"))
     console.goto(console.url.split("?")[0] + "?lang=da")
     expect(console.locator("#connection")).to_have_text("Forbundet.")
+    # On a phone-sized console too the notes and the countdown fit without sideways scrolling.
+    console.set_viewport_size({"width": 360, "height": 740})
+    expect(console.locator("#timer-box")).to_be_visible()
+    assert console.evaluate("document.documentElement.scrollWidth") <= 360
+    console.set_viewport_size({"width": 1440, "height": 900})
 
 
 def test_comments_wait_in_a_queue_the_keyboard_works_through(room, screenshots, browser, ui):
