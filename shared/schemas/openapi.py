@@ -37,9 +37,11 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 #: The error responses, by status: component name and what it means.
 ERROR_RESPONSES = {
     401: ("Unauthorized", "No `Authorization: Bearer <token>` header, or the token is unknown or revoked."),
-    403: ("Forbidden", "The session is not yours (a facilitator manages only their own sessions)."),
+    403: ("Forbidden", "The session is not yours (a facilitator manages only their own sessions), or the guide is "
+                       "not one you may change (built in, or another facilitator's)."),
     404: ("NotFound", "Unknown guide, session, item or comment."),
-    409: ("Conflict", "The action does not fit the session's state (or the session changed concurrently)."),
+    409: ("Conflict", "The action does not fit the session's state (or the session changed concurrently); a guide "
+                      "saved on top of a version somebody replaced, or deleted after a session used it."),
     413: ("TooLarge", "The request body is larger than 1 MB."),
     422: ("Invalid", "The request is not valid: malformed JSON, a missing or wrongly typed field, a text over "
                      "its limit, an unknown `format`. `errors` names every place."),
