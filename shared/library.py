@@ -87,13 +87,18 @@ def import_guide(db: so.Session, document: Any, *, owner_id: int | None = None,
 
 
 def update_guide(db: so.Session, guide: Guide, document: Any, *, filename: str | None = None) -> Guide:
-    """Replace a guide's document; kept items keep their ids, so roll-ups stay comparable.
+    """Replace a guide's document without a rights or version check (trusted callers only; users'
+    edits go through `save_guide`); kept items keep their ids, so roll-ups stay comparable, and a
+    changed document is the next version.
 
     Past sessions keep their own snapshot and are never changed by this.
     """
-    doc = _parse(document, filename)
-    guide.document = guides.assign_ids(doc, previous=guide.document)
+    doc = guides.assign_ids(_parse(document, filename), previous=guide.document)
+    if doc == guide.document:
+        return guide
+    guide.document = doc
     guide.title, guide.language, guide.updated_at = doc["title"], doc["language"], utcnow()
+    guide.version += 1
     db.flush()
     return guide
 
