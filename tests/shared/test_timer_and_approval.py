@@ -116,14 +116,30 @@ def test_the_time_left_uses_only_the_servers_clock():
     assert dt.datetime.fromisoformat(timer["ends_at"]) == now + dt.timedelta(seconds=47.5)
 
 
-def test_notes_never_reach_the_room(app, client, database, meeting_id):
+def test_notes_never_reach_the_room(app, client, database, make, meeting_id):
+    from shared import organiser
+    from shared.models import User
+
     st = control(database, meeting_id, "start")
     with database.begin() as conn:
         row = rules.get_meeting(conn, meeting_id)
         results = rules.results(conn, meeting_id)
     join = client.get(f"/j/{row.code}?lang=da").get_data(as_text=True)
     projector = client.get(f"/p/{row.projector_key}").get_data(as_text=True)
-    for text in (json.dumps(st), json.dumps(state_now(database, meeting_id)), json.dumps(results), join, projector):
+    # The public roll-up page of the guide, with comments (it lists ended sessions only).
+    control(database, meeting_id, "end")
+    publisher = make.user("organiser")
+    with app.app_context():
+        db = database.session
+        key = organiser.publish_rollup(db, row.guide_id, db.get(User, publisher.id), include_comments=True).key
+        db.commit()
+        db.remove()
+    public = client.get(f"/f/{key}")
+    assert public.status_code == 200
+    public = public.get_data(as_text=True)
+    assert "Er vi enige?" in public  # the items are there, their notes are not
+    for text in (json.dumps(st), json.dumps(state_now(database, meeting_id)), json.dumps(results), join, projector,
+                 public):
         assert "ORDSTYRERNOTE" not in text and "SEKTIONSNOTE" not in text
         assert '"notes"' not in text
     assert st["item"]["text"] == "Hvad gør vi?"
