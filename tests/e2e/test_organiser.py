@@ -233,3 +233,34 @@ def test_users_publish_and_revoke_confirm_and_stay_in_view(office):
     assert gone.goto(url).status == 410
     expect(gone.locator("h1")).to_have_text("Tillbakadragen")
     public.close()
+
+
+def test_charts_and_the_public_page_read_at_their_size(office, ui):
+    """Issue 12, defect 7: the roll-up's unit charts are text at the page's size (never under
+    14 px as shown), and the public page on a 360 px phone hyphenates its title in the guide's
+    language without scrolling sideways."""
+    server, page = office.server, office.page
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{server.url}/guides/{office.guide_id}/rollup?lang=sv")
+    sizes = page.evaluate("""() => [...document.querySelectorAll('.unit-chart .uc-label, .unit-chart .uc-value')]
+        .map(n => parseFloat(getComputedStyle(n).fontSize))""")
+    assert sizes and min(sizes) >= 14
+    expect(page.locator(".unit-chart .uc-count").first).to_have_text("(2 av 3)")  # Stockholm: 2 Ja of 3
+    page.goto(f"{server.url}/guides/{office.guide_id}/rollup?lang=sv")
+    page.get_by_role("button", name="Publicera en offentlig länk").click()
+    url = page.locator("li[id^=link-] .flash").locator("xpath=..").locator("a").get_attribute("href")
+    phone = office.browser.new_context(viewport=ui.phone, locale="sv-SE")
+    view = phone.new_page()
+    view.goto(url + "?lang=sv")
+    title = view.locator("h1")
+    assert title.get_attribute("lang") == "sv"
+    assert title.evaluate("h => getComputedStyle(h).hyphens") == "auto"
+    assert view.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    # The long compound sits on one line (a browser without a Swedish hyphenation dictionary, as
+    # here, would otherwise cut it anywhere without a hyphen).
+    lines = title.evaluate("""h => { const t = h.firstChild, i = t.data.indexOf('Förtroendemannadialogen');
+        const r = document.createRange(); r.setStart(t, i); r.setEnd(t, i + 23);
+        return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }""")
+    assert lines == 1
+    view.screenshot(path=str(office.shots / "public-rollup-360-sv.png"), full_page=True)
+    phone.close()
