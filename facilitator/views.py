@@ -16,6 +16,7 @@ from shared import access, accounts, downloads, guides, i18n, library, organiser
 from shared import meeting as rules
 from shared.db import get_db
 from shared.errors import DialogrumError
+from shared.meeting import again
 from shared.meeting.moderation import approval_default
 from shared.messages import MESSAGES
 from shared.models import Meeting
@@ -133,6 +134,8 @@ def sessions():
         form.guide_id.data = request.args["guide"]
     if request.method == "GET" and request.args.get("again"):
         _prefill_again(form, request.args["again"])
+    elif request.method == "GET" and not request.args.get("guide"):
+        _prefill_habit(form)
     if form.validate_on_submit():
         try:
             with unit_of_work(get_db(), session=db) as work:
@@ -168,6 +171,15 @@ def _prefill_again(form: SessionForm, meeting_id: str) -> None:
     choices = getattr(form.unit, "choices", None)
     if choices is None or any(getattr(c, "value", c) == meeting.unit for c in choices):
         form.unit.data = meeting.unit
+
+
+def _prefill_habit(form: SessionForm) -> None:
+    """The form starts with the guide and unit of the user's last session, else a guide in the
+    page's language (issue 12, defect 5: not the first guide in the list, whatever its language)."""
+    units = [getattr(c, "value", c) for c in form.unit.choices][1:] if hasattr(form.unit, "choices") else None
+    form.guide_id.data, form.unit.data = again.form_defaults(
+        get_db().session.connection(), facilitator_id=current_user.id, language=str(get_locale()),
+        guides=[(c.value, c.render_kw["lang"]) for c in form.guide_id.choices], units=units)
 
 
 def _managed(meeting_id: str) -> Meeting:

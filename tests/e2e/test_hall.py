@@ -6,10 +6,12 @@ projector without hiding the QR code. Every request goes to 127.0.0.1."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.conftest import ServerProcess
 
@@ -46,6 +48,14 @@ def new_session(server: ServerProcess, email: str = "fac@example.org") -> dict:
     return resp.json()
 
 
+def qr_codes(page, selector: str) -> list[str]:
+    """What the QR codes in a screenshot of one element say."""
+    import zxingcpp
+    from PIL import Image
+
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(page.locator(selector).screenshot())))]
+
+
 def test_serve_lan_prints_the_picked_address_and_answers_on_loopback(lan_server):
     # start() waited for /healthz on 127.0.0.1: --lan listens on every interface, loopback too.
     log = lan_server.log.read_text()
@@ -54,3 +64,49 @@ def test_serve_lan_prints_the_picked_address_and_answers_on_loopback(lan_server)
     assert f"docker0\thttp://198.51.100.1:{port}" in log
     session = new_session(lan_server)
     assert session["join_url"] == f"http://203.0.113.25:{port}/j/{session['code']}"
+
+
+@pytest.mark.browser
+def test_the_projector_qr_says_the_detected_address_and_only_a_loopback_link_warns(lan_server, server, browser,
+                                                                                   ui, screenshots):
+    # serve --lan: the QR code on the projector is the detected address; no warning anywhere.
+    session = new_session(lan_server, "lan@example.org")
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="sv-SE")
+    projector = ctx.new_page()
+    projector.goto(lan_server.url + "/p/" + session["projector_url"].rsplit("/", 1)[1])
+    expect(projector.locator(".proj-url")).to_have_text(f"203.0.113.25:{lan_server.port}")
+    assert qr_codes(projector, ".proj-qr") == [f"http://203.0.113.25:{lan_server.port}/j/{session['code']}"]
+    assert projector.locator("#lan-warning").count() == 0
+    console = ctx.new_page()
+    ui.sign_in(console, lan_server.url, {"email": "lan@example.org", "password": "correct horse"}, lang="sv")
+    console.goto(f"{lan_server.url}/console/{session['id']}?lang=sv")
+    assert console.locator("#lan-warning").count() == 0
+    # The check: 203.0.113.25 is not this machine's address, so the server does not try it.
+    console.get_by_role("link", name="Kontrollera deltagarlänken").click()
+    expect(console.locator("#check-results [data-outcome]")).to_have_attribute("data-outcome", "not_tried")
+    console.screenshot(path=str(screenshots / "hall-join-check-sv.png"), full_page=True)
+    # Run again from the sessions overview: a new console, with a new code, says so.
+    console.goto(f"{lan_server.url}/sessions?lang=sv")
+    console.get_by_role("button", name="Kör Möte i Folkets hus igen").click()
+    expect(console.locator(".flash-success")).to_contain_text("Ett nytt möte av ”Möte i Folkets hus”")
+    assert f"/console/{session['id']}" not in console.url
+    expect(console.locator(".join-code")).not_to_have_text(session["code"])
+    console.set_viewport_size({"width": 360, "height": 740})
+    console.goto(f"{lan_server.url}/sessions?lang=sv")
+    console.screenshot(path=str(screenshots / "hall-sessions-run-again-sv-360.png"), full_page=True)
+    ctx.close()
+
+    # A join link on 127.0.0.1: the projector warns, and the QR code stays whole and readable.
+    session = new_session(server)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="sv-SE")
+    projector = ctx.new_page()
+    projector.goto(server.url + "/p/" + session["projector_url"].rsplit("/", 1)[1] + "?lang=sv")
+    warning = projector.locator("#lan-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("Telefonerna kan inte nå den här deltagarlänken")
+    expect(warning).to_contain_text("dialogrum serve --lan")
+    qr, box = projector.locator(".proj-qr").bounding_box(), warning.bounding_box()
+    assert qr["y"] >= box["y"] + box["height"] and qr["y"] + qr["height"] <= 720  # below it, not cut off
+    assert qr_codes(projector, ".proj-qr") == [session["join_url"]]
+    projector.screenshot(path=str(screenshots / "hall-projector-loopback-sv.png"))
+    ctx.close()
