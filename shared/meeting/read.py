@@ -211,8 +211,7 @@ def voters_payload(results: dict[str, Any]) -> dict[str, Any]:
     its counts), for the projector while results are hidden."""
     # The projector says "N of M phones have voted": the phones only, never the counted hands.
     hands = sum(results.get("hands", {}).values())
-    return {"item_id": results["item_id"], "voters": results["voters"] - hands, "participants": results["participants"],
-            "hands": hands}
+    return {"item_id": results["item_id"], "voters": results["voters"] - hands, "participants": results["participants"]}
 
 
 def comment_payload(row: Any, likes: int = 0) -> dict[str, Any]:
