@@ -8,6 +8,9 @@ check, validation); these views only translate between the form's JSON and those
   document}`, 409 when somebody saved in between (the form keeps the text), 422 `{errors}`.
 - `POST /guides/validate`: the validator's `{errors: [{place, message}]}` while typing; no write.
 - `POST /guides/<id>/duplicate`: a copy owned by the user, opened in the editor.
+- `GET /guides/<id>/export.yaml|json`: the document as a file that imports again.
+- `POST /guides/<id>/archive` (`archived=1|0`), `GET|POST /guides/<id>/delete` (a confirmation
+  page first; refused once a session used the guide): plain forms, no script needed.
 
 The JSON routes answer 401 instead of redirecting to the sign-in page, so that the script can say
 that the sign-in lapsed while the text stays in the form and in the browser's draft.
@@ -17,13 +20,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from shared import guides, library, templating
+from shared import downloads, guides, library, templating
 from shared.db import get_db
 from shared.errors import STATUS, DialogrumError
 from shared.models import Guide
@@ -35,7 +38,9 @@ bp = Blueprint("editor", __name__, template_folder="templates")
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
     # The guide pages show "Edit" only to whoever the library's rule lets edit.
-    return {"can_edit_guide": lambda guide: library.can_edit(current_user, guide)}
+    return {"can_edit_guide": lambda guide: library.can_edit(current_user, guide),
+            "can_archive_guide": lambda guide: library.can_archive(current_user, guide),
+            "can_delete_guide": lambda guide: library.can_delete(get_db().session, current_user, guide)}
 
 
 def _skeleton(language: str) -> dict[str, Any]:
@@ -177,6 +182,59 @@ def duplicate(guide_id: str):
         copy = library.duplicate_guide(db, source, owner_id=current_user.id)
         target = url_for("editor.edit_guide", guide_id=copy.id)
     return redirect(target)
+
+
+def _guide_or_404(guide_id: str) -> Guide:
+    guide = library.get_guide(get_db().session, guide_id)
+    if guide is None:
+        abort(404)
+    return guide
+
+
+@bp.get("/guides/<guide_id>/export.<fmt>")
+@login_required
+def export(guide_id: str, fmt: str):
+    """The guide as a YAML or JSON file that imports again (the REST API's export)."""
+    if fmt not in library.EXPORT_FORMATS:
+        abort(404)
+    return downloads.response(library.export_file(_guide_or_404(guide_id), fmt))
+
+
+@bp.post("/guides/<guide_id>/archive")
+@login_required
+def archive(guide_id: str):
+    """Archive a guide (`archived=1`) or bring it back (`archived=0`), then show it."""
+    db = get_db().session
+    guide = _guide_or_404(guide_id)
+    archived = request.form.get("archived") == "1"
+    try:
+        with unit_of_work(get_db(), session=db):
+            library.archive_guide(db, current_user, guide, archived)
+            title = guide.title
+    except DialogrumError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("“%(title)s” is archived: it is no longer offered for new sessions.", title=title) if archived
+              else _("“%(title)s” is offered for new sessions again.", title=title), "success")
+    return redirect(url_for("facilitator.guide_detail", guide_id=guide_id))
+
+
+@bp.route("/guides/<guide_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(guide_id: str):
+    """Ask, then delete a guide no session used (the rule refuses the others with a reason)."""
+    db = get_db().session
+    guide = _guide_or_404(guide_id)
+    if not library.can_edit(current_user, guide):
+        abort(403)
+    used = library.session_count(db, guide.id)
+    if request.method == "POST" and not used:  # CSRFProtect has checked the form's token
+        title = guide.title
+        with unit_of_work(get_db(), session=db):
+            library.delete_guide(db, current_user, guide)
+        flash(_("The guide “%(title)s” was deleted.", title=title), "success")
+        return redirect(url_for("facilitator.guide_library"))
+    return render_template("facilitator/guide_delete.html", guide=guide, used=used), (409 if used else 200)
 
 
 def _texts() -> dict[str, str]:

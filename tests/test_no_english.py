@@ -295,6 +295,7 @@ def pages(client, rooms, lang):
     yield "guide", client.get(f"/guides/{room['guide']}"), ()
     yield "new guide", client.get("/guides/new"), ()
     yield "edit a guide", client.get(f"/guides/{room['guide']}/edit"), ()
+    yield "delete a guide that sessions used", client.get(f"/guides/{room['guide']}/delete"), ()
     yield "report", client.get(f"/sessions/{room['ended']}/report"), ()
     yield "report, live", client.get(f"/sessions/{room['live']}/report"), ()
     yield "paper, choose a guide", client.get("/sessions/paper"), ()
@@ -330,7 +331,8 @@ COVERED = {
     "participant.index", "participant.join", "facilitator.projector", "public.rollup", "facilitator.setup",
     "facilitator.login", "facilitator.sessions", "facilitator.console", "facilitator.guide_library",
     "facilitator.guide_detail", "organiser.report", "organiser.delete_session", "organiser.rollup", "organiser.rollups",
-    "editor.new_guide", "editor.edit_guide", "facilitator.paper", "facilitator.join_check",
+    "editor.new_guide", "editor.edit_guide", "editor.delete", "editor.export", "facilitator.paper",
+    "facilitator.join_check",
     "organiser.users", "organiser.units", "organiser.settings", "organiser.tokens", "organiser.all_tokens",
     # files and redirects, checked below or with no text of their own
     "facilitator.export", "organiser.rollup_download", "participant.qr_svg", "facilitator.logout",

@@ -105,3 +105,50 @@ def test_a_lapsed_sign_in_answers_401_not_the_sign_in_page(client, login, make, 
         answer = _post(client, url, token, {"version": 1, "document": DOC})
         assert answer.status_code == 401, url
         assert "Din tekst er bevaret" in answer.json["message"]
+
+
+def test_export_archive_and_delete_from_the_guide_page(client, login, make, csrf):
+    """The guide page's buttons: a file that imports again, archive and back (the new-session form
+    follows), and delete behind a confirmation page, refused once a session used the guide."""
+    from shared import guides
+
+    owner = make.user()
+    guide_id, _token = _create(client, login, owner)
+    page = client.get(f"/guides/{guide_id}?lang=da").text
+    for label in ("Hent som YAML", "Hent som JSON", "Arkivér", "Slet"):
+        assert label in page, label
+    exported = client.get(f"/guides/{guide_id}/export.yaml")
+    assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
+    assert guides.validate(guides.load_document(exported.data))["title"] == DOC["title"]
+    assert client.get(f"/guides/{guide_id}/export.pdf").status_code == 404
+
+    token = csrf(page)
+    archived = client.post(f"/guides/{guide_id}/archive", data={"csrf_token": token, "archived": "1"},
+                           follow_redirects=True)
+    assert "er arkiveret" in archived.text and "Tilbyd til nye møder igen" in archived.text
+    assert f'value="{guide_id}"' not in client.get("/sessions?lang=da").text
+    client.post(f"/guides/{guide_id}/archive", data={"csrf_token": token, "archived": "0"})
+    assert f'value="{guide_id}"' in client.get("/sessions?lang=da").text
+
+    # Another facilitator may neither archive nor delete it.
+    client.post("/logout", data={"csrf_token": token})
+    login(make.user())
+    other = client.get(f"/guides/{guide_id}?lang=da").text
+    assert "Arkivér" not in other and ">Slet<" not in other
+    assert client.post(f"/guides/{guide_id}/archive", data={"csrf_token": csrf(other), "archived": "1"},
+                       follow_redirects=True).text.count("er arkiveret") == 0
+    assert client.get(f"/guides/{guide_id}/delete").status_code == 403
+
+    client.post("/logout", data={"csrf_token": csrf(other)})
+    login(owner)
+    make.meeting(owner, guide_id=guide_id)
+    used = client.get(f"/guides/{guide_id}/delete?lang=da")
+    assert used.status_code == 409 and "Arkivér den i stedet" in used.text
+    assert client.post(f"/guides/{guide_id}/delete", data={"csrf_token": csrf(page)}).status_code == 409
+
+    fresh, _ = _create(client, login, owner)
+    confirm = client.get(f"/guides/{fresh}/delete?lang=da")
+    assert confirm.status_code == 200 and "Ja, slet guiden" in confirm.text
+    done = client.post(f"/guides/{fresh}/delete", data={"csrf_token": csrf(confirm.text)}, follow_redirects=True)
+    assert "er slettet" in done.text
+    assert client.get(f"/guides/{fresh}").status_code == 404
