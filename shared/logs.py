@@ -123,6 +123,8 @@ def configure(level: str = "INFO", fmt: str = "text", stream: IO[str] | None = N
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic tells of every start's migration context at INFO; only DEBUG wants that.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
 
 
 def quiet(name: str) -> logging.Logger:

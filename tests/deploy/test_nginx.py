@@ -218,3 +218,49 @@ def test_one_request_id_for_nginx_and_dialogrum_and_metrics_only_inside(stack: S
     bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
     assert requests.get(stack.a.url + "/metrics", headers=bearer, timeout=10).status_code == 200
     assert stack.get("/metrics", headers=bearer).status_code == 404
+
+
+def _phones_on(srv: ServerProcess) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = requests.get(srv.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10).text
+    return next(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                if s.name == "dialogrum_socket_connections" and s.labels["role"] == "participant")
+
+
+def test_a_draining_process_sends_its_phone_to_the_other(stack: Stack) -> None:
+    """SIGTERM drains (docs/deploy.md#upgrade): the process stops accepting, drops its sockets'
+    transports and exits; the phone reconnects through nginx to the other process, as the same
+    participant, and votes there."""
+    import socketio
+
+    from tests.realtime.test_server import Meeting
+
+    meeting = Meeting(stack.a, stack.a.facilitator_token("drain@example.org"))
+    item = meeting.to_kind("consideration")["item"]
+    meeting.control("open_voting")
+    welcomes: list[dict] = []
+    auth = {"code": meeting.code}
+    phone = socketio.Client(reconnection_delay=0.2, reconnection_delay_max=1, ssl_verify=False)
+
+    @phone.on("welcome")
+    def _welcome(data):
+        welcomes.append(data)
+        auth["token"] = data["token"]  # sent back on the reconnect, as the phone's page does
+
+    phone.connect(stack.url, transports=["websocket"], auth=auth, wait_timeout=10)
+    first, other = (stack.a, stack.b) if _phones_on(stack.a) == 1 else (stack.b, stack.a)
+    try:
+        assert (_phones_on(first), _phones_on(other)) == (1, 0)
+        first.stop()  # SIGTERM
+        assert first.proc.returncode == 0
+        assert "Dialogrum drains" in first.log.read_text()
+        deadline = time.monotonic() + 15
+        while len(welcomes) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(welcomes) == 2 and welcomes[1]["participant_id"] == welcomes[0]["participant_id"]
+        assert _phones_on(other) == 1
+        assert phone.call("vote", {"item_id": item["id"], "choice": "no"}, timeout=10) == {"ok": True}
+    finally:
+        phone.disconnect()
+        first.start()
