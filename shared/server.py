@@ -15,6 +15,10 @@ import warnings
 MAX_CONNECTIONS = 10_000
 #: A burst of phones joining at once must not overflow the listen queue.
 BACKLOG = 2048
+#: On SIGTERM a process drains (docs/deploy.md#upgrade): it stops accepting, closes its sockets so
+#: that their clients reconnect to another process, lets the requests in progress end, and exits
+#: after at most this many seconds (systemd waits 90 s before SIGKILL, Procfile platforms 30 s).
+DRAIN_SECONDS = 10.0
 
 
 def _patch(mode: str) -> None:
@@ -87,7 +91,7 @@ def serve(host: str, port: int, *, lan: bool = False) -> int:
         db.remove()
     # Bind before announcing anything: a port in use is a one-line error, not a traceback.
     try:
-        serve_forever = _listen(mode, app, host, port)
+        serve_forever, stop_accepting = _listen(mode, app, host, port)
     except OSError as exc:
         print(f"dialogrum: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         get_db(app).dispose()
@@ -104,17 +108,56 @@ def serve(host: str, port: int, *, lan: bool = False) -> int:
     hub.start()
     socketio = app.extensions["dialogrum.socketio"]
     socketio.start_background_task(_purge_periodically, app, socketio)
-    # SIGTERM (systemd, Procfile platforms) shuts down like Ctrl-C: the finally below runs.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    def stopped() -> None:
+        hub.stop()
+        get_db(app).dispose()
+        log.info("Dialogrum stopped.")
+
+    draining: list[int] = []
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        # Only a flag and a task here: raising in a signal handler would interrupt whichever
+        # greenlet happens to run (a vote's commit), not the server's loop.
+        if draining:  # a second signal (Ctrl-C twice): no more waiting
+            os._exit(1)
+        draining.append(signum)
+        socketio.start_background_task(_drain, socketio, stop_accepting, stopped)
+
+    # SIGTERM (systemd, Procfile platforms, a rolling restart) and Ctrl-C drain the process.
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
     try:
         serve_forever()
     except KeyboardInterrupt:
         pass
+    except OSError:
+        if not draining:  # the listening socket shut down by the drain ends eventlet's loop so
+            raise
     finally:
-        hub.stop()
-        get_db(app).dispose()
-        log.info("Dialogrum stopped.")
+        stopped()
     return 0
+
+
+def _drain(socketio, stop_accepting, stopped) -> None:
+    """Stop accepting (a proxy's next connect is refused at once and goes to another process),
+    then drop every socket's transport: its client reconnects, through the proxy, to a process that
+    is still serving (a Socket.IO disconnect would tell it not to). The server's loop returns once
+    the requests in progress have ended; past DRAIN_SECONDS the process exits anyway."""
+    import logging
+
+    log = logging.getLogger("dialogrum.server")
+    log.info("Dialogrum drains: no new connections, %d socket(s) told to reconnect elsewhere.",
+             len(socketio.server.eio.sockets))
+    stop_accepting()
+    eio = socketio.server.eio
+    for sock in list(eio.sockets.values()):
+        # abort: no Engine.IO close packet, which python-socketio's client takes as "do not
+        # reconnect"; a dropped transport makes every client reconnect.
+        sock.close(wait=False, abort=True, reason=eio.reason.SERVER_DISCONNECT)
+    socketio.sleep(DRAIN_SECONDS)
+    log.warning("Requests still running after %s s of draining: stopping anyway.", DRAIN_SECONDS)
+    stopped()
+    os._exit(0)
 
 
 def _lan_setup(app, port: int) -> list[str]:
@@ -152,16 +195,23 @@ def _purge_periodically(app, socketio) -> None:
 
 
 def _listen(mode: str, app, host: str, port: int):
-    """Bind the listening socket now; return the function that serves until interrupted."""
+    """Bind the listening socket now; return the function that serves until the listening socket
+    is closed (then returns once the requests in progress have ended), and the one that closes it."""
     if mode == "eventlet":
+        import socket
+
         import eventlet
         import eventlet.wsgi
 
         # No SO_REUSEPORT (eventlet's default): a second `serve` on the same port would silently
         # share it, splitting one meeting's sockets over two processes without a message queue.
         sock = eventlet.listen((host, port), backlog=BACKLOG, reuse_addr=True, reuse_port=False)
-        return lambda: eventlet.wsgi.server(sock, app, log_output=False, max_size=MAX_CONNECTIONS,
-                                            socket_timeout=None, keepalive=True)
+        # Draining: close() would leave eventlet's accept() waiting forever; shutdown() wakes it
+        # (EINVAL, which ends the server's loop once the requests in progress have ended) and
+        # refuses new connections at once.
+        return (lambda: eventlet.wsgi.server(sock, app, log_output=False, max_size=MAX_CONNECTIONS,
+                                             socket_timeout=None, keepalive=True),
+                lambda: sock.shutdown(socket.SHUT_RDWR))
     from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
@@ -169,4 +219,4 @@ def _listen(mode: str, app, host: str, port: int):
     # timeout instead of completing at once.
     server = pywsgi.WSGIServer((host, port), app, log=None, backlog=BACKLOG, handler_class=WebSocketHandler)
     server.init_socket()
-    return server.serve_forever
+    return server.serve_forever, server.close
