@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -97,7 +98,7 @@ def test_rollup_compares_the_regions(office):
     page = office.page
     for lang in ("sv", "da"):
         page.goto(f"{office.server.url}/guides/{office.guide_id}/rollup?lang={lang}")
-        expect(page.locator("svg.unit-chart").first).to_be_visible()
+        expect(page.locator(".unit-chart").first).to_be_visible()
         page.screenshot(path=str(office.shots / f"organiser-rollup-{lang}.png"), full_page=True)
     page.goto(f"{office.server.url}/guides/{office.guide_id}/rollup?lang=sv")
     row = page.locator("table.rollup-table tbody tr").first
@@ -264,3 +265,12 @@ def test_charts_and_the_public_page_read_at_their_size(office, ui):
     assert lines == 1
     view.screenshot(path=str(office.shots / "public-rollup-360-sv.png"), full_page=True)
     phone.close()
+    # The delete page of a session that page shows warns about it and keeps the counts by default.
+    for lang, warning in (("sv", "publicerade? sid(a|or) innehåller det här mötet"),
+                          ("da", "offentliggjorte? sider? indeholder dette møde")):
+        page.goto(f"{server.url}/sessions/{office.meetings['Region Syd']}/delete?lang={lang}")
+        expect(page.locator("#published-heading")).to_have_text(re.compile(warning))
+        expect(page.locator("#mode-keep")).to_be_checked()
+        page.screenshot(path=str(office.shots / f"organiser-delete-published-{lang}.png"), full_page=True)
+    page.goto(f"{server.url}/rollups?lang=da")
+    page.screenshot(path=str(office.shots / "organiser-rollups-da.png"), full_page=True)
