@@ -8,10 +8,12 @@
   if (!box) { return; }
   var list = document.getElementById("ideas-list");
   var errors = D.config().errors;
+  var notSaved = D.config().text.not_saved;
   var itemId = null;
   var comments = [];
   var byLikes = false;
   var mine = {};  // ids of this phone's own comments, told by phone.js when its ack comes
+  var pending = {};  // ids of comments whose thumbs-up is on its way to the server
 
   /* phone.js: this comment is the phone's own (it may arrive before or after the room's copy). */
   D.markMine = function (id) {
@@ -27,6 +29,9 @@
   }
 
   function render() {
+    // The list is drawn again when counts change: keep the keyboard focus on the same idea's button.
+    var active = document.activeElement;
+    var focusId = active && list.contains(active) && active.closest("li") ? active.closest("li").dataset.id : null;
     list.textContent = "";
     box.hidden = !itemId || !comments.length;
     D.sortComments(comments, byLikes).forEach(function (c) {
@@ -45,11 +50,13 @@
         button.setAttribute("aria-label", label(c.text));
         button.appendChild(D.thumb());
         button.appendChild(D.el("span", "like-count", String(c.likes || 0)));
-        button.addEventListener("click", function () { toggle(c, button); });
+        button.addEventListener("click", function () { toggle(c); });
         li.appendChild(button);
       }
       list.appendChild(li);
     });
+    var again = focusId && list.querySelector('li[data-id="' + focusId + '"] button.like');
+    if (again) { again.focus(); }
   }
 
   function find(id) { return comments.filter(function (c) { return c.id === id; })[0]; }
@@ -64,24 +71,26 @@
       });
     }
 
-    toggle = function (c, button) {
+    toggle = function (c) {
+      // A second tap while the first is on its way is ignored (not disabled: that would drop the focus).
+      if (pending[c.id]) { return; }
+      pending[c.id] = true;
       var liked = !c.liked_by_me;
-      button.disabled = true;
       socket.timeout(10000).emit("like", {comment_id: c.id, liked: liked}, function (err, ack) {
-        button.disabled = false;
+        delete pending[c.id];
         if (err || !ack || !ack.ok) {
-          D.setText("ideas-note", err ? "" : (errors[ack && ack.error] || errors.server_error));
+          D.setText("ideas-note", err ? notSaved : (errors[ack && ack.error] || notSaved));
           return;
         }
         D.setText("ideas-note", "");
         c.liked_by_me = ack.liked;
         c.likes = ack.likes;
         render();
-        var again = list.querySelector('li[data-id="' + c.id + '"] button.like');
-        if (again) { again.focus(); }
       });
     };
 
+    // Back after a lost connection: what was said meanwhile is not replayed, so ask again.
+    socket.on("connect", function () { if (itemId) { load(); } });
     socket.on("state", function (st) {
       var now = st.session.status === "live" && st.item && st.item.kind === "prompt" ? st.item.id : null;
       byLikes = st.comment_order === "likes";

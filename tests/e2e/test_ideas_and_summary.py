@@ -67,6 +67,7 @@ def test_thumbs_up_on_phones_and_top_ideas_on_the_projector(room):
     like.click()
     expect(like).to_have_attribute("aria-pressed", "true")
     expect(like).to_contain_text("1")
+    expect(like).to_be_focused()  # the list is drawn again; the keyboard focus stays on the idea
     expect(da.locator("#ideas-list li", has_text="Flere fælles").locator(".like-count")).to_have_text("1")
     expect(projector.locator("#wall li", has_text="Flere fælles").locator(".wall-likes")).to_have_text("1")
 
