@@ -5,7 +5,7 @@ carries an `operation(...)` (shared/schemas/openapi.py): its body and query arri
 models, and it answers through one response model of `shared.schemas.rest`, so the OpenAPI
 document generated from them is what the API does (docs/architecture.md#schemas).
 
-The module is long (about 470 lines) because it is the API's one table of routes, in the order of
+The module is long (about 490 lines) because it is the API's one table of routes, in the order of
 docs/api.md's endpoint table; each handler is a few lines that translate HTTP to the rules, so
 splitting it would only scatter the table.
 """
@@ -24,6 +24,7 @@ from shared import meeting as rules
 from shared.accounts import user_for_token
 from shared.db import get_db
 from shared.errors import STATUS, DialogrumError
+from shared.meeting import summary
 from shared.messages import message_for
 from shared.models import Guide, Meeting
 from shared.ratelimit import API_LIMIT
@@ -307,6 +308,24 @@ def create_session(body: rest.SessionCreate):
     return jsonify(session_object(db.get(Meeting, meeting_id))), 201
 
 
+@bp.post("/sessions/<meeting_id>/again")
+@token_required
+@operation("runSessionAgain", "Run a session again", "sessions",
+           {201: Reply("The new, waiting session.", rest.Session)}, errors=(403, 404, 409), contract="additive",
+           description="A new waiting session with the same guide (as it is now), unit, title and language, "
+           "and a new join code and projector key (issue 10). 404 when the session or its guide was deleted, "
+           "409 `conflict` when the guide is archived.")
+def run_again(meeting_id: str):
+    """Run a session again: the page's "Run again", through the same rule."""
+    from shared.meeting import again
+
+    old = _meeting_for(meeting_id)
+    db = get_db().session
+    with unit_of_work(get_db(), session=db) as work:
+        new_id = again.run_again(work, old.id, facilitator_id=g.user.id)
+    return jsonify(session_object(db.get(Meeting, new_id))), 201
+
+
 @bp.get("/sessions/<meeting_id>")
 @token_required
 @operation("getSession", "Get a session", "sessions", {200: Reply("The session.", rest.Session)}, errors=(403, 404))
@@ -373,6 +392,18 @@ def results(meeting_id: str):
 
 def _results(meeting: Meeting) -> dict:
     return reports.session_results(get_db().session, meeting)
+
+
+@bp.get("/sessions/<meeting_id>/summary")
+@token_required
+@operation("getSessionSummary", "Get a session's closing summary", "sessions",
+           {200: Reply("Every section's goal statement, each consideration's result and the group's conclusions, "
+                       "as the projector's closing summary shows them (issue 11).", rest.Summary)},
+           errors=(403, 404), contract="additive")
+def get_summary(meeting_id: str):
+    """The closing summary of the whole guide; each section's own summary is its part."""
+    meeting = _meeting_for(meeting_id)
+    return jsonify(rest.dump(rest.Summary, summary.summary(get_db().session.connection(), meeting.id)))
 
 
 @bp.get("/sessions/<meeting_id>/export")

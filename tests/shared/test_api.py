@@ -311,3 +311,25 @@ def test_a_malformed_rollup_query_is_422_naming_the_parameter(client, auth, make
     resp = client.get(f"/api/v1/guides/{make.guide()}/rollup?{query}", headers=auth)
     assert resp.status_code == 422
     assert resp.get_json()["errors"][0]["place"] == query.split("=")[0]
+
+
+def test_run_a_session_again(client, auth, make, facilitator):
+    """POST /sessions/{id}/again: same guide, unit, title and language, new code and key; only for
+    whoever may manage the old one; an archived guide is refused (issue 10, section 2)."""
+    gid = make.guide()
+    old = create_session(client, auth, gid, unit="Afdeling 12", language="sv")
+    resp = client.post(f"/api/v1/sessions/{old['id']}/again", headers=auth)
+    assert resp.status_code == 201, resp.get_json()
+    new = resp.get_json()
+    assert (new["guide_id"], new["unit"], new["title"], new["language"], new["status"]) == (
+        gid, "Afdeling 12", "Møde", "sv", "waiting")
+    assert new["id"] != old["id"] and new["code"] != old["code"] and new["projector_url"] != old["projector_url"]
+
+    other = {"Authorization": f"Bearer {make.token(make.user())}"}
+    assert client.post(f"/api/v1/sessions/{old['id']}/again", headers=other).status_code == 403
+    assert client.post("/api/v1/sessions/nosuchsession/again", headers=auth).status_code == 404
+
+    organiser = {"Authorization": f"Bearer {make.token(make.user('organiser'))}"}
+    assert client.post(f"/api/v1/guides/{gid}/archive", json={"archived": True}, headers=organiser).status_code == 200
+    refused = client.post(f"/api/v1/sessions/{old['id']}/again", headers=auth)
+    assert (refused.status_code, refused.get_json()["error"]) == (409, "conflict")
