@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, MethodNotAllowed, NotFound
 
 from shared.errors import STATUS, DialogrumError
@@ -183,6 +184,11 @@ def init_app(app: Flask) -> None:
             return api_error(exc)
         if isinstance(exc, UnusableInput):
             return error_page(400, field=exc.field, character=exc.character, headers=exc)
+        if isinstance(exc, CSRFError):
+            # Flask-WTF's reason is English and technical; what the reader can do is not (issue 12, defect 4).
+            return error_page(400, headers=exc, message=_(
+                "The form could not be sent: the page may have been open for a long time or in another browser. "
+                "Go back, reload the page and try again."))
         return error_page(exc.code, headers=exc)
 
     @app.errorhandler(InternalServerError)

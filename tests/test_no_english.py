@@ -284,6 +284,7 @@ def pages(client, rooms, lang):
     yield "sign in, wrong", _post_login(client, lang, "boss@example.org", "wrong horse"), ()
     yield "a page that is not there", client.get("/nowhere"), ()
     yield "a withdrawn public link", client.get(f"/f/{room['withdrawn']}"), ()
+    yield "a form sent without its CSRF token", client.post("/", data={"code": "ZZZZZZ"}), ()
     # Flask-Login's own message, flashed on the sign-in page it sends a signed-out reader to.
     yield "sign in first", client.get("/sessions", follow_redirects=True), ()
     _post_login(client, lang, "boss@example.org", "correct horse")
@@ -387,6 +388,8 @@ def test_withdrawn_links_and_signing_in_first_say_so(app, rooms, lang, withdrawn
     assert gone.status_code == 410 and withdrawn in gone.text
     assert client.get("/f/no-such-key").status_code == 404
     assert sign_in_first in client.get("/sessions", follow_redirects=True).text
+    expired = client.post("/login", data={"email": "x@example.org", "password": "y"})  # no CSRF token
+    assert expired.status_code == 400 and {"da": "genindlæs siden", "sv": "ladda om sidan"}[lang] in expired.text
 
 
 def test_every_page_is_rendered_here(app):
