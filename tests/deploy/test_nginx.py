@@ -83,7 +83,7 @@ def _main_conf(tmp: Path, recipe: Path) -> Path:
 worker_processes 1;
 pid {tmp / 'nginx.pid'};
 error_log {tmp / 'error.log'} warn;
-events {{ worker_connections 256; }}
+events {{ worker_connections 1024; }}  # a hall of 100 phones: two connections each
 http {{
     access_log off;
 {temp}
@@ -228,39 +228,110 @@ def _phones_on(srv: ServerProcess) -> float:
                 if s.name == "dialogrum_socket_connections" and s.labels["role"] == "participant")
 
 
-def test_a_draining_process_sends_its_phone_to_the_other(stack: Stack) -> None:
-    """SIGTERM drains (docs/deploy.md#upgrade): the process stops accepting, drops its sockets'
-    transports and exits; the phone reconnects through nginx to the other process, as the same
-    participant, and votes there."""
-    import socketio
+class Hall:
+    """Phones on one asyncio loop in a thread (python-socketio's AsyncClient): they keep their
+    sockets and reconnect by themselves, sending their participant token back as the phone's page
+    does, while the test stops processes."""
 
-    from tests.realtime.test_server import Meeting
+    def __init__(self, url: str, code: str, size: int) -> None:
+        import asyncio
+        import threading
+
+        self.url, self.code, self.size = url, code, size
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.welcomes: list[list[str]] = [[] for _ in range(size)]
+        self.phones = self.run(self._make())
+
+    def run(self, coro, timeout: float = 120):
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    async def _make(self) -> list:
+        import socketio
+
+        phones = []
+        for i in range(self.size):
+            phone = socketio.AsyncClient(reconnection_delay=0.2, reconnection_delay_max=1, ssl_verify=False)
+            phone.auth = {"code": self.code}
+
+            async def welcome(data, i=i, phone=phone):
+                self.welcomes[i].append(data["participant_id"])
+                phone.auth["token"] = data["token"]
+
+            phone.on("welcome", welcome)
+            phones.append(phone)
+        return phones
+
+    def connect(self) -> None:
+        import asyncio
+
+        async def connect_all():
+            await asyncio.gather(*(p.connect(self.url, transports=["websocket"], auth=p.auth, wait_timeout=30)
+                                   for p in self.phones))
+        self.run(connect_all())
+
+    def welcomed(self, times: int, timeout: float = 60) -> None:
+        """Every phone was welcomed `times` times, each time as the same participant."""
+        deadline = time.monotonic() + timeout
+        while any(len(w) < times for w in self.welcomes) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [len(w) for w in self.welcomes] == [times] * self.size
+        assert all(len(set(w)) == 1 for w in self.welcomes)
+
+    def vote(self, item_id: str, choice: str) -> list:
+        import asyncio
+
+        async def vote_all():
+            return await asyncio.gather(*(p.call("vote", {"item_id": item_id, "choice": choice}, timeout=30)
+                                          for p in self.phones))
+        return self.run(vote_all())
+
+    def close(self) -> None:
+        import asyncio
+
+        async def close_all():
+            await asyncio.gather(*(p.disconnect() for p in self.phones), return_exceptions=True)
+        self.run(close_all())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+HALL = 100
+
+
+def test_a_rolling_restart_under_a_live_meeting_of_100_phones(stack: Stack) -> None:
+    """SIGTERM drains (docs/deploy.md#upgrade): the process stops accepting, drops its sockets'
+    transports and exits; its phones reconnect through nginx to the other process as the same
+    participants and vote there. Both processes in turn, as a rolling restart does."""
+    from tests.realtime.test_server import Meeting, item_index
 
     meeting = Meeting(stack.a, stack.a.facilitator_token("drain@example.org"))
     item = meeting.to_kind("consideration")["item"]
     meeting.control("open_voting")
-    welcomes: list[dict] = []
-    auth = {"code": meeting.code}
-    phone = socketio.Client(reconnection_delay=0.2, reconnection_delay_max=1, ssl_verify=False)
-
-    @phone.on("welcome")
-    def _welcome(data):
-        welcomes.append(data)
-        auth["token"] = data["token"]  # sent back on the reconnect, as the phone's page does
-
-    phone.connect(stack.url, transports=["websocket"], auth=auth, wait_timeout=10)
-    first, other = (stack.a, stack.b) if _phones_on(stack.a) == 1 else (stack.b, stack.a)
+    hall = Hall(stack.url, meeting.code, HALL)
     try:
-        assert (_phones_on(first), _phones_on(other)) == (1, 0)
-        first.stop()  # SIGTERM
-        assert first.proc.returncode == 0
-        assert "Dialogrum drains" in first.log.read_text()
-        deadline = time.monotonic() + 15
-        while len(welcomes) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(welcomes) == 2 and welcomes[1]["participant_id"] == welcomes[0]["participant_id"]
-        assert _phones_on(other) == 1
-        assert phone.call("vote", {"item_id": item["id"], "choice": "no"}, timeout=10) == {"ok": True}
+        hall.connect()
+        hall.welcomed(1)
+        # One client address: ip_hash puts the whole hall on one process.
+        first, other = (stack.a, stack.b) if _phones_on(stack.a) == HALL else (stack.b, stack.a)
+        assert (_phones_on(first), _phones_on(other)) == (HALL, 0)
+        assert hall.vote(item["id"], "no") == [{"ok": True}] * HALL
+        for rounds, (stopping, serving) in enumerate(((first, other), (other, first)), start=2):
+            stopping.stop()  # SIGTERM
+            assert stopping.proc.returncode == 0
+            assert "Dialogrum drains" in stopping.log.read_text()
+            hall.welcomed(rounds)
+            assert _phones_on(serving) == HALL
+            assert hall.vote(item["id"], "yes" if rounds == 2 else "no") == [{"ok": True}] * HALL
+            stopping.start()
+        counts = meeting.results()["items"][item_index(meeting, item["id"])]["counts"]
+        assert counts == {"yes": 0, "no": HALL, "unsure": 0}
     finally:
-        phone.disconnect()
-        first.start()
+        hall.close()
+        for srv in (stack.a, stack.b):
+            if srv.proc is None or srv.proc.poll() is not None:
+                srv.start()
