@@ -569,6 +569,46 @@ class Results(Out):
     items: list[ResultItem]
 
 
+class SummaryItem(OmitNone):
+    """Additive (issue 11): one item of a closing summary. The vote fields only on considerations,
+    the result only on those that were voted on."""
+
+    omit_if_none: ClassVar[tuple[str, ...]] = ("voted", "choices", "counts", "voters", "percent")
+
+    id: str
+    index: Count = Field(description="The item's 0-based place in the guide.")
+    kind: Kind
+    title: str
+    text: str
+    conclusion: str | None = Field(description="The group's conclusion; null when none was written.")
+    voted: bool | None = Field(default=None, description="Considerations: voting was opened on it or somebody "
+                               "voted; false says \"not voted on\".")
+    choices: list[Choice] | None = None
+    counts: Counts | None = None
+    voters: Count | None = None
+    percent: Counts | None = Field(default=None, description="Whole percent of the voters per choice, rounded "
+                                   "half up.")
+
+
+class SummaryPart(Out):
+    """Additive (issue 11): one section of a closing summary. Information slides appear only when
+    they carry a conclusion."""
+
+    index: Count = Field(description="The section's 0-based place in the guide.")
+    title: str
+    statement: str = Field(description="The section's goal statement; empty when the guide gives none.")
+    items: list[SummaryItem]
+
+
+class Summary(Out):
+    """Additive (issue 11): the closing summary ("Samlet refleksion") of a section or of the whole
+    guide; also the payload of the `summary` socket event."""
+
+    section: Count | None = Field(description="The section's index; null for the whole guide.")
+    title: str = Field(description="The section's title, or the guide's.")
+    sections: list[SummaryPart]
+
+
 class RollupCell(Out):
     """Votes, voters and comments (not hidden) of one item in one session, or in total."""
 

@@ -80,3 +80,11 @@ def test_two_phones_like_each_others_ideas_and_the_room_sees_the_counts(server, 
     projector.wait_for("summary", lambda d: any(i["conclusion"] == "Flere pauser i mødet."
                                                 for s in d["sections"] for i in s["items"]))
     assert meeting.control("hide_summary")["summary"] is None
+    # Over REST: every section's summary, the same shape as the event.
+    whole = requests.get(f"{server.url}/api/v1/sessions/{meeting.id}/summary", headers=meeting.headers, timeout=10)
+    assert whole.status_code == 200 and whole.json()["section"] is None
+    part = next(s for s in whole.json()["sections"] if s["index"] == section)
+    assert part == shown["sections"][0] | {"items": part["items"]}
+    assert any(i["conclusion"] == "Flere pauser i mødet." for i in part["items"])
+    assert requests.get(f"{server.url}/api/v1/sessions/nope/summary", headers=meeting.headers,
+                        timeout=10).status_code == 404
