@@ -249,6 +249,10 @@ class Meeting(Base):
     #: ids of the items voting was ever opened on: screens say "opens soon" before, "closed" after
     voting_opened_items: so.Mapped[list[str]] = so.mapped_column(sa.JSON(), default=list,
                                                                 server_default=sa.text("'[]'"))
+    #: ids of the items that were ever the current one, so a report can tell an item never reached
+    #: from one the room passed without a vote (issue 12, defect 7); null for sessions held before
+    #: it was recorded, whose report falls back to `voting_opened_items`
+    shown_items: so.Mapped[Optional[list[str]]] = so.mapped_column(sa.JSON())
     #: the room may see the counts of the current item
     results_visible: so.Mapped[bool] = so.mapped_column(default=False)
     #: the projector's QR code, address and code while live: in a corner, large, or hidden
