@@ -44,7 +44,7 @@
     var timer = st.timer;
     var live = st.session.status === "live" && !!st.item;
     $("timer-box").hidden = !live || !timer;
-    if (!live || !timer) { return; }
+    if (!live || !timer) { countdown.update(null); return; }  // ended: stop ticking
     var running = timer.running;
     buttons.run.textContent = running ? t.pause : t.start;
     buttons.run.setAttribute("aria-pressed", String(running));
