@@ -45,14 +45,19 @@ def session_report(db: so.Session, meeting: Meeting) -> dict[str, Any]:
     # The closing summary of each section ("Samlet refleksion", issue 11, section 5), by its index:
     # the same read model the projector shows.
     data["summary"] = {part["index"]: part for part in summary(db.connection(), meeting.id)["sections"]}
-    # Not reached (issue 12, defect 7): a consideration voting was never opened on and nobody voted
-    # on (the session records which items voting was opened on, not which were shown), so the report
-    # can say so rather than print "0 votes" like an item the room discussed and did not vote on.
-    # A session entered by hand has no live voting to go by: its items count as reached.
+    # Not reached (issue 12, defect 7): an item the session never showed, so the report can say so
+    # rather than print "0 votes" like an item the room discussed and did not vote on. Sessions held
+    # before `shown_items` was recorded (null) go by the considerations voting was opened on. A
+    # session entered by hand has no live meeting to go by: its items count as reached.
+    shown = meeting.shown_items
     opened = set(meeting.voting_opened_items or ())
     for item in data["items"]:
-        item["reached"] = (item["kind"] != "consideration" or bool(meeting.entered_by_hand)
-                           or item["id"] in opened or item["voters"] > 0)
+        if meeting.entered_by_hand or item.get("voters", 0) > 0 or item["comments"] or item.get("conclusion"):
+            item["reached"] = True
+        elif shown is not None:
+            item["reached"] = item["id"] in shown
+        else:
+            item["reached"] = item["kind"] != "consideration" or item["id"] in opened
     return data
 
 

@@ -109,6 +109,7 @@ def create_meeting(work: Work, *, guide_id: object, title: object, unit: object 
             status=MeetingStatus.WAITING,
             voting_open=False,
             voting_opened_items=[],
+            shown_items=[],
             results_visible=False,
             join_display=JoinDisplay.CORNER,
             approve_comments=approve_comments,
@@ -192,6 +193,10 @@ def control(work: Work, meeting_id: object, action: object, index: object = None
         opened = list(meeting.voting_opened_items or ())
         if action == "open_voting" and current["id"] not in opened:
             values["voting_opened_items"] = [*opened, current["id"]]
+    if "position" in values:  # which items the room ever saw: the report's "not reached" (issue 12, defect 7)
+        shown = list(meeting.shown_items or ())
+        if values["current_item_id"] not in shown:
+            values["shown_items"] = [*shown, values["current_item_id"]]
     if "position" in values and meeting.summary_shown:  # moving on ends the closing summary
         values.update(summary_shown=False, summary_section=None)
     version = meeting.state_version + 1

@@ -278,9 +278,13 @@ def test_the_report_marks_items_never_reached_and_can_leave_them_out(client, app
     mid = make.meeting(boss, guide_id=make.guide(GUIDE), title="Kort möte")
     hold(app, mid, {"c1": ["yes", "no"]})
     with app.app_context(), get_db(app).engine.begin() as conn:
-        # The room voted on c1, opened c2 and nobody voted, and never got to c3.
-        conn.execute(sa.text("UPDATE meetings SET voting_opened_items = :v WHERE id = :id"),
-                     {"v": json.dumps(["c1", "c2"]), "id": mid})
+        snap = rules.snapshot(conn, mid)
+        shown = conn.execute(sa.text("SELECT shown_items FROM meetings WHERE id = :id"), {"id": mid}).scalar()
+        shown = shown if isinstance(shown, list) else json.loads(shown)
+        assert shown == [item["id"] for item in snap.items]  # the rules record every item the room saw
+        # The room voted on c1, showed c2 and nobody voted, and never got to c3.
+        conn.execute(sa.text("UPDATE meetings SET shown_items = :v WHERE id = :id"),
+                     {"v": json.dumps([i for i in shown if i != "c3"]), "id": mid})
     login(boss)
     html = client.get(f"/sessions/{mid}/report?lang=sv").text
     c2 = html[html.index("Har vi stöd?"):html.index("</article>", html.index("Har vi stöd?"))]
