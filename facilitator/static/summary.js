@@ -29,7 +29,9 @@
         var li = D.el("li", "summary-item");
         li.dataset.id = item.id;
         li.appendChild(D.el("p", "summary-item-title", item.title || item.text));
-        if (item.kind === "consideration") {
+        if (item.reached === false) {
+          li.appendChild(note(box.dataset.notReached));
+        } else if (item.kind === "consideration") {
           if (item.voted) {
             var result = item.choices.map(function (c) {
               return (cfg.labels[c] || c) + " " + item.percent[c] + " %";
@@ -41,8 +43,11 @@
             li.appendChild(note(box.dataset.notVoted));
           }
         }
-        li.appendChild(item.conclusion ? D.el("p", "summary-conclusion", item.conclusion)
-          : note(box.dataset.noConclusion));
+        if (item.conclusion) {
+          li.appendChild(D.el("p", "summary-conclusion", item.conclusion));
+        } else if (item.reached !== false) {
+          li.appendChild(note(box.dataset.noConclusion));
+        }
         list.appendChild(li);
       });
       part.appendChild(list);

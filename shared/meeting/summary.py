@@ -69,14 +69,17 @@ def percentages(item_counts: dict[str, int]) -> dict[str, int]:
 def summary(conn: sa.Connection, meeting_id: str, section: int | None = None) -> dict[str, Any]:
     """The closing summary of one section (its index) or of the whole guide (None):
     `{section, title, sections: [{index, title, statement, items: [...]}]}`. Each item has its
-    `conclusion` (None when none was written); a consideration also `voted` (voting was opened on
-    it or somebody voted) and, when voted, its `counts`, `voters` and `percent`. Information
+    `conclusion` (None when none was written) and `reached` (the session came to it); a
+    consideration also `voted` (voting was opened on it or somebody voted) and, when voted, its
+    `counts`, `voters` and `percent`. Information
     slides appear only when the group wrote a conclusion on them."""
     meeting = get_meeting(conn, meeting_id)
     snap = snapshot(conn, meeting.id)
     all_counts = counts(conn, meeting.id)
     texts = conclusions(conn, meeting.id)
     opened = set(meeting.voting_opened_items or ())
+    shown = getattr(meeting, "shown_items", None)
+    by_hand = bool(getattr(meeting, "entered_by_hand", False))
     sections = []
     for part in sections_of(snap):
         if section is not None and part["index"] != section:
@@ -86,8 +89,13 @@ def summary(conn: sa.Connection, meeting_id: str, section: int | None = None) ->
             entry: dict[str, Any] = {"id": item["id"], "index": item["index"], "kind": item["kind"],
                                      "title": item["title"], "text": item["text"],
                                      "conclusion": texts.get(item["id"]) or None}
+            c = all_counts.get(item["id"], empty_counts())
+            # Reached as the report says it (shared/reports.py): shown while live, or with votes or a
+            # conclusion; before `shown_items` was recorded, considerations go by voting opened.
+            entry["reached"] = (by_hand or c["voters"] > 0 or entry["conclusion"] is not None
+                                or (item["id"] in shown if shown is not None
+                                    else item["kind"] != "consideration" or item["id"] in opened))
             if item["kind"] == "consideration":
-                c = all_counts.get(item["id"], empty_counts())
                 entry["voted"] = item["id"] in opened or c["voters"] > 0
                 if entry["voted"]:
                     entry.update(choices=list(item["choices"]), counts={k: c[k] for k in CHOICES},

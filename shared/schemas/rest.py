@@ -581,6 +581,8 @@ class SummaryItem(OmitNone):
     title: str
     text: str
     conclusion: str | None = Field(description="The group's conclusion; null when none was written.")
+    reached: bool = Field(description="The session came to this item (it was on screen, or has votes or a "
+                          "conclusion); false says \"not reached\".")
     voted: bool | None = Field(default=None, description="Considerations: voting was opened on it or somebody "
                                "voted; false says \"not voted on\".")
     choices: list[Choice] | None = None

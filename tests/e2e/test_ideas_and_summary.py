@@ -111,6 +111,7 @@ def test_the_summary_slide_and_copying_the_conclusions(room):
     expect(projector.locator("#summary-heading")).to_have_text(items[last]["section_title"])
     expect(summary.locator(".summary-item", has_text="Vi spiser sammen hver måned.")).to_be_visible()
     expect(summary).to_contain_text("Samlet refleksion")
+    expect(summary).to_contain_text("Ikke nået")  # the items the room jumped over
     expect(summary.locator(".summary-item").first).to_be_visible()
     projector.screenshot(path=str(shots / "summary-projector-da.png"))
     console.get_by_role("button", name="Skjul opsummeringen").click()
@@ -135,3 +136,13 @@ def test_the_summary_slide_and_copying_the_conclusions(room):
     expect(page.get_by_label("Mødets konklusioner")).to_be_visible()
     assert ui.axe_violations(page) == []
     scan.close()
+
+    # The report, in Swedish: a closing summary after each section, with the conclusion written live.
+    report = console_ctx.new_page()
+    report.goto(console.url.replace("/console/", "/sessions/").split("?")[0] + "/report?lang=sv")
+    box = report.locator(".report-summary", has_text="Vi spiser sammen hver måned.")
+    expect(box).to_contain_text("Samlad reflektion")
+    expect(box).to_contain_text("Inte nådd")
+    expect(report.locator(".report-summary")).to_have_count(len({it["section"] for it in items}))
+    report.screenshot(path=str(shots / "summary-report-sv.png"), full_page=True)
+    report.close()

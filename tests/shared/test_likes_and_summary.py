@@ -150,6 +150,8 @@ def test_the_closing_summary(engine, make):
     never = [i for s in whole["sections"] for i in s["items"]
              if i["kind"] == "consideration" and i["id"] != voted["id"]]
     assert never and all(i["voted"] is False and "counts" not in i for i in never)
+    # Never on screen, no votes, no conclusion: not reached (as the report says it).
+    assert entry["reached"] is True and all(i["reached"] is False for i in never)
     assert len(whole["sections"]) == len({i["section"]["index"] for i in snap_items})
     assert whole["sections"][0]["statement"] == snap_items[0]["section"]["statement"]
 
