@@ -117,6 +117,12 @@ def test_the_summary_slide_and_copying_the_conclusions(room):
     console.get_by_role("button", name="Skjul opsummeringen").click()
     expect(summary).to_be_hidden()
 
+    # Copying to the clipboard (127.0.0.1 is a secure context): the numbered conclusions.
+    console_ctx.grant_permissions(["clipboard-read", "clipboard-write"])
+    console.get_by_role("button", name="Kopiér konklusioner").click()
+    expect(console.locator("#copy-note")).to_have_text("Kopieret til udklipsholderen.")
+    copied = console.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(items[3]["section_title"] + "\n1. ") and "   Vi spiser sammen hver måned." in copied
     # Copying without the clipboard API (plain http on a LAN): a visible, selected text field.
     console.evaluate("Object.defineProperty(navigator, 'clipboard', {value: undefined, configurable: true})")
     console.get_by_role("button", name="Kopiér konklusioner").click()
