@@ -26,6 +26,9 @@ VOTE_LIMIT = parse("60/minute")
 #: Thumbs-up given or taken back on others' comments (issue 11, section 3): a phone reading the
 #: wall likes a handful a minute; toggling one to and fro is not a vote of many.
 LIKE_LIMIT = parse("60/minute")
+#: A phone asks for the list of others' ideas on a new open question and after a reconnect; a
+#: phone asking all the time is not reading them.
+IDEAS_LIMIT = parse("60/minute")
 #: New participants (a join without a valid participant token) per client address: a hall's pace.
 #: A hall of 1,000 phones behind one NAT address joins 600 in the first minute and the rest as the
 #: window moves (the phone retries by itself). Reconnects that bring their token never count.

@@ -21,7 +21,7 @@ from shared.meeting.read import comment_payload, get_meeting, like_counts
 from shared.meeting.snapshot import snapshot
 from shared.meeting.votes import check_rate
 from shared.models import Comment, CommentLike, MeetingStatus, utcnow
-from shared.ratelimit import LIKE_LIMIT
+from shared.ratelimit import IDEAS_LIMIT, LIKE_LIMIT
 from shared.uow import Work, unit_of_work
 
 _comments = Comment.__table__
@@ -76,6 +76,17 @@ def post_like(db: Any, meeting_id: str, participant_id: str, comment_id: object,
     check_rate(limiter, LIKE_LIMIT, "like", participant_id)
     with unit_of_work(db) as work:
         return set_like(work, meeting_id, participant_id, comment_id, liked)
+
+
+def comments_for_phone(db: Any, meeting_id: str, participant_id: str, *,
+                       limiter: Any = None) -> tuple[str | None, list[dict]]:
+    """A phone's `comments`: (the current item's id or None, what `phone_comments` gives), the
+    rate limit checked first (`IDEAS_LIMIT`, before a pooled connection is taken)."""
+    check_rate(limiter, IDEAS_LIMIT, "ideas", participant_id)
+    with db.begin() as conn:
+        row = get_meeting(conn, meeting_id)
+        item_id = row.current_item_id if row.status == MeetingStatus.LIVE else None
+        return item_id, phone_comments(conn, row.id, participant_id, item_id)
 
 
 def likes_payload(conn: sa.Connection, meeting_id: str, item_id: str) -> dict[str, Any]:

@@ -214,10 +214,8 @@ class Sockets:
         would cost one query per phone at each step."""
         try:
             client = self._client(sid, data, "participant")
-            with self.db.begin() as conn:
-                row = rules.get_meeting(conn, client.meeting_id)
-                item_id = row.current_item_id if row.status == "live" else None
-                shown = likes.phone_comments(conn, row.id, client.participant_id, item_id)
+            item_id, shown = likes.comments_for_phone(self.db, client.meeting_id, client.participant_id,
+                                                      limiter=self.limiter)
         except DialogrumError as exc:
             return {"ok": False, "error": exc.code}
         return {"ok": True, "item_id": item_id, "comments": shown}

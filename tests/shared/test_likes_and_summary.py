@@ -13,7 +13,7 @@ from shared.errors import DialogrumError
 from shared.events import LikesChanged
 from shared.meeting import likes, summary
 from shared.models import CommentLike
-from shared.ratelimit import LIKE_LIMIT, Limiter
+from shared.ratelimit import IDEAS_LIMIT, LIKE_LIMIT, Limiter
 from shared.uow import Work
 
 
@@ -109,6 +109,11 @@ def test_likes_are_rate_limited_and_checked_first(engine, make):
         likes.post_like(engine, meeting_id, bob, idea["id"], True, limiter=limiter)
     with engine.begin() as conn:  # the refused one changed nothing: the last allowed was a take-back
         assert conn.execute(sa.select(sa.func.count()).select_from(CommentLike)).scalar_one() == 0
+    # Asking for the list of ideas has a budget of its own.
+    for _ in range(IDEAS_LIMIT.amount):
+        assert likes.comments_for_phone(engine, meeting_id, bob, limiter=limiter)[0] == prompt
+    with pytest.raises(DialogrumError, match="rate_limited"):
+        likes.comments_for_phone(engine, meeting_id, bob, limiter=limiter)
 
 
 def test_the_order_of_comments_is_shared_state(engine, make):
