@@ -152,3 +152,32 @@ def test_the_summary_slide_and_copying_the_conclusions(room):
     expect(report.locator(".report-summary")).to_have_count(len({it["section"] for it in items}))
     report.screenshot(path=str(shots / "summary-report-sv.png"), full_page=True)
     report.close()
+
+
+def test_the_guides_summary_in_swedish_on_a_1920_projector(room):
+    """The last item offers the whole guide's summary; a Swedish meeting's projector says it in Swedish."""
+    console, _projector, _phones, shots, _ui, browser, console_ctx, _code = room
+    page = console_ctx.new_page()
+    page.goto(console.url.split("/console/")[0] + "/sessions?lang=sv")
+    page.locator("#guide_id").select_option(label="Förtroendemannadialogen – mot målen 51/22")
+    page.get_by_label("Titel").fill("Sammanfattning på svenska")
+    page.get_by_role("button", name="Skapa och öppna konsolen").click()
+    page.wait_for_url("**/console/*")
+    projector_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    projector = projector_ctx.new_page()
+    projector.goto(page.url.split("/console/")[0] + page.locator("#open-projector").get_attribute("href"))
+    page.get_by_role("button", name="Starta mötet").click()
+    last = page.locator("button.goto").last
+    last.click()
+    expect(last).to_have_attribute("aria-current", "step")
+    expect(page.get_by_role("button", name="Visa sammanfattningen av avsnittet")).to_be_visible()
+    page.get_by_role("button", name="Visa sammanfattningen av hela guiden").click()
+    summary = projector.locator("#summary")
+    expect(summary).to_contain_text("Samlad reflektion")
+    expect(projector.locator("#summary-heading")).to_have_text("Förtroendemannadialogen – mot målen 51/22")
+    expect(summary.locator(".summary-section-title").first).to_be_visible()
+    projector.screenshot(path=str(shots / "summary-projector-sv.png"))
+    page.get_by_role("button", name="Dölj sammanfattningen").click()
+    expect(summary).to_be_hidden()
+    projector_ctx.close()
+    page.close()
