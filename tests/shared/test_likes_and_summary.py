@@ -96,7 +96,7 @@ def test_one_thumbs_up_per_phone_per_comment_not_own_not_hidden_not_elsewhere(en
         assert conn.execute(sa.select(sa.func.count()).select_from(CommentLike)).scalar_one() == 1
 
 
-def test_likes_are_rate_limited_and_checked_first(engine, make):
+def test_likes_are_rate_limited_and_a_refused_one_changes_nothing(engine, make):
     meeting_id = make.meeting(make.user())
     alice, bob = join(engine, meeting_id), join(engine, meeting_id)
     run(engine, rules.control, meeting_id, "start")
