@@ -156,6 +156,10 @@
   socket.on("state", render);
   socket.on("presence", function (p) {
     participants = p.participants;
+    // A phone that joined shows that the join link works after all (a forwarded port, a phone on
+    // this computer): the room's screen then drops the warning and gives the room its space.
+    var lanWarning = $("lan-warning");
+    if (lanWarning && participants > 0) { lanWarning.hidden = true; }
     showParticipants();
     renderResults();
   });
