@@ -388,6 +388,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class _PortTakenError(RuntimeError):
+    """The server could not bind its port: another process took it after free_port() chose it."""
+
+
 class ServerProcess:
     """A `dialogrum serve` subprocess (eventlet unless told otherwise) on its own port."""
 
@@ -396,6 +400,9 @@ class ServerProcess:
         self.instance = instance
         self.args = args  # more `serve` options, e.g. ("--lan",)
         self.database_url = database_url
+        # A port picked here can be taken by another process before the server binds it: then
+        # start() picks another one (never for a port the test chose).
+        self.port_chosen_here = port is None
         self.port = port or free_port()
         self.extra_env = env or {}
         self.proc: subprocess.Popen | None = None
@@ -422,6 +429,17 @@ class ServerProcess:
     def start(self, timeout: float = 30, *, healthy: bool = True) -> ServerProcess:
         """Start and wait until /healthz answers 200 (any answer with `healthy=False`: a server
         started without its message queue says 503)."""
+        for _attempt in range(3):
+            try:
+                return self._start(timeout, healthy)
+            except _PortTakenError:
+                if not self.port_chosen_here:
+                    raise
+                self.port = free_port()
+                self.log = self.instance / f"serve-{self.port}.log"
+        raise RuntimeError(f"no free port after three tries:\n{self.log.read_text()}")
+
+    def _start(self, timeout: float, healthy: bool) -> ServerProcess:
         import requests
 
         self.instance.mkdir(parents=True, exist_ok=True)
@@ -432,7 +450,10 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log.read_text()}")
+                log = self.log.read_text()
+                if f":{self.port}: Address already in use" in log:
+                    raise _PortTakenError(log)
+                raise RuntimeError(f"server exited early:\n{log}")
             try:
                 if requests.get(self.url + "/healthz", timeout=3).status_code in ((200,) if healthy else (200, 503)):
                     return self
