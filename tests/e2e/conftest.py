@@ -75,6 +75,17 @@ def sign_in(page, base: str, account: dict[str, str], lang: str = "da") -> None:
     page.wait_for_url("**/sessions")
 
 
+def open_console(page) -> str:
+    """Send the Danish new-session form, filled in by the caller, and wait until the console is
+    connected; returns the join code."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Opret og åbn konsollen").click()
+    page.wait_for_url("**/console/*")
+    expect(page.locator("#connection")).to_have_text("Forbundet.")
+    return page.locator(".join-code").inner_text().strip()
+
+
 def scan_context(browser, **kwargs):
     """A context in which axe-core can be injected: CSP is bypassed only here, for the scanner's own
     script; the meeting itself runs in ordinary contexts under the real policy."""
@@ -86,5 +97,6 @@ def ui():
     """The helpers above, for test modules (conftest modules are not imported by name)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(axe_violations=axe_violations, sign_in=sign_in, scan_context=scan_context,
+    return SimpleNamespace(axe_violations=axe_violations, sign_in=sign_in, open_console=open_console,
+                           scan_context=scan_context,
                            phone=PHONE, launch_args=LAUNCH_ARGS)

@@ -36,10 +36,7 @@ def room(server, browser, facilitator, ui, screenshots):
     console.get_by_label("Guide").select_option(label=DANISH_GUIDE)
     console.get_by_label("Titel").fill("Beboermøde i Ærøskøbing")
     console.get_by_label("Enhed (region, kreds, forening)").fill("Afdeling 12")
-    console.get_by_role("button", name="Opret og åbn konsollen").click()
-    console.wait_for_url("**/console/*")
-    expect(console.locator("#connection")).to_have_text("Forbundet.")
-    code = console.locator(".join-code").inner_text().strip()
+    code = ui.open_console(console)
     projector_url = console.locator("#open-projector").get_attribute("href")
 
     projector_ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="da-DK")

@@ -38,10 +38,7 @@ def room(server, browser, facilitator, ui, tmp_path_factory):
     console.get_by_label("Guide").select_option(label=GUIDE["title"])
     console.get_by_label("Titel").fill("Tid og godkendelse")
     console.get_by_label(re.compile("^Kommentarer venter på min godkendelse")).check()
-    console.get_by_role("button", name="Opret og åbn konsollen").click()
-    console.wait_for_url("**/console/*")
-    expect(console.locator("#connection")).to_have_text("Forbundet.")
-    code = console.locator(".join-code").inner_text().strip()
+    code = ui.open_console(console)
     projector_ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="da-DK")
     projector = projector_ctx.new_page()
     errors: list[str] = []
