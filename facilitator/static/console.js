@@ -247,8 +247,11 @@
     renderComments();
   }
 
-  socket.on("connect", function () { $("connection").textContent = t.connected; });
-  socket.on("disconnect", function () { $("connection").textContent = t.reconnecting; });
+  // "Connected" only once this connection's state has arrived: before that the buttons and keys
+  // have nothing to act on, and a facilitator pressing one would see nothing happen.
+  var awaitingState = true;
+  socket.on("connect", function () { awaitingState = true; });
+  socket.on("disconnect", function () { awaitingState = true; $("connection").textContent = t.reconnecting; });
   socket.on("connect_error", function (err) {
     var code = err && err.message;
     if (code && errors[code]) {
@@ -263,7 +266,10 @@
     box.textContent = D.format(t.join_warning, {n: w.from_one_address, participants: w.participants});
     box.hidden = false;
   });
-  socket.on("state", render);
+  socket.on("state", function (st) {
+    render(st);
+    if (awaitingState && state) { awaitingState = false; $("connection").textContent = t.connected; }
+  });
   socket.on("presence", function (p) {
     participants = p.participants;
     $("participants").textContent = participants;
