@@ -106,6 +106,11 @@ class User(Base):
     #: part of every sign-in's cookie; bumping it (sign-out, a new password, deactivation) ends
     #: every sign-in made before, on every process (issue 15, point 2)
     session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    #: the unit (region, kreds, forening) the user belongs to: what campaigns ask of them, and the
+    #: new-session form's default unit; set by an organiser on the users page (issue 12, gap 8).
+    #: No ON DELETE: units are retired, never deleted, and SQLite adds the column in place only
+    #: with a constraint its reflection reads back (tests/shared/test_migrations.py)
+    unit_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("units.id"))
     #: when the account was made
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
@@ -509,3 +514,48 @@ class PublicRollup(Base):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     #: set when revoked; a revoked link answers 404
     revoked_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+
+class Campaign(Base):
+    """A dialogue campaign (issue 12, gap 8): an organiser asks units to hold a guide by a deadline
+    ("every region runs the same dialogue"); the rules are in shared/campaigns.py."""
+
+    __tablename__ = "campaigns"
+
+    #: surrogate key
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the guide asked for; a session of any version of it counts
+    guide_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("guides.id", ondelete="CASCADE"), index=True)
+    #: a name of its own ("Förtroendemannadialogen 2027"); empty: the guide's title is shown
+    title: so.Mapped[str] = so.mapped_column(sa.String(300), default="", server_default="")
+    #: what the organiser tells the units asked, shown to their facilitators
+    message: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    #: the first day a session counts; null: every session of the guide counts
+    starts_on: so.Mapped[Optional[dt.date]] = so.mapped_column()
+    #: the last day asked for; a unit that has not held it after this day is overdue
+    deadline: so.Mapped[dt.date] = so.mapped_column()
+    #: the organiser who made it
+    created_by: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: when it was made
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    #: when it was last changed
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    #: when it was closed: no longer shown to facilitators, and sessions after it no longer count
+    closed_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+    #: when reminders were last sent to the units that had not held it yet
+    reminded_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+
+    guide: so.Mapped[Guide] = so.relationship()
+    units: so.Mapped[list[Unit]] = so.relationship(secondary="campaign_units", order_by="Unit.name")
+
+
+class CampaignUnit(Base):
+    """One unit a campaign asks to hold its guide."""
+
+    __tablename__ = "campaign_units"
+
+    #: the campaign
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    #: the unit asked
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True,
+                                               index=True)
