@@ -77,7 +77,25 @@ def from_environment() -> dict:
         "BABEL_DEFAULT_TIMEZONE": env.get("DIALOGRUM_TIMEZONE") or "Europe/Stockholm",
         # GET /metrics only with a bearer token (shared/metrics.py); unset, the path is not served.
         "METRICS_TOKEN": _metrics_token(env),
+        # E-mail through SMTP (shared/mail.py); unset, nothing is sent and pages show links to copy.
+        "SMTP_URL": _smtp_url(env),
+        "MAIL_FROM": (env.get("DIALOGRUM_MAIL_FROM") or "").strip() or None,
     }
+
+
+def _smtp_url(env) -> str | None:
+    """DIALOGRUM_SMTP_URL, checked at start-up: a mistake in it is one line now, not a mail that
+    never leaves."""
+    url = (env.get("DIALOGRUM_SMTP_URL") or "").strip()
+    if not url:
+        return None
+    from shared.mail import parse_url
+
+    try:
+        parse_url(url, env.get("DIALOGRUM_MAIL_FROM"))
+    except ValueError as exc:
+        raise SystemExit(f"dialogrum: {exc}") from None
+    return url
 
 
 #: A metrics token must not be guessable: 16 characters at least (`openssl rand -hex 16` gives 32).

@@ -58,6 +58,15 @@ class LinkPurpose(enum.StrEnum):
     RESET = "reset"
 
 
+class MailStatus(enum.StrEnum):
+    """Where an e-mail in the outbox is (shared/mail.py)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class JoinDisplay(enum.StrEnum):
     """How the projector shows the way in (QR code, address, code) once the session is live."""
 

@@ -25,6 +25,7 @@ from shared.enums import (  # noqa: F401 - re-exported: the models module is whe
     JoinDisplay,
     Language,
     LinkPurpose,
+    MailStatus,
     MeetingStatus,
     UnitKind,
     UserRole,
@@ -113,6 +114,9 @@ class User(Base):
     unit_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("units.id"))
     #: when the account was made
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    #: `sv`, `da` or `en`: the language of the e-mails the user gets (null: the inviting
+    #: organiser's page language is used)
+    language: so.Mapped[Optional[Language]] = so.mapped_column(_closed_set(Language, "language", 5))
 
     # Flask-Login protocol
     @property
@@ -514,6 +518,49 @@ class PublicRollup(Base):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     #: set when revoked; a revoked link answers 404
     revoked_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+
+
+class MailOutbox(Base):
+    """An e-mail to send (shared/mail.py): added in the transaction of the change it tells about,
+    so it exists exactly when that change committed; each server process (and `dialogrum mail
+    send-pending`) claims due rows with a guarded UPDATE and sends them."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (sa.Index("ix_mail_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    #: surrogate key
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: what the mail is about: `invite`, `reset`, `reminder`, ...
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40))
+    #: the recipient's address
+    to_addr: so.Mapped[str] = so.mapped_column(sa.String(254))
+    #: the user it was written for, if any (the users page shows their mail's status)
+    user_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"),
+                                                         index=True)
+    #: the language it is written in
+    language: so.Mapped[Language] = so.mapped_column(_closed_set(Language, "language", 5))
+    #: the subject line
+    subject: so.Mapped[str] = so.mapped_column(sa.String(300))
+    #: the plain-text body; emptied once sent (it may carry a one-time link's secret)
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: `queued` (waiting for its next attempt), `sending` (claimed), `sent` or `failed` (gave up)
+    status: so.Mapped[MailStatus] = so.mapped_column(_closed_set(MailStatus, "status", 10),
+                                                     default=MailStatus.QUEUED)
+    #: attempts made so far
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    #: a queued mail is due from then on
+    next_attempt_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    #: the claim of the sender sending it (random)
+    claim: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
+    #: until when that claim holds; a sender that died mid-send leaves the row to another after it
+    claimed_until: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+    #: what the SMTP server (or the connection to it) said at the last failed attempt
+    last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
+    #: when it was queued
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    #: when the SMTP server accepted it
+    sent_at: so.Mapped[Optional[dt.datetime]] = so.mapped_column()
+
 
 class Campaign(Base):
     """A dialogue campaign (issue 12, gap 8): an organiser asks units to hold a guide by a deadline

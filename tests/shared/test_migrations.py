@@ -38,6 +38,7 @@ def _is_timestamp_decorator(d) -> bool:
 # -- closed sets of values (docs/architecture.md#closed-sets-of-values) -------------------------
 
 CLOSED_SETS = {"ck_users_role", "ck_one_time_links_purpose", "ck_guides_language", "ck_meetings_status",
+               "ck_users_language", "ck_mail_outbox_status", "ck_mail_outbox_language",
                "ck_votes_choice", "ck_connections_role", "ck_units_kind", "ck_meetings_join_display",
                "ck_meetings_language", "ck_hand_counts_choice"}
 
