@@ -154,14 +154,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _message_queue(url: str | None) -> dict[str, Any]:
-    """Socket.IO's message queue: Flask-SocketIO's own Redis manager, with a bound on connecting,
-    so that an unreachable Redis (a host that drops packets) never holds an emit for the system's
-    TCP timeout. No read timeout: the manager's listener waits on its subscription by design."""
+    """Socket.IO's message queue: over Redis, a manager whose publishing is bounded in time, so
+    that an unreachable or paused Redis never holds an emit (shared/realtime/queue.py); its
+    listener waits on its subscription without a read timeout, by design."""
     if url and url.startswith(("redis://", "rediss://")):
-        import socketio as python_socketio
+        from shared.realtime.queue import QueueManager
 
-        return {"client_manager": python_socketio.RedisManager(
-            url, channel="flask-socketio", redis_options={"socket_connect_timeout": 2})}
+        return {"client_manager": QueueManager(url, channel="flask-socketio")}
     return {"message_queue": url}
 
 

@@ -98,7 +98,12 @@ class Hub:
         self._running = False
         self._last_heartbeat = 0.0
         self._last_credential_check = 0.0
+        self._resync = False
         database.subscribers.append(self.publish)
+        # A queue that was down (shared/realtime/queue.py) says when it answers again.
+        callbacks = getattr(getattr(socketio.server, "manager", None), "on_recovered", None)
+        if callbacks is not None:
+            callbacks.append(self._queue_recovered)
 
     # -- process registry and the loop -----------------------------------------------------------
 
@@ -140,12 +145,34 @@ class Hub:
             with self.db.begin() as conn:
                 presence.heartbeat(conn, self.process_id)
         self.poll_states()
+        if self._resync:
+            self._resync = False
+            self.resync()
         if time.monotonic() - self._last_credential_check >= CREDENTIAL_CHECK_SECONDS:
             self._last_credential_check = time.monotonic()
             self.check_credentials()
         self.flush_results()
         self.flush_presence()
         self.flush_likes()
+
+    def _queue_recovered(self) -> None:
+        self._resync = True  # done by the loop, in its own order
+
+    def resync(self) -> None:
+        """After the message queue was down: send the counts of this process's sessions through it
+        again, so that the other processes' sockets catch up on what could not cross meanwhile
+        (votes and hands counted here, phones come and gone). States need nothing: every process
+        reads them from the database."""
+        meeting_ids = [m for m, sids in self.by_meeting.items() if sids]
+        if not meeting_ids:
+            return
+        with self.db.begin() as conn:
+            rows = rules.meeting_rows(conn, meeting_ids)
+        with self._lock:
+            for row in rows:
+                self.dirty_presence.add(row.id)
+                if row.status == "live" and row.current_item_id:
+                    self.dirty_results.add((row.id, row.current_item_id))
 
     # -- committed events -----------------------------------------------------------------------
 
