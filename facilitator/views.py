@@ -12,7 +12,19 @@ from wtforms.fields.choices import SelectChoice
 
 from facilitator import hall, paper
 from facilitator.forms import FreeUnitSessionForm, GuideImportForm, LoginForm, SessionForm, SetPasswordForm
-from shared import access, accounts, downloads, guides, i18n, library, organiser, overview, signin, templating
+from shared import (
+    access,
+    accounts,
+    campaigns,
+    downloads,
+    guides,
+    i18n,
+    library,
+    organiser,
+    overview,
+    signin,
+    templating,
+)
 from shared import meeting as rules
 from shared.db import get_db
 from shared.errors import DialogrumError
@@ -132,6 +144,8 @@ def sessions():
     form = session_form(db)
     if request.method == "GET" and request.args.get("guide"):
         form.guide_id.data = request.args["guide"]
+        # "Start a session with this guide" from a campaign: the unit asked comes along.
+        _prefill_unit(form, request.args.get("unit") or getattr(campaigns.unit_of(db, current_user), "name", None))
     if request.method == "GET" and request.args.get("again"):
         _prefill_again(form, request.args["again"])
     elif request.method == "GET" and not request.args.get("guide"):
@@ -153,7 +167,17 @@ def sessions():
         # Archived guides too: their sessions are still listed and filtered by guide.
         guides=library.list_guides(db, include_archived=True), unit_names=overview.unit_names(db, current_user),
         facilitators=overview.facilitators(db) if current_user.is_organiser else [],
+        # What the user's unit is asked to hold (issue 12, gap 8), with where it stands.
+        assignments=[campaigns.progress(db, c, get_timezone()) for c in campaigns.for_user(db, current_user)],
+        my_unit=campaigns.unit_of(db, current_user),
     )
+
+
+def _prefill_unit(form: SessionForm, name: str | None) -> None:
+    """Start the form with the unit `name` when the form offers it (or takes any text)."""
+    choices = getattr(form.unit, "choices", None)
+    if name and (choices is None or any(getattr(c, "value", c) == name for c in choices)):
+        form.unit.data = name
 
 
 def _prefill_again(form: SessionForm, meeting_id: str) -> None:
@@ -179,7 +203,8 @@ def _prefill_habit(form: SessionForm) -> None:
     units = [getattr(c, "value", c) for c in form.unit.choices][1:] if hasattr(form.unit, "choices") else None
     form.guide_id.data, form.unit.data = again.form_defaults(
         get_db().session.connection(), facilitator_id=current_user.id, language=str(get_locale()),
-        guides=[(c.value, c.render_kw["lang"]) for c in form.guide_id.choices], units=units)
+        guides=[(c.value, c.render_kw["lang"]) for c in form.guide_id.choices], units=units,
+        own_unit=getattr(campaigns.unit_of(get_db().session, current_user), "name", None))
 
 
 def _managed(meeting_id: str) -> Meeting:

@@ -11,8 +11,9 @@ blueprint. Its template is `templates/public/rollup.html`.
 from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, render_template
+from flask_babel import get_timezone
 
-from shared import guides, organiser, reports
+from shared import campaigns, guides, organiser, reports
 from shared.db import get_db
 
 bp = Blueprint("public", __name__, template_folder="templates")
@@ -27,6 +28,8 @@ def rollup(key: str):
         # A link its publisher revoked says so (410, "withdrawn"); an unknown key is a plain 404.
         abort(410 if organiser.revoked_rollup(db, key) else 404)
     page = reports.published_rollup(db, link)
+    # Who was asked to hold it, who has (in order) and who has not yet (issue 12, gap 8).
+    page["campaigns"] = [campaigns.progress(db, c, get_timezone()) for c in campaigns.for_guide(db, link.guide_id)]
     resp = make_response(render_template("public/rollup.html", labels=guides.VOTE_LABELS[page["guide"].language],
                                          **page))
     resp.headers["X-Robots-Tag"] = "noindex"

@@ -181,7 +181,9 @@ def rooms(app, make):
     with app.app_context():
         db = get_db().session
         db.get(User, boss.id).name = "Kim"  # a name, not the role's English word
-        organiser.add_unit(db, "Afdeling 12", "forening")
+        # The organiser belongs to the unit, so the sessions page shows what it is asked to hold.
+        db.get(User, boss.id).unit_id = organiser.add_unit(db, "Afdeling 12", "forening").id
+        organiser.add_unit(db, "Afdeling 7", "forening")
         db.commit()
         db.remove()
     for lang, doc in (("da", SMALL_GUIDE), ("sv", REGIONS_GUIDE)):
@@ -206,11 +208,18 @@ def rooms(app, make):
             organiser.revoke_rollup(db, withdrawn.id)
             invited, secret = organiser.invite(db, email=f"ny-{lang}@example.org", role="facilitator", name="Ny")
             keys = {m: rules.get_meeting(db.connection(), m) for m in (ended, live, waiting)}
+            # A campaign that one unit has held and one has not, past its deadline (issue 12, gap 8).
+            from shared import campaigns
+            from shared.models import Unit
+            campaign = campaigns.save_campaign(db, db.get(User, boss.id), guide_id=gid,
+                                               unit_ids=[u.id for u in db.query(Unit)], deadline="2020-01-01",
+                                               message={"da": "Husk fristen", "sv": "Glöm inte"}[lang])
             db.commit()
             out[lang] = {"guide": gid, "ended": ended, "live": live, "waiting": waiting, "public": link.key,
                          "withdrawn": withdrawn.key, "link_id": link.id, "invited": invited.id,
                          "secret": secret, "code": keys[live].code, "projector": keys[live].projector_key,
-                         "ended_projector": keys[ended].projector_key, "waiting_code": keys[waiting].code}
+                         "ended_projector": keys[ended].projector_key, "waiting_code": keys[waiting].code,
+                         "campaign": campaign.id}
             db.remove()
     return out
 
@@ -262,6 +271,7 @@ def forms(client, rooms, lang):
     yield "paper, refused", post("/sessions/paper", {"guide": room["guide"], "held_on": "igår", "participants": "-1",
                                                      "unit": "x" * 300}), ()
     yield "settings, out of range", post("/settings", {"days": "-3"}), ()
+    yield "campaign, nothing filled in", post("/campaigns/new", {"guide_id": room["guide"], "deadline": "igår"}), ()
     yield "first password, too short and different", post(f"/setup/{room['secret']}", {
         "email": "nope", "password": "kort", "confirm": "andet"}), ()
 
@@ -308,6 +318,10 @@ def pages(client, rooms, lang):
     yield "users", client.get("/users"), ()
     yield "units", client.get("/units"), ()
     yield "settings", client.get("/settings"), ()
+    yield "campaigns", client.get("/campaigns"), ()
+    yield "new campaign", client.get("/campaigns/new"), ()
+    yield "campaign", client.get(f"/campaigns/{room['campaign']}"), ()
+    yield "edit a campaign", client.get(f"/campaigns/{room['campaign']}/edit"), ()
     for endpoint, path in (("organiser.tokens", "/tokens"), ("organiser.all_tokens", "/users/tokens")):
         if endpoint in client.application.view_functions:
             yield endpoint, client.get(path), ()
@@ -335,6 +349,7 @@ COVERED = {
     "editor.new_guide", "editor.edit_guide", "editor.delete", "editor.export", "facilitator.paper",
     "facilitator.join_check",
     "organiser.users", "organiser.units", "organiser.settings", "organiser.tokens", "organiser.all_tokens",
+    "organiser.campaign_list", "organiser.new_campaign", "organiser.campaign", "organiser.edit_campaign",
     # files and redirects, checked below or with no text of their own
     "facilitator.export", "organiser.rollup_download", "participant.qr_svg", "facilitator.logout",
     "organiser.set_active", "organiser.reset", "organiser.set_unit_active", "organiser.publish",

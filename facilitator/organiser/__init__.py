@@ -12,6 +12,6 @@ from flask import Blueprint
 bp = Blueprint("organiser", __name__, template_folder="templates")
 
 # The views register their routes on `bp` when imported, so they come after it.
-from facilitator.organiser import admin, reports, tokens  # noqa: E402
+from facilitator.organiser import admin, campaigns, reports, tokens  # noqa: E402
 
-__all__ = ["admin", "bp", "reports", "tokens"]
+__all__ = ["admin", "bp", "campaigns", "reports", "tokens"]

@@ -46,14 +46,16 @@ def run_again(work: Work, meeting_id: object, *, facilitator_id: int | None) -> 
 
 
 def form_defaults(conn: sa.Connection, *, facilitator_id: int, language: str,
-                  guides: Sequence[tuple[str, str]], units: Sequence[str] | None) -> tuple[str | None, str]:
+                  guides: Sequence[tuple[str, str]], units: Sequence[str] | None,
+                  own_unit: str | None = None) -> tuple[str | None, str]:
     """The guide and unit the new-session form starts with.
 
     `guides` are the offered (id, language) pairs in the form's order; `units` the offered unit
     names, or None when the unit is free text. The guide: the one of this facilitator's latest
     session that is still offered, else the first offered guide in `language` (the page's), else
-    None (the form's first). The unit: the latest session's, when still offered, else the only
-    unit there is, else none."""
+    None (the form's first). The unit: the one the facilitator belongs to (`own_unit`, issue 12,
+    gap 8) when offered, else the latest session's, when still offered, else the only unit there
+    is, else none."""
     offered = {gid for gid, _lang in guides}
     latest = conn.execute(
         sa.select(_meetings.c.guide_id, _meetings.c.unit)
@@ -64,6 +66,8 @@ def form_defaults(conn: sa.Connection, *, facilitator_id: int, language: str,
     guide = next((row.guide_id for row in latest if row.guide_id in offered), None)
     if guide is None:
         guide = next((gid for gid, lang in guides if lang == language), None)
+    if own_unit and (units is None or own_unit in units):
+        return guide, own_unit
     unit = latest[0].unit if latest else None
     # A last session without a unit is a habit too; a unit no longer offered is not.
     if unit is None or (unit and units is not None and unit not in units):
