@@ -4,7 +4,9 @@ python-socketio on eventlet's WSGI server, no Flask. A phone joins the participa
 `vote` commits one SQLite row (an upsert) before its acknowledgement; a background task recounts
 with one GROUP BY every 100 ms when something changed and emits `results` to the facilitators'
 room only. The same connection cap and listen backlog as `dialogrum serve`, the same SQLite
-settings as the app (WAL, synchronous=NORMAL).
+settings as the app (WAL, synchronous=NORMAL). For the page phase it serves a phone page at
+`/j/<anything>` naming the same stylesheet and scripts as the app's phone page, each gzipped once
+in memory when the client accepts gzip (the least a server of that page must do).
 
     python bench/bare_server.py --port 5099 --db /tmp/bare.db
 """
@@ -20,7 +22,9 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
+import gzip  # noqa: E402
 import sqlite3  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import eventlet.wsgi  # noqa: E402
 import socketio  # noqa: E402
@@ -28,6 +32,48 @@ import socketio  # noqa: E402
 MAX_CONNECTIONS = 10_000
 BACKLOG = 2048
 TICK_SECONDS = 0.1
+ROOT = Path(__file__).resolve().parent.parent
+#: The phone page's static files (participant/templates/participant/phone.html and base.html).
+PAGE_FILES = {
+    "/static/css/dialogrum.css": ROOT / "shared/static/css/dialogrum.css",
+    "/static/vendor/socket.io.min.js": ROOT / "shared/static/vendor/socket.io.min.js",
+    "/static/js/dialogrum.js": ROOT / "shared/static/js/dialogrum.js",
+    "/static/participant/ideas.js": ROOT / "participant/static/ideas.js",
+    "/static/participant/phone_pending.js": ROOT / "participant/static/phone_pending.js",
+    "/static/participant/phone.js": ROOT / "participant/static/phone.js",
+}
+
+
+def pages_app():
+    """A WSGI app for the page phase: the phone page and its static files, gzip when accepted."""
+    files = {}
+    for url, path in PAGE_FILES.items():
+        if path.exists():
+            raw = path.read_bytes()
+            kind = "text/css" if url.endswith(".css") else "application/javascript"
+            files[url] = (kind, raw, gzip.compress(raw, compresslevel=9, mtime=0))
+    head = "".join(f'<link rel="stylesheet" href="{u}?v=1">' if u.endswith(".css") else
+                   f'<script src="{u}?v=1" defer></script>' for u in files)
+    page = f'<!doctype html><html lang="da"><head><meta charset="utf-8">{head}</head><body></body></html>'.encode()
+    files["/j/"] = ("text/html; charset=utf-8", page, gzip.compress(page, mtime=0))
+
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        hit = files.get("/j/" if path.startswith("/j/") else path)
+        if hit is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+            return [b""]
+        kind, raw, packed = hit
+        zipped = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+        body = packed if zipped else raw
+        headers = [("Content-Type", kind), ("Content-Length", str(len(body))), ("Vary", "Accept-Encoding"),
+                   ("Cache-Control", "public, max-age=31536000, immutable")]
+        if zipped:
+            headers.append(("Content-Encoding", "gzip"))
+        start_response("200 OK", headers)
+        return [body]
+
+    return app
 
 
 def build(db_path: str) -> tuple[socketio.Server, socketio.WSGIApp]:
@@ -73,7 +119,7 @@ def build(db_path: str) -> tuple[socketio.Server, socketio.WSGIApp]:
                 sio.emit("results", {"item_id": item, "counts": counts, "voters": sum(counts.values())}, to="f")
 
     sio.start_background_task(_recount)
-    return sio, socketio.WSGIApp(sio)
+    return sio, socketio.WSGIApp(sio, pages_app())
 
 
 def main() -> None:

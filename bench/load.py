@@ -1,9 +1,14 @@
 """The load generator of the vote-burst benchmark (shared by `vote_burst.py` and the scale tests).
 
-N phones (python-socketio asyncio clients, websocket transport only) are split over worker
-processes so that the client's own CPU does not sit in the measured server's process. The
+N phones (python-socketio asyncio clients) are split over worker processes so that the client's
+own CPU does not sit in the measured server's process. Each phone opens its socket with the
+transports the phone page uses (`PAGE_TRANSPORTS`, kept equal to participant/static/phone.js by
+tests/scale/test_bench_small.py), so the server faces what a hall of real phones sends. The
 coordinator (the calling process) runs the facilitator client and tells the workers when to go:
 
+0. with `pages=True`, every phone first loads the phone page (`Target.page_path`) and the static
+   files it names, asking for gzip like a browser, without cookies (a first visit); this page
+   phase is timed and reported apart from the socket phase;
 1. every worker connects its phones, at most `connect_concurrency` at a time over all workers;
 2. when all are connected (and the server has settled), the coordinator sends `go` and every
    phone votes at once (`asyncio.gather`), each timing its own acknowledgement;
@@ -20,7 +25,10 @@ so that a per-address connection limit sees a hall of several access points, not
 from __future__ import annotations
 
 import asyncio
+import gzip
+import html
 import multiprocessing as mp
+import re
 import statistics
 import time
 import traceback
@@ -29,6 +37,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PHONES_PER_ADDRESS = 200
+
+#: The Socket.IO transports of each phone, by name (`--transports` of vote_burst.py):
+#: "polling" is the client's default (HTTP long-polling first, then an upgrade to websocket);
+#: "websocket" opens a websocket at once (what a page with websocket first does when it works).
+TRANSPORTS = {"polling": ["polling", "websocket"], "websocket": ["websocket"]}
+#: What participant/static/phone.js asks for (checked by tests/scale/test_bench_small.py).
+PAGE_TRANSPORTS = "websocket"
+
+#: The static files a page names (stylesheet and scripts), as a browser would fetch them.
+_ASSET = re.compile(r'(?:src|href)="(/static/[^"]+)"')
 
 
 @dataclass
@@ -41,6 +59,8 @@ class Target:
     item_id: str
     choices: tuple[str, ...] = ("yes", "no", "unsure")
     extra: dict = field(default_factory=dict)
+    #: the phone page (e.g. "/j/ABC123"), loaded in the page phase
+    page_path: str | None = None
 
 
 def _raise_nofile() -> None:
@@ -57,12 +77,67 @@ def _raise_nofile() -> None:
 # -- the worker process ---------------------------------------------------------------------
 
 
+async def _load_pages(target: Target, indices: list[int], concurrency: int, timeout: float,
+                      spread: bool) -> dict:
+    """Each phone loads the page and its static files (in parallel, like a browser), gzip asked
+    for and not decoded, so that the bytes counted are the bytes over the wire."""
+    import aiohttp
+
+    sessions: dict[str, aiohttp.ClientSession] = {}
+    sem = asyncio.Semaphore(concurrency)
+    headers = {"Accept-Encoding": "gzip, deflate", "Accept-Language": "da"}
+    errors: dict[str, int] = {}
+
+    def session_for(i: int) -> aiohttp.ClientSession:
+        addr = f"127.0.0.{10 + i // PHONES_PER_ADDRESS}" if spread else "127.0.0.1"
+        if addr not in sessions:
+            connector = aiohttp.TCPConnector(limit=0, local_addr=(addr, 0) if spread else None)
+            sessions[addr] = aiohttp.ClientSession(connector=connector, auto_decompress=False,
+                                                   cookie_jar=aiohttp.DummyCookieJar(),
+                                                   timeout=aiohttp.ClientTimeout(total=timeout))
+        return sessions[addr]
+
+    async def get(s: aiohttp.ClientSession, path: str) -> tuple[bytes, bytes]:
+        """(the body as it came over the wire, the body decoded)."""
+        async with s.get(target.url + path, headers=headers) as r:
+            body = await r.read()
+            if r.status != 200:
+                raise RuntimeError(f"{path.split('?', maxsplit=1)[0]} answered {r.status}")
+            return body, gzip.decompress(body) if r.headers.get("Content-Encoding") == "gzip" else body
+
+    async def one(i: int) -> tuple[float, int] | None:
+        s = session_for(i)
+        async with sem:
+            t = time.monotonic()
+            try:
+                page, text = await get(s, target.page_path or "/")
+                assets = [html.unescape(a) for a in _ASSET.findall(text.decode("utf-8", "replace"))]
+                bodies = await asyncio.gather(*(get(s, a) for a in assets))
+            except Exception as exc:
+                key = f"{type(exc).__name__}: {str(exc)[:80]}"
+                errors[key] = errors.get(key, 0) + 1
+                return None
+            return time.monotonic() - t, len(page) + sum(len(b[0]) for b in bodies)
+
+    done = [r for r in await asyncio.gather(*(one(i) for i in indices)) if r is not None]
+    for s in sessions.values():
+        await s.close()
+    return {"ok": len(done), "latencies": [d[0] for d in done], "bytes": [d[1] for d in done], "errors": errors}
+
+
 async def _worker(conn, target: Target, indices: list[int], concurrency: int, timeout: float,
-                  spread: bool) -> None:
+                  spread: bool, transports: str, pages: bool) -> None:
     import aiohttp
     import socketio
 
     loop = asyncio.get_running_loop()
+    # Imported and ready: the coordinator starts its clocks only when every worker is.
+    conn.send(("ready",))
+    msg = await loop.run_in_executor(None, conn.recv)
+    if msg[0] == "pages":
+        conn.send(("pages", await _load_pages(target, indices, concurrency, timeout, spread)))
+        msg = await loop.run_in_executor(None, conn.recv)
+    assert msg[0] == "connect", msg
     sessions: dict[str, aiohttp.ClientSession] = {}
 
     def session_for(i: int) -> aiohttp.ClientSession:
@@ -87,7 +162,7 @@ async def _worker(conn, target: Target, indices: list[int], concurrency: int, ti
         async with sem:
             try:
                 await asyncio.wait_for(
-                    sio.connect(target.url, auth=dict(target.phone_auth), transports=["websocket"],
+                    sio.connect(target.url, auth=dict(target.phone_auth), transports=TRANSPORTS[transports],
                                 wait_timeout=timeout),
                     timeout)
             except Exception as exc:
@@ -134,10 +209,11 @@ async def _worker(conn, target: Target, indices: list[int], concurrency: int, ti
         await s.close()
 
 
-def _worker_main(conn, target: Target, indices: list[int], concurrency: int, timeout: float, spread: bool) -> None:
+def _worker_main(conn, target: Target, indices: list[int], concurrency: int, timeout: float, spread: bool,
+                 transports: str, pages: bool) -> None:
     _raise_nofile()
     try:
-        asyncio.run(_worker(conn, target, indices, concurrency, timeout, spread))
+        asyncio.run(_worker(conn, target, indices, concurrency, timeout, spread, transports, pages))
     except Exception:  # pragma: no cover - reported to the coordinator
         conn.send(("error", traceback.format_exc()))
 
@@ -165,11 +241,12 @@ async def _recv(conn, timeout: float) -> tuple:
 
 
 async def _coordinate(target: Target, n: int, workers: int, concurrency: int, timeout: float,
-                      settle: float, grace: float, spread: bool,
+                      settle: float, grace: float, spread: bool, transports: str, pages: bool,
                       mark: Callable[[str], None]) -> dict:
     import socketio
 
-    mark("start")
+    if not pages:
+        mark("start")
     seen: list[tuple[float, int]] = []
     exact = asyncio.Event()
     fac = socketio.AsyncClient(reconnection=False)
@@ -192,13 +269,27 @@ async def _coordinate(target: Target, n: int, workers: int, concurrency: int, ti
     try:
         for w in range(workers):
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=_worker_main, args=(child, target, share[w], per_worker, timeout, spread),
+            p = ctx.Process(target=_worker_main, args=(child, target, share[w], per_worker, timeout, spread,
+                                                           transports, pages),
                             daemon=True)
             p.start()
             pipes.append(parent)
             procs.append(p)
+        for parent in pipes:  # the workers' start-up (imports) is not part of any phase
+            await _recv(parent, 120)
+        page_stats: dict = {}
+        if pages:
+            mark("pages")
+            t_pages = time.monotonic()
+            for parent in pipes:
+                parent.send(("pages",))
+            loaded = [(await _recv(parent, timeout * 4 + 60))[1] for parent in pipes]
+            page_stats = _page_figures(loaded, time.monotonic() - t_pages)
+            mark("start")  # the socket phase starts here: memory per phone is the sockets'
         connected, connect_errors = 0, {}
         t_connect = time.monotonic()
+        for parent in pipes:
+            parent.send(("connect",))
         for parent in pipes:
             _tag, k, errs = await _recv(parent, timeout * 4 + 60)
             connected += k
@@ -254,18 +345,44 @@ async def _coordinate(target: Target, n: int, workers: int, concurrency: int, ti
         "results_to_facilitator": len(seen),
         "last_voters_seen": seen[-1][1] if seen else None,
         "results_leaked_to_phones": leaked,
+        "transports": transports,
+        **page_stats,
+    }
+
+
+def _page_figures(loaded: list[dict], wall: float) -> dict:
+    """The page phase's figures from the workers' reports."""
+    lat = [x for w in loaded for x in w["latencies"]]
+    sizes = [x for w in loaded for x in w["bytes"]]
+    errors: dict[str, int] = {}
+    for w in loaded:
+        for key, c in w["errors"].items():
+            errors[key] = errors.get(key, 0) + c
+    ok = sum(w["ok"] for w in loaded)
+    return {
+        "pages_ok": ok,
+        "pages_seconds": round(wall, 3),
+        "pages_per_s": round(ok / max(wall, 1e-9), 1),
+        "page_p95_ms": None if not lat else round(1000 * _percentile(lat, 0.95), 1),
+        "page_kb": None if not sizes else round(statistics.median(sizes) / 1024, 1),
+        "page_errors": errors,
     }
 
 
 def run_burst(target: Target, n: int, *, workers: int = 2, connect_concurrency: int = 100,
               timeout: float = 30.0, settle: float = 1.0, grace: float = 0.5, spread_addresses: bool = True,
+              transports: str = PAGE_TRANSPORTS, pages: bool = False,
               mark: Callable[[str], None] | None = None) -> dict:
     """Connect N phones, burst one vote each, and measure (see the module docstring).
 
-    `mark(name)` is called at "start" (before anything connects), "connected", "burst" (just
-    before the go) and "burst_end" (all acknowledged and the exact count seen, or timed out).
+    `transports` names the phones' Socket.IO transports (`TRANSPORTS`); `pages` loads the phone
+    page first (`target.page_path`). `mark(name)` is called at "pages" (before the page phase,
+    when there is one), "start" (before any socket connects), "connected", "burst" (just before
+    the go) and "burst_end" (all acknowledged and the exact count seen, or timed out).
     """
     _raise_nofile()
     workers = max(1, min(workers, n))
+    if transports not in TRANSPORTS:
+        raise ValueError(f"transports must be one of {sorted(TRANSPORTS)}")
     return asyncio.run(_coordinate(target, n, workers, connect_concurrency, timeout, settle, grace,
-                                   spread_addresses, mark or (lambda _name: None)))
+                                   spread_addresses, transports, pages, mark or (lambda _name: None)))

@@ -2,13 +2,19 @@
 
 Both servers run in the same invocation, in alternating order, each a fresh subprocess on a fresh
 database, and are driven by the same load generator (`bench/load.py`, in worker processes). The
-figures are medians over `--rounds` runs of each. See docs/deploy.md ("Benchmark").
+figures are medians over `--rounds` runs of each, with the spread (lowest-highest) and the worst
+round beside them; ratios app / bare are taken round by round (a round is one app run and one
+bare run back to back), so a slow minute of a busy machine weighs on both sides of one ratio.
+Each phone first loads the phone page and its static files (the page phase, reported apart),
+then opens its socket with the page's transports. See docs/deploy.md ("Benchmark").
 
     .venv/bin/python bench/vote_burst.py                  # N=1000, eventlet, SQLite, 3 rounds
+    .venv/bin/python bench/vote_burst.py --transports websocket   # phones open a websocket at once
     .venv/bin/python bench/vote_burst.py --mode both      # eventlet and gevent vs. the bare stack
     .venv/bin/python bench/vote_burst.py --n 300 --rounds 1 --json
     .venv/bin/python bench/vote_burst.py --database-url postgresql://postgres@127.0.0.1/bench
     .venv/bin/python bench/vote_burst.py --only app --profile /tmp/prof   # py-spy, burst phase
+    .venv/bin/python bench/vote_burst.py --only app --profile /tmp/prof --profile-phase connect
 """
 
 from __future__ import annotations
@@ -32,12 +38,13 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from load import Target, run_burst  # noqa: E402
+from load import PAGE_TRANSPORTS, TRANSPORTS, Target, run_burst  # noqa: E402
 
 
 def _bin(name: str) -> str:
@@ -163,7 +170,7 @@ def app_server(mode: str, database_url: str | None, workdir: Path) -> Iterator[t
         m = prepare_meeting(server.url, token)
         target = Target(url=server.url, phone_auth={"code": m["code"]},
                         facilitator_auth={"api_token": token, "session_id": m["id"]}, item_id=m["item_id"],
-                        choices=tuple(m["state"]["item"]["choices"]))
+                        choices=tuple(m["state"]["item"]["choices"]), page_path=f"/j/{m['code']}")
         yield server, target
     finally:
         server.stop()
@@ -182,7 +189,7 @@ def bare_server(workdir: Path) -> Iterator[tuple[Server, Target]]:
     try:
         wait_http(server.url + "/socket.io/?EIO=4&transport=polling", 30, proc)
         yield server, Target(url=server.url, phone_auth={"role": "phone"}, facilitator_auth={"role": "facilitator"},
-                             item_id="item-1")
+                             item_id="item-1", page_path="/j/bare")
     finally:
         server.stop()
 
@@ -193,7 +200,11 @@ def bare_server(workdir: Path) -> Iterator[tuple[Server, Target]]:
 class Probe:
     """CPU and RSS of the server process at the load generator's marks, plus a peak-RSS sampler."""
 
-    def __init__(self, pid: int, profile: Path | None = None) -> None:
+    #: the marks between which `--profile-phase` records: (start, end)
+    PHASES: ClassVar[dict[str, tuple[str, str]]] = {
+        "pages": ("pages", "start"), "connect": ("start", "connected"), "burst": ("connected", "burst_end")}
+
+    def __init__(self, pid: int, profile: Path | None = None, phase: str = "burst") -> None:
         import psutil
 
         self.p = psutil.Process(pid)
@@ -203,6 +214,7 @@ class Probe:
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         self.profile = profile
+        self.phase = self.PHASES[phase]
         self._spy: subprocess.Popen | None = None
 
     def _sample(self) -> None:
@@ -216,12 +228,12 @@ class Probe:
         rss = self.p.memory_info().rss
         self.peak = max(self.peak, rss)
         self.marks[name] = (t.user + t.system, rss)
-        if self.profile is not None and name == "connected":
+        if self.profile is not None and name == self.phase[0]:
             self._spy = subprocess.Popen([_bin("py-spy"), "record", "--pid", str(self.p.pid), "--rate", "1000",
                                           "--format", "raw", "-o", str(self.profile.with_suffix(".txt")),
                                           "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(0.5)  # let py-spy attach before the burst
-        if self._spy is not None and name == "burst_end":
+            time.sleep(0.5)  # let py-spy attach before the phase
+        if self._spy is not None and name == self.phase[1]:
             self._spy.send_signal(signal.SIGINT)
             self._spy.wait(30)
             self._spy = None
@@ -231,11 +243,16 @@ class Probe:
         self._thread.join(1)
 
     def figures(self, n: int) -> dict:
-        _cpu0, rss0 = self.marks["start"]
-        _, rss1 = self.marks["connected"]
+        cpu0, rss0 = self.marks["start"]
+        c1, rss1 = self.marks["connected"]
         b0, _ = self.marks["burst"]
         b1, _ = self.marks.get("burst_end", self.marks["burst"])
+        pages = {}
+        if "pages" in self.marks:
+            pages["pages_cpu_s"] = round(cpu0 - self.marks["pages"][0], 3)
         return {
+            **pages,
+            "connect_cpu_s": round(c1 - cpu0, 3),
             "server_cpu_s": round(b1 - b0, 3),
             "peak_rss_mb": round(self.peak / 2**20, 1),
             "rss_per_phone_kb": round((rss1 - rss0) / max(n, 1) / 1024, 1),
@@ -250,11 +267,12 @@ def one_run(kind: str, args: argparse.Namespace, workdir: Path, profile_dir: Pat
         if profile_dir is not None and kind != "bare":
             profile_dir.mkdir(parents=True, exist_ok=True)
             profile = profile_dir / f"{kind}-{int(time.time())}"
-        probe = Probe(server.proc.pid, profile)
+        probe = Probe(server.proc.pid, profile, args.profile_phase)
         try:
             res = run_burst(target, args.n, workers=args.workers, connect_concurrency=args.connect_concurrency,
                             timeout=args.timeout, mark=probe.mark,
-                            spread_addresses=not args.single_address)
+                            spread_addresses=not args.single_address, transports=args.transports,
+                            pages=not args.no_pages)
         finally:
             probe.close()
         res.update(probe.figures(args.n))
@@ -265,7 +283,10 @@ def one_run(kind: str, args: argparse.Namespace, workdir: Path, profile_dir: Pat
 
 
 NUMERIC = ("connected", "acked_ok", "votes_per_s", "ack_p50_ms", "ack_p95_ms", "exact_count_s",
-           "results_leaked_to_phones", "server_cpu_s", "peak_rss_mb", "rss_per_phone_kb", "connect_seconds")
+           "results_leaked_to_phones", "server_cpu_s", "peak_rss_mb", "rss_per_phone_kb", "connect_seconds",
+           "connect_cpu_s", "pages_ok", "pages_seconds", "pages_per_s", "page_p95_ms", "page_kb", "pages_cpu_s")
+#: Figures whose spread (lowest-highest over the rounds) is shown beside the median.
+SPREAD = ("votes_per_s", "connect_seconds", "exact_count_s", "pages_seconds")
 
 
 def _median(values: list) -> float | None:
@@ -281,11 +302,44 @@ def summarise(runs: list[dict]) -> dict[str, dict]:
         # Correctness is judged on the worst run, not the median.
         med["min_connected"] = min(r["connected"] for r in mine)
         med["min_acked_ok"] = min(r["acked_ok"] for r in mine)
+        med["min_pages_ok"] = min((r["pages_ok"] for r in mine if "pages_ok" in r), default=None)
+        med["transports"] = mine[0].get("transports")
         med["max_exact_count_s"] = max((r["exact_count_s"] if r["exact_count_s"] is not None else float("inf"))
                                        for r in mine)
         med["max_leaked"] = max(r["results_leaked_to_phones"] for r in mine)
         med["runs"] = len(mine)
+        for k in SPREAD:
+            vals = [r[k] for r in mine if r.get(k) is not None]
+            med[f"{k}_range"] = None if not vals else (min(vals), max(vals))
         out[kind] = med
+    return out
+
+
+#: Per-round ratios app / bare: (figure, higher is better?).
+ROUND_RATIOS = {"throughput": ("votes_per_s", True), "cpu": ("server_cpu_s", False),
+                "connect": ("connect_seconds", False), "connect_cpu": ("connect_cpu_s", False),
+                "pages": ("pages_seconds", False)}
+
+
+def round_ratios(runs: list[dict]) -> dict[str, dict]:
+    """App / bare within each round, then the median, the spread and the worst round of each
+    ratio ("worst" is the lowest throughput ratio and the highest time or CPU ratio)."""
+    out: dict[str, dict] = {}
+    bare = {r["round"]: r for r in runs if r["kind"] == "bare"}
+    for kind in dict.fromkeys(r["kind"] for r in runs if r["kind"] != "bare"):
+        per: dict[str, list[float]] = {name: [] for name in ROUND_RATIOS}
+        for r in runs:
+            b = bare.get(r["round"])
+            if r["kind"] != kind or b is None:
+                continue
+            for name, (key, _) in ROUND_RATIOS.items():
+                x = _ratio(r.get(key), b.get(key))
+                if x is not None:
+                    per[name].append(x)
+        out[f"{kind}/bare"] = {
+            name: {"median": _median(vals), "range": (min(vals), max(vals)),
+                   "worst": min(vals) if ROUND_RATIOS[name][1] else max(vals), "rounds": vals}
+            for name, vals in per.items() if vals}
     return out
 
 
@@ -329,21 +383,32 @@ def targets(n: int, summary: dict, rat: dict) -> dict[str, bool]:
     return out
 
 
-def print_table(summary: dict[str, dict], rat: dict, tg: dict, n: int) -> None:
+def print_table(summary: dict[str, dict], rat: dict, tg: dict, n: int, per_round: dict | None = None) -> None:
     rows = [("phones connected (worst)", "min_connected"), ("votes acked ok (worst)", "min_acked_ok"),
             ("votes/s", "votes_per_s"), ("ack p50 ms", "ack_p50_ms"), ("ack p95 ms", "ack_p95_ms"),
             ("exact count s", "exact_count_s"), ("exact count s (worst)", "max_exact_count_s"),
             ("results leaked to phones (worst)", "max_leaked"), ("server CPU s (burst)", "server_cpu_s"),
             ("peak RSS MB", "peak_rss_mb"), ("RSS per phone KB", "rss_per_phone_kb"),
-            ("connect phase s", "connect_seconds")]
+            ("connect phase s", "connect_seconds"), ("server CPU s (connect)", "connect_cpu_s"),
+            ("page loads ok (worst)", "min_pages_ok"), ("page phase s", "pages_seconds"),
+            ("page loads/s", "pages_per_s"), ("page load p95 ms", "page_p95_ms"),
+            ("page over the wire KB", "page_kb"), ("server CPU s (pages)", "pages_cpu_s")]
+    rows += [(f"{label} (range)", f"{key}_range") for label, key in
+             (("votes/s", "votes_per_s"), ("connect phase s", "connect_seconds"),
+              ("exact count s", "exact_count_s"), ("page phase s", "pages_seconds"))]
     kinds = list(summary)
     w = max(len(r[0]) for r in rows) + 2
-    print(f"\nVote burst, N={n}, medians of {summary[kinds[0]]['runs']} alternating run(s)")
+    print(f"\nVote burst, N={n}, medians of {summary[kinds[0]]['runs']} alternating run(s), "
+          f"phones on {summary[kinds[0]].get('transports')}")
     print("".ljust(w) + "".join(k.rjust(14) for k in kinds))
     for label, key in rows:
         print(label.ljust(w) + "".join(str(summary[k].get(key)).rjust(14) for k in kinds))
     for name, r in rat.items():
         print(f"{name}: throughput {r['throughput']}, memory per phone {r['rss_per_phone']}, CPU {r['cpu']}")
+    for name, per in (per_round or {}).items():
+        print(f"{name}, round by round (median, range, worst round):")
+        for figure, v in per.items():
+            print(f"  {figure:12} {v['median']}  ({v['range'][0]}-{v['range'][1]}), worst {v['worst']}")
     for name, ok in tg.items():
         print(f"  [{'x' if ok else ' '}] {name}")
 
@@ -362,7 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per phase")
     p.add_argument("--single-address", action="store_true",
                    help="connect every phone from 127.0.0.1 (default: 200 phones per loopback address)")
-    p.add_argument("--profile", type=Path, help="record the app with py-spy (connected..burst end) into DIR")
+    p.add_argument("--profile", type=Path, help="record the app with py-spy into DIR (pip install -e '.[bench]')")
+    p.add_argument("--profile-phase", choices=sorted(Probe.PHASES), default="burst",
+                   help="the phase --profile records (default: the burst)")
+    p.add_argument("--transports", choices=sorted(TRANSPORTS), default=PAGE_TRANSPORTS,
+                   help=f"the phones' Socket.IO transports (default: the phone page's, {PAGE_TRANSPORTS!r})")
+    p.add_argument("--no-pages", action="store_true", help="skip the page phase (phones connect at once)")
     args = p.parse_args(argv)
 
     kinds = []
@@ -385,17 +455,21 @@ def main(argv: list[str] | None = None) -> int:
                     print("   " + ", ".join(f"{k}={res.get(k)}" for k in ("connected", "acked_ok", "votes_per_s",
                                                                           "ack_p95_ms", "exact_count_s",
                                                                           "results_leaked_to_phones", "server_cpu_s",
-                                                                          "rss_per_phone_kb", "connect_errors",
-                                                                          "vote_errors")), flush=True)
+                                                                          "rss_per_phone_kb", "connect_seconds",
+                                                                          "connect_cpu_s", "connect_errors",
+                                                                          "vote_errors", "pages_seconds",
+                                                                          "page_kb", "page_errors")), flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     summary = summarise(runs)
     rat = ratios(summary)
+    per_round = round_ratios(runs)
     tg = targets(args.n, summary, rat)
     if args.json:
-        print(json.dumps({"n": args.n, "runs": runs, "median": summary, "ratios": rat, "targets": tg}, indent=2))
+        print(json.dumps({"n": args.n, "runs": runs, "median": summary, "ratios": rat, "per_round": per_round,
+                          "targets": tg}, indent=2))
     else:
-        print_table(summary, rat, tg, args.n)
+        print_table(summary, rat, tg, args.n, per_round)
     return 0 if all(tg.values()) else 1
 
 
