@@ -151,6 +151,17 @@ def settings() -> SmtpSettings | None:
     return parse_url(url, sender) if url and url.strip() else None
 
 
+def settings_description(app: Any) -> str:
+    """Where mail goes, for the log: the URL without its password."""
+    with app.app_context():
+        smtp = settings()
+    if smtp is None:
+        return "nowhere (DIALOGRUM_SMTP_URL is not set)"
+    tls = ", TLS" if smtp.ssl else ", STARTTLS" if smtp.starttls else ""
+    who = f" as {smtp.username}" if smtp.username else ""
+    return f"{smtp.host}:{smtp.port}{tls}{who}, from {smtp.sender}"
+
+
 # -- queueing ----------------------------------------------------------------------------------
 
 #: Woken after a commit that queued mail, so this process's sender need not wait for its poll.
@@ -182,6 +193,8 @@ def queue(db: so.Session | sa.Connection, *, to: str, lang: str, subject: str, b
     now = utcnow()
     values = {"kind": kind.strip(), "to_addr": to, "user_id": user_id, "language": lang, "subject": subject,
               "body": body, "status": MailStatus.QUEUED, "attempts": 0, "next_attempt_at": now, "created_at": now}
+    if isinstance(db, so.scoped_session):  # a request's session (get_db().session)
+        db = db()
     if isinstance(db, so.Session):
         row = MailOutbox(**values)
         db.add(row)
@@ -198,6 +211,8 @@ def _wake_after_commit(_session: so.Session) -> None:
 
 def retry(db: so.Session, mail_id: int) -> MailOutbox:
     """Send a queued or failed mail again now, with a fresh count of attempts ("send again")."""
+    if isinstance(db, so.scoped_session):
+        db = db()
     row = db.get(MailOutbox, mail_id)
     if row is None:
         raise DialogrumError("not_found", "no such e-mail")
@@ -296,10 +311,11 @@ def message_for(row: dict[str, Any], smtp: SmtpSettings) -> EmailMessage:
     created = row["created_at"]
     stamp = int(created.timestamp()) if isinstance(created, dt.datetime) else 0
     msg["Message-ID"] = f"<dialogrum.{row['id']}.{stamp}@{domain}>"
-    msg["Content-Language"] = row["language"]
     # Machines answering on holiday leave such mail alone (RFC 3834).
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(row["body"])
+    # After set_content, which replaces every Content-* header.
+    msg["Content-Language"] = row["language"]
     return msg
 
 

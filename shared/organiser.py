@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from shared import accounts
+from shared import accounts, mail
 from shared import meeting as rules
 from shared.errors import DialogrumError
 from shared.events import SessionDeleted
@@ -21,6 +21,7 @@ from shared.models import (
     Conclusion,
     Connection,
     Guide,
+    MailOutbox,
     Meeting,
     OneTimeLink,
     Participant,
@@ -110,10 +111,41 @@ def open_links(db: so.Session) -> dict[int, dt.datetime]:
     return {row[0]: row[1] for row in rows.all()}
 
 
-def invite(db: so.Session, *, email: object, role: object, name: object = "") -> tuple[User, str]:
-    """Create a user without a password and a one-time link secret to choose one."""
+def invite(db: so.Session, *, email: object, role: object, name: object = "",
+           language: object = None) -> tuple[User, str]:
+    """Create a user without a password and a one-time link secret to choose one. `language`
+    (sv, da, en) is the language of the e-mails they get; None leaves it to whoever invites."""
+    if language is not None and language not in mail.LANGUAGES:
+        raise DialogrumError("invalid", "language must be one of " + ", ".join(mail.LANGUAGES))
     user = accounts.create_user(db, email=email, role=role, name=name)
+    user.language = language
+    db.flush()
     return user, accounts.create_link(db, user, "invite")
+
+
+def mail_password_link(db: so.Session, user: User, *, url: str, purpose: str, inviter: str,
+                       fallback_language: str) -> MailOutbox | None:
+    """When e-mail is configured: queue the invitation or new password link `url` to the user, in
+    the same transaction as the link, in the user's language (else `fallback_language`, the
+    inviting organiser's). None without e-mail: the page's link to copy is then the only way."""
+    if not mail.enabled():
+        return None
+    language = user.language or (fallback_language if fallback_language in mail.LANGUAGES else "en")
+    days = accounts.LINK_LIFETIME.days
+    subject, body = mail.password_link_mail(purpose, url=url, lang=language, name=user.name, inviter=inviter,
+                                            days=days)
+    return mail.queue(db, to=user.email, lang=language, subject=subject, body=body, kind=purpose, user_id=user.id)
+
+
+def resend_mail(db: so.Session, user_id: int, mail_id: int) -> MailOutbox:
+    """"Send again": a user's queued or failed mail is tried again now, while the password link in
+    it still works (a used or voided link is not worth sending: make a new one instead)."""
+    row = db.get(MailOutbox, mail_id)
+    if row is None or row.user_id != user_id:
+        raise DialogrumError("not_found", "no such e-mail")
+    if user_id not in open_links(db):
+        raise DialogrumError("wrong_state", "the link in this e-mail no longer works: make a new one")
+    return mail.retry(db, mail_id)
 
 
 def reset_password(db: so.Session, user_id: int) -> str:

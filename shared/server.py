@@ -108,6 +108,13 @@ def serve(host: str, port: int, *, lan: bool = False) -> int:
     hub.start()
     socketio = app.extensions["dialogrum.socketio"]
     socketio.start_background_task(_purge_periodically, app, socketio)
+    if app.config.get("SMTP_URL"):
+        # The outbox's sender (shared/mail.py): every process runs one; the guarded claim lets
+        # each mail go out once however many there are.
+        from shared import mail
+
+        socketio.start_background_task(mail.run_sender, app, socketio.sleep)
+        log.info("E-mail goes out through %s.", mail.settings_description(app))
     def stopped() -> None:
         hub.stop()
         get_db(app).dispose()

@@ -6,12 +6,13 @@ from __future__ import annotations
 import functools
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from facilitator.organiser import bp
 from facilitator.organiser.forms import ActionForm, InviteForm, RetentionForm, UnitForm
-from shared import organiser
+from shared import mail, organiser
 from shared.db import get_db
 from shared.errors import DialogrumError
 from shared.meeting import moderation
@@ -41,7 +42,17 @@ def _users_page(invite_form: InviteForm, *, link: dict | None = None, status: in
     db = get_db().session
     return render_template("organiser/users.html", users=organiser.list_users(db),
                            open_links=organiser.open_links(db), form=invite_form, action_form=ActionForm(),
-                           link=link), status
+                           link=link, mails=mail.latest_by_user(db), mail_enabled=mail.enabled()), status
+
+
+def _mail_link(db, user: User, secret: str, purpose: str) -> dict:
+    """The link to show once, and (with e-mail configured) the mail queued with it, in the same
+    transaction as the link: it exists exactly when the link does."""
+    url = _setup_url(secret)
+    queued = organiser.mail_password_link(db, user, url=url, purpose=purpose,
+                                          inviter=current_user.name or current_user.email,
+                                          fallback_language=str(get_locale()))
+    return {"url": url, "user": user, "purpose": purpose, "mail": queued}
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -54,7 +65,8 @@ def users():
         try:
             with unit_of_work(get_db(), session=db):
                 user, secret = organiser.invite(db, email=form.email.data, role=form.role.data,
-                                                name=(form.name.data or "").strip())
+                                                name=(form.name.data or "").strip(), language=form.language.data)
+                link = _mail_link(db, user, secret, "invite")
         except DialogrumError as exc:
             if exc.code == "conflict":
                 form.email.errors.append(_("A user with this e-mail exists already."))
@@ -62,8 +74,7 @@ def users():
                 form.email.errors.append(exc.message)
             return _users_page(form, status=422)
         # Shown once, on this response only: the secret is not stored anywhere we could show it again.
-        return _users_page(InviteForm(formdata=None), link={"url": _setup_url(secret), "user": user,
-                                                            "purpose": "invite"})
+        return _users_page(InviteForm(formdata=None), link=link)
     return _users_page(form, status=422 if form.errors else 200)
 
 
@@ -111,6 +122,7 @@ def reset(user_id: int):
     try:
         with unit_of_work(get_db(), session=db):
             secret = organiser.reset_password(db, user_id)
+            link = _mail_link(db, db.get(User, user_id), secret, "reset")
     except DialogrumError as exc:
         if exc.code == "not_found":
             abort(404)
@@ -118,8 +130,26 @@ def reset(user_id: int):
         flash(_("%(who)s is deactivated: reactivate the account first, then make a new password link.",
                 who=user.name or user.email), "error")
         return _users_page(InviteForm(formdata=None), status=409)
-    return _users_page(InviteForm(formdata=None), link={"url": _setup_url(secret), "user": db.get(User, user_id),
-                                                        "purpose": "reset"})
+    return _users_page(InviteForm(formdata=None), link=link)
+
+
+@bp.post("/users/<int:user_id>/mail/<int:mail_id>/again")
+@organiser_required
+def mail_again(user_id: int, mail_id: int):
+    """Send a user's failed (or still retrying) invitation or password e-mail again now."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = get_db().session
+    try:
+        with unit_of_work(get_db(), session=db):
+            row = organiser.resend_mail(db, user_id, mail_id)
+    except DialogrumError as exc:
+        if exc.code == "not_found":
+            abort(404)
+        flash(_("The link in that e-mail no longer works. Make a new password link instead."), "error")
+        return redirect(url_for("organiser.users"))
+    flash(_("The e-mail to %(email)s is being sent again.", email=row.to_addr), "success")
+    return redirect(url_for("organiser.users"))
 
 
 @bp.route("/units", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -9,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from shared.accounts import EMAIL_RE
 from shared.forms import Form
+from shared.i18n import LANGUAGE_NAMES, LANGUAGES
 
 
 class ActionForm(Form):
@@ -23,6 +25,11 @@ class InviteForm(Form):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=[SelectChoice("facilitator", _l("Facilitator")),
                                             SelectChoice("organiser", _l("Organiser"))], default="facilitator")
+    #: the language of the e-mails they get (each language named in itself, as in the language switch);
+    #: by default the one the organiser reads the page in
+    language = SelectField(_l("Language of their e-mails"),
+                           choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+                           default=lambda: str(get_locale()))
 
 
 class UnitForm(Form):
