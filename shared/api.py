@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import get_timezone
 from werkzeug.exceptions import HTTPException
 
-from shared import access, downloads, faults, guides, library, reports
+from shared import access, campaigns, downloads, faults, guides, library, reports
 from shared import meeting as rules
 from shared.accounts import user_for_token
 from shared.db import get_db
@@ -500,3 +500,30 @@ def openapi():
 
     return jsonify(document(current_app, base_url()))
 
+
+# -- campaigns (issue 12, gap 8) ----------------------------------------------------------------
+
+
+def _campaign_object(campaign) -> dict[str, Any]:
+    prog = campaigns.progress(get_db().session, campaign, get_timezone())
+    return rest.dump(rest.Campaign, campaigns.as_json(prog, may_see=lambda m: access.may_manage(g.user, m)))
+
+
+@bp.get("/campaigns")
+@token_required
+@operation("listCampaigns", "List dialogue campaigns", "campaigns",
+           {200: Reply("Every campaign, open ones first by deadline, with who has held it and who has not yet.",
+                       list[rest.Campaign])}, contract="additive")
+def list_campaigns():
+    """Every campaign with its progress; a held unit's session id only where the caller may see it."""
+    return jsonify([_campaign_object(c) for c in campaigns.list_campaigns(get_db().session)])
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@token_required
+@operation("getCampaign", "Get a dialogue campaign", "campaigns",
+           {200: Reply("The campaign: held (in order of the first session) and not yet.", rest.Campaign)},
+           errors=(404,), contract="additive")
+def get_campaign(campaign_id: int):
+    """One campaign with who has held it, in order, and who has not yet."""
+    return jsonify(_campaign_object(campaigns.get_campaign(get_db().session, campaign_id)))

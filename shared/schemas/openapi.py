@@ -346,6 +346,7 @@ def document(app: Flask, base_url: str) -> dict[str, Any]:
         "tags": [
             {"name": "guides", "description": "The guide library and roll-ups."},
             {"name": "sessions", "description": "Sessions: create, control, results."},
+            {"name": "campaigns", "description": "Dialogue campaigns: units asked to hold a guide by a deadline."},
             {"name": "meta", "description": "Public endpoints."},
         ],
         "paths": paths,

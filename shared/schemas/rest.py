@@ -702,6 +702,47 @@ class Rollup(Out):
     items: list[RollupItem]
 
 
+class CampaignGuide(Out):
+    """The guide a campaign asks for."""
+
+    id: str
+    title: str
+
+
+class CampaignHeld(Out):
+    """A unit that has held the campaign, by its first counting session."""
+
+    unit: str
+    first_held_on: str = Field(json_schema_extra={"format": "date"},
+                               description="The day of its first ended session of the guide in the period.")
+    sessions: Count = Field(description="How many ended sessions of the guide it held in the period.")
+    late: bool = Field(description="The first one was after the deadline.")
+    session_id: str | None = Field(description="The first session's id, where the caller may see it; else null.")
+
+
+class CampaignNotYet(Out):
+    """A unit asked that has not held the campaign yet."""
+
+    unit: str
+    overdue: bool = Field(description="The deadline has passed.")
+
+
+class Campaign(Out):
+    """Additive: a dialogue campaign (units asked to hold a guide by a deadline) and where it stands."""
+
+    id: int
+    title: str = Field(description="Its own name, else its guide's title.")
+    guide: CampaignGuide
+    message: str = Field(description="What the organiser tells the units asked.")
+    starts_on: str | None = Field(json_schema_extra={"format": "date"},
+                                  description="The first day a session counts; null: any day.")
+    deadline: str = Field(json_schema_extra={"format": "date"})
+    status: Literal["open", "closed"]
+    units: list[str] = Field(description="The units asked, by name.")
+    held: list[CampaignHeld] = Field(description="In order of their first session: the first is the first out.")
+    not_yet: list[CampaignNotYet] = Field(description="Every unit asked that has not held it yet, by name.")
+
+
 class Place(Out):
     """Where a refused request or document is wrong."""
 
