@@ -32,12 +32,15 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
-        self.refuse: set[str] = set()
+        self.refuse: set[str] = set()  # for good (550)
+        self.busy: set[str] = set()  # for now (451)
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 No such mailbox here"
+        if address in self.busy:
+            return "451 4.3.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
