@@ -20,6 +20,10 @@ Configuration (docs/deploy.md#e-mail): `DIALOGRUM_SMTP_URL`, e.g. `smtp://user:p
 `smtps://user:pass@host:465` or `smtp://127.0.0.1:2525`; `DIALOGRUM_MAIL_FROM`, the sender address.
 Without `DIALOGRUM_SMTP_URL` nothing is sent (`enabled()` is false) and the pages show the link to
 copy, as they always have.
+
+The module is long on purpose: it is a mail's whole way in one place (configuration, queueing, the
+texts, claiming, sending, recording the outcome), so the rule that no mail is sent twice or lost
+can be read top to bottom.
 """
 
 from __future__ import annotations
@@ -203,6 +207,15 @@ def queue(db: so.Session | sa.Connection, *, to: str, lang: str, subject: str, b
         return row
     mail_id = db.execute(sa.insert(MailOutbox).values(**values).returning(MailOutbox.id)).scalar_one()
     return MailOutbox(id=mail_id, **values)
+
+
+def language_of(user: Any, fallback: str | None = None) -> str:
+    """The language to write to a user in: the one stored for them, else `fallback` (e.g. the
+    organiser's page language), else English."""
+    for candidate in (getattr(user, "language", None), fallback):
+        if candidate in LANGUAGES:
+            return str(candidate)
+    return "en"
 
 
 def _wake_after_commit(_session: so.Session) -> None:

@@ -130,7 +130,7 @@ def mail_password_link(db: so.Session, user: User, *, url: str, purpose: str, in
     inviting organiser's). None without e-mail: the page's link to copy is then the only way."""
     if not mail.enabled():
         return None
-    language = user.language or (fallback_language if fallback_language in mail.LANGUAGES else "en")
+    language = mail.language_of(user, fallback_language)
     days = accounts.LINK_LIFETIME.days
     subject, body = mail.password_link_mail(purpose, url=url, lang=language, name=user.name, inviter=inviter,
                                             days=days)
