@@ -206,6 +206,8 @@ def queue(db: so.Session | sa.Connection, *, to: str, lang: str, subject: str, b
         sa.event.listen(db, "after_commit", _wake_after_commit, once=True)
         return row
     mail_id = db.execute(sa.insert(MailOutbox).values(**values).returning(MailOutbox.id)).scalar_one()
+    # A unit of work's connection (work.conn): wake the sender when its transaction commits.
+    sa.event.listen(db, "commit", _wake_after_commit, once=True)
     return MailOutbox(id=mail_id, **values)
 
 
@@ -218,7 +220,7 @@ def language_of(user: Any, fallback: str | None = None) -> str:
     return "en"
 
 
-def _wake_after_commit(_session: so.Session) -> None:
+def _wake_after_commit(_session_or_connection: Any) -> None:
     _WAKE.set()
 
 

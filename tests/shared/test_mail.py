@@ -147,6 +147,19 @@ def test_a_mail_is_queued_in_the_callers_transaction(app, make):
     assert [(r.subject, r.status, r.user_id) for r in rows] == [("Kept", MailStatus.QUEUED, user.id)]
 
 
+def test_a_unit_of_works_connection_queues_too_and_wakes_the_sender_after_its_commit(app):
+    from shared.uow import unit_of_work
+
+    mail._WAKE.clear()
+    with app.app_context():
+        with unit_of_work(get_db()) as work:
+            row = mail.queue(work.conn, to="kim@example.org", lang="sv", subject="Påminnelse", body="Text",
+                             kind="reminder")
+            assert not mail._WAKE.is_set()  # not before the commit
+        assert mail._WAKE.is_set()
+    assert [(r.id, r.kind) for r in _mails(app)] == [(row.id, "reminder")]
+
+
 def test_a_subject_cannot_add_headers(app, smtp):
     app.config["SMTP_URL"] = smtp.url
     with app.app_context():
