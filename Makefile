@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 DIST ?= dist
 
-.PHONY: setup run test lint browsers nginx translations bench mutation coverage wheel clean
+.PHONY: setup run test lint browsers nginx translations bench soak flaky mutation coverage wheel clean
 
 setup: $(STAMP) node_modules/.package-lock.json $(VENDOR)/socket.io.min.js translations
 	@$(BIN)/dialogrum db upgrade
@@ -65,6 +65,14 @@ wheel: $(STAMP) $(VENDOR)/socket.io.min.js translations
 
 bench: setup
 	$(BIN)/python bench/vote_burst.py
+
+# 300 phones join, vote, comment and leave for 10 minutes: memory, errors, exact counts.
+soak: setup
+	$(BIN)/python bench/soak.py $(BENCH_ARGS)
+
+# 100 phones vote while their network drops and returns: back within 3 s, no vote lost.
+flaky: setup
+	$(BIN)/python bench/flaky.py $(BENCH_ARGS)
 
 # Branch coverage per module, the `dialogrum serve` processes the tests start included.
 coverage: setup browsers
