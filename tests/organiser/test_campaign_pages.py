@@ -69,7 +69,7 @@ def test_an_organiser_asks_units_and_follows_who_has_held_it(app, client, make, 
     west = _ended(app, make, guide_id, "Region Väst", dt.date(2026, 3, 2))
     _ended(app, make, guide_id, "Region Stockholm", dt.date(2026, 2, 14))
     page = client.get(path, headers={"Accept-Language": "sv"}).text
-    held = re.search(r'<ol class="held-list".*?</ol>', page, re.S).group()
+    held = re.search(r'<ol class="campaign-held".*?</ol>', page, re.S).group()
     assert held.index("Region Stockholm") < held.index("Region Väst")  # in order of their first session
     assert "Först ut var Region Stockholm" in page
     assert f"/sessions/{west}/report" in held

@@ -1,0 +1,169 @@
+"""Dialogue campaigns in Chromium against a real server (issue 12, gap 8): an organiser asks three
+regions to hold the Swedish guide, ticking them with "All regions", puts a facilitator in a region,
+and follows who has held it and who has not yet; the facilitator sees what their region is asked
+and starts a session with one click; the public page lists the regions that have not held it yet.
+Screenshots in Swedish and Danish at 360 and 1280 px wide."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from playwright.sync_api import expect
+
+from shared.uow import Work
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+PASSWORD = "correct horse battery"
+GUIDE_TITLE = "Förtroendemannadialogen – mot målen 51/22"
+WIDE = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def office(server, browser, screenshots):
+    """An organiser, a facilitator, three regions and a kreds; Stockholm and Syd have held the guide."""
+    from shared import meeting as rules
+    from shared import organiser
+    from shared.models import Guide
+
+    server.cli("user", "create", "--email", "kansli@example.org", "--role", "organiser", "--name", "Kansliet",
+               stdin=PASSWORD + "\n")
+    server.cli("user", "create", "--email", "ledare@example.org", "--role", "facilitator", "--name", "Ledaren",
+               stdin=PASSWORD + "\n")
+    engine = sa.create_engine(server.database_url)
+    with so.Session(engine) as db:
+        for unit in ("Region Stockholm", "Region Syd", "Region Norr"):
+            organiser.add_unit(db, unit, "region")
+        organiser.add_unit(db, "Krets Ume", "kreds")
+        db.commit()
+    with engine.begin() as conn:
+        guide_id = conn.execute(sa.select(Guide.id).where(Guide.title == GUIDE_TITLE)).scalar_one()
+        for unit, day in (("Region Syd", 20), ("Region Stockholm", 3)):
+            meeting_id = rules.create_meeting(Work(conn), guide_id=guide_id, title=f"Dialogmöte {unit}", unit=unit,
+                                              facilitator_id=None)
+            started = dt.datetime(2026, 3, day, 18, 0)
+            conn.execute(sa.text("UPDATE meetings SET status = 'ended', started_at = :t, ended_at = :t WHERE id = :id"),
+                         {"t": started, "id": meeting_id})
+    engine.dispose()
+    ctx = browser.new_context(viewport=WIDE, locale="sv-SE")
+    page = ctx.new_page()
+    csp_errors: list[str] = []
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{server.url}/login?lang=sv")
+    page.locator("input[name=email]").fill("kansli@example.org")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/sessions")
+    from types import SimpleNamespace
+
+    yield SimpleNamespace(server=server, page=page, ctx=ctx, guide_id=guide_id, shots=screenshots,
+                          csp_errors=csp_errors, browser=browser)
+    ctx.close()
+
+
+def _no_sideways_scroll(page) -> None:
+    # Polled: the layout follows the new viewport a frame later. Tables scroll inside their wrapper.
+    page.wait_for_function("document.scrollingElement.scrollWidth <= window.innerWidth + 1", timeout=3000)
+
+
+def _shoot(page, shots, name: str) -> None:
+    for width, size in (("1280", WIDE), ("360", PHONE)):
+        page.set_viewport_size(size)
+        if width == "360":
+            _no_sideways_scroll(page)
+        page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size(WIDE)
+
+
+def test_an_organiser_creates_a_campaign_and_sees_held_and_not_yet(office, ui):
+    page = office.page
+    page.goto(f"{office.server.url}/campaigns?lang=sv")
+    page.get_by_role("link", name="Ny kampanj").click()
+    page.get_by_label("Guide").select_option(label=GUIDE_TITLE)
+    page.get_by_role("button", name="Alla regioner").click()  # the helper ticks the regions, not the kreds
+    expect(page.get_by_label("Region Norr")).to_be_checked()
+    expect(page.get_by_label("Krets Ume")).not_to_be_checked()
+    page.get_by_label("Första dag (valfritt)").fill("2026-03-01")
+    page.get_by_label("Sista dag").fill("2099-06-30")
+    page.get_by_label("Meddelande till enheterna (valfritt)").fill("Håll dialogen före sommaren, tack!")
+    _shoot(page, office.shots, "campaign-form-sv")
+    page.get_by_role("button", name="Spara kampanjen").click()
+    page.wait_for_url("**/campaigns/*")
+    expect(page.locator(".campaign-first")).to_have_text("Först ut var Region Stockholm, 3 mars 2026.")
+    expect(page.locator(".campaign-held li")).to_have_count(2)
+    expect(page.locator(".campaign-held li").nth(1)).to_contain_text("Region Syd")
+    expect(page.locator(".not-yet-list li")).to_have_text(["Region Norr inte än"])
+    _shoot(page, office.shots, "campaign-sv")
+    page.goto(page.url.split("?")[0] + "?lang=da")
+    expect(page.locator(".campaign-first")).to_have_text("Først var Region Stockholm, 3. marts 2026.")
+    _shoot(page, office.shots, "campaign-da")
+    page.goto(f"{office.server.url}/campaigns?lang=da")
+    _shoot(page, office.shots, "campaigns-da")
+    page.goto(f"{office.server.url}/campaigns/new?lang=da")
+    _shoot(page, office.shots, "campaign-form-da")
+    assert not office.csp_errors
+
+    scan = ui.scan_context(office.browser, viewport=WIDE)
+    scanned = scan.new_page()
+    scanned.goto(f"{office.server.url}/login?lang=sv")
+    scanned.locator("input[name=email]").fill("kansli@example.org")
+    scanned.locator("input[name=password]").fill(PASSWORD)
+    scanned.locator("form button[type=submit]").click()
+    scanned.wait_for_url("**/sessions")
+    for path in ("/campaigns", "/campaigns/new", "/campaigns/1"):
+        scanned.goto(f"{office.server.url}{path}?lang=sv")
+        assert ui.axe_violations(scanned) == [], path
+    scan.close()
+
+
+def test_a_facilitator_sees_what_the_region_is_asked_and_starts_a_session(office):
+    page = office.page
+    page.goto(f"{office.server.url}/users?lang=sv")
+    page.get_by_label("Enhet för Ledaren").select_option(label="Region Norr")
+    page.get_by_role("button", name="Spara enheten för Ledaren").click()
+    expect(page.locator(".flash, [role=status]").first).to_contain_text("Ledaren hör till Region Norr.")
+    expect(page.get_by_label("Enhet för Ledaren")).to_have_value(
+        page.get_by_label("Enhet för Ledaren").locator("option", has_text="Region Norr").get_attribute("value"))
+    _shoot(page, office.shots, "users-units-sv")
+
+    ctx = office.browser.new_context(viewport=WIDE, locale="sv-SE")
+    own = ctx.new_page()
+    own.goto(f"{office.server.url}/login?lang=sv")
+    own.locator("input[name=email]").fill("ledare@example.org")
+    own.locator("input[name=password]").fill(PASSWORD)
+    own.locator("form button[type=submit]").click()
+    own.wait_for_url("**/sessions")
+    for lang in ("sv", "da"):
+        own.goto(f"{office.server.url}/sessions?lang={lang}")
+        expect(own.locator(".assignments h2")).to_have_text(
+            {"sv": "Region Norr ombeds hålla", "da": "Region Norr bliver bedt om at holde"}[lang])
+        expect(own.locator(".assignments")).to_contain_text("Håll dialogen före sommaren, tack!")
+        _shoot(own, office.shots, f"sessions-assignment-{lang}")
+    own.goto(f"{office.server.url}/sessions?lang=sv")
+    own.get_by_role("link", name="Starta ett möte med den här guiden").click()
+    selected_guide = own.locator("#guide_id option:checked")
+    expect(selected_guide).to_have_text(GUIDE_TITLE)
+    expect(own.locator("#unit option:checked")).to_have_text("Region Norr")
+    ctx.close()
+
+
+def test_the_public_page_lists_who_has_not_held_it_yet(office):
+    page = office.page
+    page.goto(f"{office.server.url}/guides/{office.guide_id}/rollup?lang=sv")
+    expect(page.locator(".campaign-card .not-yet-list")).to_contain_text("Region Norr")
+    page.get_by_role("button", name="Publicera en offentlig länk").click()
+    url = page.locator(".link-list a").first.get_attribute("href")
+    public = office.browser.new_context(viewport=PHONE, locale="da-DK")
+    view = public.new_page()
+    for lang in ("da", "sv"):
+        view.goto(f"{url}?lang={lang}")
+        card = view.locator(".campaign-card")
+        expect(card.locator(".not-yet-list li")).to_have_count(1)
+        expect(card.locator(".not-yet-list")).to_contain_text("Region Norr")
+        expect(card.locator(".campaign-held li").first).to_contain_text("Region Stockholm")
+        _shoot(view, office.shots, f"public-campaign-{lang}")
+    public.close()
