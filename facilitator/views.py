@@ -299,10 +299,15 @@ def export(meeting_id: str, fmt: str):
     if fmt not in downloads.FORMATS:
         abort(404)
     meeting = _managed(meeting_id)
-    # In the page's language, for a spreadsheet there (?plain=1: the stable English columns).
+    # In the page's language, for a spreadsheet there (?plain=1: the stable English columns);
+    # ?table= one table per CSV file, ?dialect=comma|semicolon other separators (issue 12, gap 12).
     language = None if request.args.get("plain") else str(get_locale())
+    table = request.args.get("table") or None
+    if table is not None and table not in downloads.SESSION_TABLES:
+        abort(404)
     return downloads.response(downloads.session_file(get_db().session, meeting, fmt, language=language,
-                                                     tz=get_timezone()))
+                                                     tz=get_timezone(), table=table,
+                                                     dialect=request.args.get("dialect")))
 
 
 @bp.get("/p/<key>")

@@ -33,7 +33,7 @@ from shared.schemas import rest
 from shared.schemas.errors import RequestError, error_body
 from shared.schemas.fields import BAD_CHARS, MAX_INT
 from shared.schemas.guide import GuideDocument
-from shared.schemas.openapi import CSV, XLSX, YAML_TYPES, Reply, operation, parse, read_json
+from shared.schemas.openapi import CSV, XLSX, YAML_TYPES, ZIP, Reply, operation, parse, read_json
 from shared.uow import unit_of_work
 from shared.urls import base_url
 
@@ -259,7 +259,7 @@ def export_guide(guide_id: str, query: rest.GuideExportQuery):
 @bp.get("/guides/<guide_id>/rollup")
 @token_required
 @operation("getGuideRollup", "Roll up a guide across its sessions", "guides",
-           {200: Reply("The roll-up (JSON), or a CSV or XLSX file of it.", rest.Rollup, files=(CSV, XLSX))},
+           {200: Reply("The roll-up (JSON), or a CSV, XLSX or ZIP file of it.", rest.Rollup, files=(CSV, XLSX, ZIP))},
            errors=(404,), query=rest.RollupQuery,
            description="Every session of the guide the caller may see. `format=json` (the default), the "
            "`unit`, `from` and `to` filters and `tags` are additive.")
@@ -274,7 +274,8 @@ def guide_rollup(guide_id: str, query: rest.RollupQuery):
     fmt = query.format
     if fmt == "json":
         return jsonify(rest.dump(rest.Rollup, data))
-    return downloads.response(downloads.rollup_file(data, fmt, language=query.language, tz=get_timezone()))
+    return downloads.response(downloads.rollup_file(data, fmt, language=query.language, tz=get_timezone(),
+                                                    table=query.table, dialect=query.dialect))
 
 
 # -- sessions ---------------------------------------------------------------------------------
@@ -409,7 +410,7 @@ def get_summary(meeting_id: str):
 @bp.get("/sessions/<meeting_id>/export")
 @token_required
 @operation("exportSession", "Download a session's results", "sessions",
-           {200: Reply("The file (as an attachment).", rest.Results, files=(CSV, XLSX))}, errors=(403, 404),
+           {200: Reply("The file (as an attachment).", rest.Results, files=(CSV, XLSX, ZIP))}, errors=(403, 404),
            query=rest.ExportQuery,
            description="CSV is UTF-8 with a BOM: one table of items, a blank line, one table of comments. "
            "Without `format` the file is JSON (additive default).")
@@ -417,7 +418,8 @@ def export_session(meeting_id: str, query: rest.ExportQuery):
     """The session's results as a CSV, XLSX or JSON file."""
     meeting = _meeting_for(meeting_id)
     return downloads.response(downloads.session_file(get_db().session, meeting, query.format,
-                                                     language=query.language, tz=get_timezone()))
+                                                     language=query.language, tz=get_timezone(),
+                                                     table=query.table, dialect=query.dialect))
 
 
 @bp.post("/sessions/<meeting_id>/comments/<int:comment_id>")

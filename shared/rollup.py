@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,14 +38,21 @@ def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
         .group_by(Participant.meeting_id)).all()) if ids else {}
     conn = db.connection()
     counts = {m.id: rules.counts(conn, m.id) for m in meetings}
-    comment_counts: dict[tuple[str, str], int] = {}
+    # The comments the room could see (neither hidden nor waiting for approval), with their texts,
+    # so the board can read each unit's comments beside the others' (issue 12, gap 11).
+    comment_texts: dict[tuple[str, str], list[dict[str, Any]]] = {}
     if ids:
-        for mid, iid, n in db.execute(
-            sa.select(Comment.meeting_id, Comment.item_id, sa.func.count())
+        for cid, mid, iid, text, pinned, created in db.execute(
+            sa.select(Comment.id, Comment.meeting_id, Comment.item_id, Comment.text, Comment.pinned,
+                      Comment.created_at)
             .where(Comment.meeting_id.in_(ids), Comment.hidden.is_(False), Comment.approved.is_(True))
-            .group_by(Comment.meeting_id, Comment.item_id)
+            .order_by(Comment.pinned.desc(), Comment.created_at, Comment.id)
         ):
-            comment_counts[(mid, iid)] = n
+            comment_texts.setdefault((mid, iid), []).append({
+                "session_id": mid, "id": cid, "text": text, "pinned": bool(pinned),
+                "created_at": _utc_iso(created)})
+    comment_counts = {key: len(found) for key, found in comment_texts.items()}
+    conclusions = {m.id: rules.conclusions(conn, m.id) for m in meetings}
 
     items: dict[str, dict[str, Any]] = {}
     for item in guides.flatten(guide.document):
@@ -64,6 +72,9 @@ def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
             row["per_session"][m.id] = cell
             for key, value in cell.items():
                 row["total"][key] += value
+            if conclusions[m.id].get(item_id):
+                row["conclusions"][m.id] = conclusions[m.id][item_id]
+            row["comment_texts"].extend(comment_texts.get((m.id, item_id), ()))
     mark_changes(items, guide, meetings, {m.id: rules.snapshot(conn, m.id).by_id for m in meetings})
     return {
         "guide": {"id": guide.id, "title": guide.title},
@@ -82,7 +93,18 @@ def rollup(db: so.Session, guide: Guide, user: User, *, unit: str | None = None,
 def _row(item: dict) -> dict[str, Any]:
     return {"id": item["id"], "kind": item["kind"], "text": item["text"] or item["title"],
             "section": dict(item["section"]),
-            "per_session": {}, "total": {**rules.empty_counts(), "comments": 0}}
+            "per_session": {}, "total": {**rules.empty_counts(), "comments": 0},
+            # by session id, only where the session wrote one
+            "conclusions": {},
+            # the visible comments, in the sessions' order, pinned first within a session
+            "comment_texts": []}
+
+
+def _utc_iso(moment: Any) -> str | None:
+    """A stored time as ISO 8601 UTC (SQLite hands back naive UTC datetimes)."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
 
 
 def _wording(item: dict) -> tuple:

@@ -27,11 +27,20 @@ def names() -> dict[str, dict[str, str]]:
     }
 
 
-def download_choices() -> list[dict[str, Any]]:
-    """The files a session's results or a roll-up are offered in on the pages: CSV for a
-    spreadsheet in the page's language (semicolons and decimal commas in Swedish and Danish, as
-    Excel there reads them), CSV with the stable English columns for other programs, XLSX, JSON."""
-    return [{"fmt": "csv", "args": {}, "label": _("CSV for Excel")},
+def download_choices(kind: str = "session") -> list[dict[str, Any]]:
+    """The files a session's results (`kind` "session") or a roll-up ("rollup") are offered in on
+    the pages: CSV for a spreadsheet in the page's language (semicolons and decimal commas in
+    Swedish and Danish, as Excel there reads them), one table per file (issue 12, gap 12): a
+    session's items and its comments each, a roll-up's items, and every table as CSV files in a
+    ZIP; then CSV with the stable English columns for other programs, XLSX, JSON."""
+    if kind == "rollup":
+        excel = [{"fmt": "csv", "args": {}, "label": _("CSV for Excel")}]
+    else:
+        excel = [{"fmt": "csv", "args": {"table": "items"}, "label": _("CSV for Excel: %(table)s", table=_("Items"))},
+                 {"fmt": "csv", "args": {"table": "comments"},
+                  "label": _("CSV for Excel: %(table)s", table=_("Comments"))}]
+    return [*excel,
+            {"fmt": "zip", "args": {}, "label": _("Every table as CSV files (ZIP)")},
             {"fmt": "csv", "args": {"plain": "1"}, "label": _("CSV for other programs (commas, English columns)")},
             {"fmt": "xlsx", "args": {}, "label": _("Excel (XLSX)")},
             {"fmt": "json", "args": {}, "label": _("JSON")}]

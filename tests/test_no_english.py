@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import re
+import zipfile
 from html.parser import HTMLParser
 
 import pytest
@@ -314,6 +315,7 @@ def pages(client, rooms, lang):
     yield "delete a session", client.get(f"/sessions/{room['ended']}/delete"), ()
     yield "a deleted session's report", client.get("/sessions/gone0000/report"), ()
     yield "roll-up", client.get(f"/guides/{room['guide']}/rollup"), ()
+    yield "roll-up for the board", client.get(f"/guides/{room['guide']}/rollup/report"), ()
     yield "roll-ups", client.get("/rollups"), ()
     yield "users", client.get("/users"), ()
     yield "units", client.get("/units"), ()
@@ -346,6 +348,7 @@ COVERED = {
     "participant.index", "participant.join", "facilitator.projector", "public.rollup", "facilitator.setup",
     "facilitator.login", "facilitator.sessions", "facilitator.console", "facilitator.guide_library",
     "facilitator.guide_detail", "organiser.report", "organiser.delete_session", "organiser.rollup", "organiser.rollups",
+    "organiser.rollup_report",
     "editor.new_guide", "editor.edit_guide", "editor.delete", "editor.export", "facilitator.paper",
     "facilitator.join_check",
     "organiser.users", "organiser.units", "organiser.settings", "organiser.tokens", "organiser.all_tokens",
@@ -381,10 +384,17 @@ def test_no_file_shows_english(app, rooms, lang):
     for name, path in (("session csv", f"/sessions/{room['ended']}/export.csv"),
                        ("session xlsx", f"/sessions/{room['ended']}/export.xlsx"),
                        ("roll-up csv", f"/guides/{room['guide']}/rollup.csv"),
-                       ("roll-up xlsx", f"/guides/{room['guide']}/rollup.xlsx")):
+                       ("roll-up xlsx", f"/guides/{room['guide']}/rollup.xlsx"),
+                       ("session zip", f"/sessions/{room['ended']}/export.zip"),
+                       ("roll-up zip", f"/guides/{room['guide']}/rollup.zip")):
         resp = client.get(f"{path}?lang={lang}")
         assert resp.status_code == 200, name
-        texts = csv_texts(resp.data) if path.endswith(".csv") else xlsx_texts(resp.data)
+        if path.endswith(".zip"):  # one CSV file per table, each named in the language
+            archive = zipfile.ZipFile(io.BytesIO(resp.data))
+            texts = [text for member in archive.namelist()
+                     for text in [member.split("-", 1)[1].removesuffix(".csv"), *csv_texts(archive.read(member))]]
+        else:
+            texts = csv_texts(resp.data) if path.endswith(".csv") else xlsx_texts(resp.data)
         found = english_in(texts)
         if found:
             leaks[name] = found

@@ -130,6 +130,22 @@ def rollup(guide_id: str):
                            published=request.args.get("published", type=int))
 
 
+@bp.get("/guides/<guide_id>/rollup/report")
+@login_required
+def rollup_report(guide_id: str):
+    """The roll-up for the board, ready to print or save as PDF like a session's report: the
+    figures per unit, each unit's conclusions and comments per item side by side, and the tag
+    groups (issue 12, gap 11). The same filters as the roll-up page."""
+    guide = _guide(guide_id)
+    filters = reports.parse_rollup_filters(request.args)
+    data = _rollup_for(guide, filters)
+    started = [s["started_at"] for s in data["sessions"] if s["started_at"]]
+    return render_template("organiser/rollup_report.html", guide=guide, data=data, query=filters.query(),
+                           filters=filters, labels=guides.VOTE_LABELS[guide.language],
+                           units=sorted({s["unit"] or "—" for s in data["sessions"]}),
+                           first=min(started, default=None), last=max(started, default=None), now=utcnow())
+
+
 @bp.get("/guides/<guide_id>/rollup.<fmt>")
 @login_required
 def rollup_download(guide_id: str, fmt: str):
@@ -137,10 +153,15 @@ def rollup_download(guide_id: str, fmt: str):
     API's roll-up export."""
     if fmt not in downloads.FORMATS:
         abort(404)
+    table = request.args.get("table") or None
+    if table is not None and table not in downloads.ROLLUP_TABLES:
+        abort(404)
     data = _rollup_for(_guide(guide_id), reports.parse_rollup_filters(request.args))
-    # In the page's language, for a spreadsheet there (?plain=1: the stable English columns).
+    # In the page's language, for a spreadsheet there (?plain=1: the stable English columns);
+    # ?table= one table per CSV file, ?dialect=comma|semicolon other separators (issue 12, gap 12).
     language = None if request.args.get("plain") else str(get_locale())
-    return downloads.response(downloads.rollup_file(data, fmt, language=language, tz=get_timezone()))
+    return downloads.response(downloads.rollup_file(data, fmt, language=language, tz=get_timezone(), table=table,
+                                                    dialect=request.args.get("dialect")))
 
 
 def _organiser_only() -> None:

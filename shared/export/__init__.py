@@ -15,16 +15,22 @@ Two rules run through every spreadsheet cell written here:
 
 
 from shared.export.cells import PLAIN, Style, filename
-from shared.export.rollup import rollup_csv, rollup_xlsx
-from shared.export.session import session_csv, session_json, session_xlsx
+from shared.export.rollup import ROLLUP_TABLES, rollup_csv, rollup_tables, rollup_xlsx, rollup_zip
+from shared.export.session import SESSION_TABLES, session_csv, session_json, session_tables, session_xlsx, session_zip
 
 __all__ = [
     "PLAIN",
+    "ROLLUP_TABLES",
+    "SESSION_TABLES",
     "Style",
     "filename",
     "rollup_csv",
+    "rollup_tables",
     "rollup_xlsx",
+    "rollup_zip",
     "session_csv",
     "session_json",
+    "session_tables",
     "session_xlsx",
+    "session_zip",
 ]

@@ -62,6 +62,13 @@ class Style:
         """A decimal number written out (`66.7`) with this style's decimal sign."""
         return text.replace(".", self.decimal) if text else text
 
+    def time_header(self, name: str) -> str:
+        """The header of a column of times: in a spreadsheet style it names the zone the times are
+        in (`Skriven (Europe/Stockholm)`); the plain style keeps its stable name."""
+        if self.words and self.tz is not None:
+            return f"{self.say(name)} ({self.tz})"
+        return self.say(name)
+
 
 PLAIN = Style()
 
@@ -227,6 +234,18 @@ def _csv_bytes(rows: Iterable[list[Any]], style: Style = PLAIN) -> bytes:
     for row in rows:
         writer.writerow([_csv_cell(value, style) for value in row])
     return buffer.getvalue().encode("utf-8-sig", errors="replace")
+
+
+def _csv_zip(tables: list[tuple[str, list[list[Any]]]], style: Style, stamp: datetime | None) -> bytes:
+    """Several tables as a ZIP with one CSV file per table (Excel opens one table per file), each
+    named in the style's language and written like `_csv_bytes`; fixed member times, so identical
+    input gives identical bytes."""
+    buffer = io.BytesIO()
+    with _StableZipFile(buffer, stamp or _EPOCH) as archive:
+        for number, (name, rows) in enumerate(tables, start=1):
+            # Numbered, so the files sort in the order of the tables whatever their names.
+            archive.writestr(f"{number}-{filename(style.say(name), 'csv')}", _csv_bytes(rows, style))
+    return buffer.getvalue()
 
 
 def _xml_safe(text: str) -> str:

@@ -15,6 +15,7 @@ from shared.export.cells import (
     _Column,
     _csv_bytes,
     _csv_time,
+    _csv_zip,
     _dict,
     _flag,
     _int,
@@ -102,7 +103,7 @@ _ITEM_HEADERS = [
 _COMMENT_HEADERS = ["item_position", "comment_id", "created_at", "pinned", "hidden", "text", "likes", "approved"]
 
 
-def session_csv(results: dict, style: Style = PLAIN) -> bytes:
+def session_csv(results: dict, style: Style = PLAIN, table: str | None = None) -> bytes:
     """One session's results as CSV (UTF-8 with BOM, CRLF; comma-separated in the plain style,
     semicolons and decimal commas in a Swedish or Danish spreadsheet style).
 
@@ -114,8 +115,25 @@ def session_csv(results: dict, style: Style = PLAIN) -> bytes:
     comment with its text, hidden ones included and flagged
     (``item_position, comment_id, created_at, pinned, hidden, text, likes, approved``). In the plain style the
     header labels and values are English and stable for integrations; a spreadsheet style says
-    them in its language (`Style`).
+    them in its language (`Style`), and names the time zone in the header of the times.
+
+    `table` (one of `SESSION_TABLES`) writes that one table alone, for a spreadsheet that opens one
+    table per file.
     """
+    tables = dict(session_tables(results, style))
+    if table is not None:
+        return _csv_bytes(tables[table], style)
+    # The documented default: both tables in one file, a blank line between them.
+    return _csv_bytes([*tables["items"], [], *tables["comments"]], style)
+
+
+#: the tables of a session's results, each a CSV file of its own (`table=`) or a member of the ZIP
+SESSION_TABLES = ("items", "comments")
+
+
+def session_tables(results: dict, style: Style = PLAIN) -> list[tuple[str, list[list[Any]]]]:
+    """The session's tables by name (`SESSION_TABLES`), each with its header row: the rows
+    `session_csv` writes."""
     items = _item_rows(results)
     rows: list[list[Any]] = [[style.say(h) for h in _ITEM_HEADERS]]
     for it in items:
@@ -123,16 +141,22 @@ def session_csv(results: dict, style: Style = PLAIN) -> bytes:
             it.position, it.section, it.tags, style.say(it.kind), it.text, it.yes, it.no, it.unsure, it.voters,
             style.number(it.percent_text), it.visible_comments, it.conclusion, *it.hands,
         ])
-    rows.append([])
-    rows.append([style.say(h) for h in _COMMENT_HEADERS])
+    comments: list[list[Any]] = [[style.time_header(h) if h == "created_at" else style.say(h)
+                                  for h in _COMMENT_HEADERS]]
     for it in items:
         for comment in it.comments:
-            rows.append([
+            comments.append([
                 it.position, _text(comment.get("id")), _csv_time(comment.get("created_at"), style),
                 bool(comment.get("pinned")), bool(comment.get("hidden")), _text(comment.get("text")),
                 _int(comment.get("likes") or 0), comment.get("approved", True) is not False,
             ])
-    return _csv_bytes(rows, style)
+    return [("items", rows), ("comments", comments)]
+
+
+def session_zip(results: dict, style: Style = PLAIN) -> bytes:
+    """The session's tables as a ZIP of CSV files, one table per file (`session_tables`)."""
+    return _csv_zip(session_tables(results, style), style,
+                    _utc_naive(_dict(_dict(results).get("session")).get("started_at")))
 
 
 _ITEM_COLUMNS = [
@@ -166,8 +190,13 @@ _COMMENT_COLUMNS = [
 ]
 
 
+#: columns of times, whose header names the zone in a spreadsheet style (`Style.time_header`)
+_TIME_COLUMNS = ("created_at", "started_at")
+
+
 def _columns(columns: list[_Column], style: Style) -> list[_Column]:
-    return [_Column(style.say(c.header), c.width, c.wrap, c.number_format) for c in columns]
+    return [_Column(style.time_header(c.header) if c.header in _TIME_COLUMNS else style.say(c.header),
+                    c.width, c.wrap, c.number_format) for c in columns]
 
 
 def session_xlsx(results: dict, style: Style = PLAIN) -> bytes:

@@ -38,8 +38,15 @@ MAX_UNIT = 200
 MAX_ID = 64
 STATUSES = tuple(s.value for s in MeetingStatus)
 CODE_PATTERN = f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$"
-EXPORT_FORMATS = ("csv", "xlsx", "json")
-ROLLUP_FORMATS = ("json", "csv", "xlsx")
+EXPORT_FORMATS = ("csv", "xlsx", "json", "zip")
+ROLLUP_FORMATS = ("json", "csv", "xlsx", "zip")
+#: one table per CSV file (issue 12, gap 12): the tables of each export (shared.export)
+SESSION_TABLES = ("items", "comments")
+ROLLUP_TABLES = ("items", "comments", "tags", "sessions")
+FILE_TABLE = ("Additive: a CSV file of this one table (`zip` holds every table, one CSV file each). Without it, "
+              "the documented CSV: for a session both tables with a blank line between, for a roll-up its items.")
+FILE_DIALECT = ("Additive: the CSV's separators whatever the language: `comma` (and a decimal point) or "
+                "`semicolon` (and a decimal comma).")
 
 Count = Annotated[int, Field(ge=0)]
 # Literal[("a", "b")] is Literal["a", "b"]: the closed sets come from where they are defined.
@@ -261,15 +268,21 @@ class DeleteSessionQuery(Schema):
 class ExportQuery(Schema):
     """`GET /sessions/{id}/export?format=`."""
 
-    format: _exactly(EXPORT_FORMATS, "The file format; without it, JSON (additive default).") = "json"
+    format: _exactly(EXPORT_FORMATS, "The file format; without it, JSON (additive default); `zip` (additive): "
+                     "one CSV file per table.") = "json"
     language: LanguageCode | None = Field(default=None, description=FILE_LANGUAGE)
+    table: _exactly(SESSION_TABLES, FILE_TABLE) | None = None
+    dialect: _exactly(("comma", "semicolon"), FILE_DIALECT) | None = None
 
 
 class RollupQuery(Schema):
     """`GET /guides/{id}/rollup?format=&unit=&from=&to=`."""
 
-    format: _exactly(ROLLUP_FORMATS, "The roll-up as JSON (the default, additive) or as a file.") = "json"
+    format: _exactly(ROLLUP_FORMATS, "The roll-up as JSON (the default, additive) or as a file; `zip` "
+                     "(additive): one CSV file per table.") = "json"
     language: LanguageCode | None = Field(default=None, description=FILE_LANGUAGE)
+    table: _exactly(ROLLUP_TABLES, FILE_TABLE) | None = None
+    dialect: _exactly(("comma", "semicolon"), FILE_DIALECT) | None = None
     unit: Text(MAX_UNIT, nullable=False, description="Additive: only sessions of this unit.") = ""
     since: Annotated[Day, Field(alias="from", description="Additive: only sessions started on or after this "
                                 "day (UTC).")] = None
@@ -667,6 +680,17 @@ class RollupVariant(Out):
     current: bool = Field(description="The guide's current document words it so.")
 
 
+class RollupComment(Out):
+    """Additive: a comment of one session on an item, as the room saw it (hidden ones and those
+    waiting for approval are left out)."""
+
+    session_id: str
+    id: int
+    text: str
+    pinned: bool
+    created_at: Timestamp | None
+
+
 class RollupItem(Out):
     """One item across the sessions."""
 
@@ -682,6 +706,11 @@ class RollupItem(Out):
                                   "differs from the version before it that had the item.")
     variants: list[RollupVariant] = Field(default_factory=list, description="Additive: each wording, oldest "
                                           "first; empty when the item did not change.")
+    conclusions: dict[str, str] = Field(default_factory=dict, description="Additive: the conclusion each "
+                                        "session wrote on the item, by session id (only sessions that wrote one).")
+    comment_texts: list[RollupComment] = Field(default_factory=list, description="Additive: the comments that "
+                                               "are not hidden nor waiting for approval, in the sessions' order, "
+                                               "pinned first within a session.")
 
 
 class RollupTag(Out):

@@ -827,13 +827,16 @@ def test_the_report_hands_out_csv_for_excel_in_the_page_language_with_the_commen
     page = ctx.new_page()
     page.goto(f"{room.server.url}/sessions/{room.id}/report?lang={lang}")
     excel = {"sv": "CSV för Excel", "da": "CSV til Excel"}[lang]
-    with page.expect_download() as download:
-        page.get_by_role("link", name=excel).click()
     import csv as csvlib
     import io
 
-    text = download.value.path().read_bytes().decode("utf-8-sig")
-    items, comments = (list(csvlib.reader(io.StringIO(part), delimiter=";")) for part in text.split("\r\n\r\n"))
+    tables = []
+    for table in ("Punkter", "Kommentarer"):  # one table per file (issue 12, gap 12)
+        with page.expect_download() as download:
+            page.get_by_role("link", name=f"{excel}: {table}").click()
+        text = download.value.path().read_bytes().decode("utf-8-sig")
+        tables.append(list(csvlib.reader(io.StringIO(text), delimiter=";")))
+    items, comments = tables
     assert items[0][0] == {"sv": "Nr", "da": "Nr."}[lang] and len({len(r) for r in items}) == 1
     vote = next(r for r in items[1:] if r[8] == "3")
     assert vote[5:10] == ["2", "1", "0", "3", "66,7"]
@@ -846,9 +849,11 @@ def test_the_report_hands_out_csv_for_excel_in_the_page_language_with_the_commen
     with page.expect_download() as download:
         page.get_by_role("link", name=excel).click()
     header = download.value.path().read_bytes().decode("utf-8-sig").split("\r\n")[0].split(";")
-    # The roll-up's columns in the page's language, counted hands and the paper mark last (issue 11).
+    # The roll-up's columns in the page's language, counted hands and the paper mark (issue 11), then
+    # each session's conclusion (issue 12, gap 11) last.
     assert header[:3] == {"sv": ["Punktens id", "Typ", "Text"], "da": ["Punktets id", "Type", "Tekst"]}[lang]
-    assert len(header) == 17 and header[-1] == {"sv": "Inmatat för hand", "da": "Indtastet manuelt"}[lang]
+    assert len(header) == 18 and header[-2] == {"sv": "Inmatat för hand", "da": "Indtastet manuelt"}[lang]
+    assert header[-1] == {"sv": "Slutsats", "da": "Konklusion"}[lang]
 
 
 # -- 12. The ended console shows the way forward ---------------------------------------------
@@ -891,13 +896,15 @@ def test_the_ended_console_offers_the_report_downloads_rollup_and_run_again(room
 
     # Every way forward works: the downloads, the report, the roll-up, and running it again.
     links = after.locator(".after-downloads a")
-    expect(links).to_have_count(4)  # CSV for Excel here, CSV for other programs, XLSX, JSON
+    # CSV for Excel here, one table per file (items, comments, all of them in a ZIP), CSV for other
+    # programs, XLSX, JSON
+    expect(links).to_have_count(6)
     bodies = []
-    for i in range(4):
+    for i in range(6):
         resp = console.request.get(room.server.url + links.nth(i).get_attribute("href"))
         assert resp.status == 200 and "attachment" in resp.headers["content-disposition"]
         bodies.append(resp.body())
-    excel, plain = (b.decode("utf-8-sig").splitlines()[0] for b in bodies[:2])
+    excel, plain = (bodies[n].decode("utf-8-sig").splitlines()[0] for n in (0, 3))
     assert excel.startswith({"sv": "Nr;Avsnitt;", "da": "Nr.;Afsnit;"}[lang]) and plain.startswith("position,section,")
     after.get_by_role("link", name=report).click()
     expect(console.get_by_role("heading", level=1)).to_have_text(TITLES[lang])

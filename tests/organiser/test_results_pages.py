@@ -150,7 +150,7 @@ def test_rollup_downloads_read_back(client, login, regions):
     assert [(r["session_title"], r["yes"], r["no"]) for r in c3] == [("Dialog Region Syd", "2", "0"),
                                                                       ("total", "2", "0")]
     wb = load_workbook(io.BytesIO(client.get(base + ".xlsx?plain=1").data))
-    assert wb.sheetnames == ["Items", "Sessions"]
+    assert wb.sheetnames == ["Items", "Conclusions", "Comments", "Tags", "Sessions", "Chart data", "Chart"]
     assert wb["Sessions"].max_row == 4
     data = json.loads(client.get(base + ".json").data)
     assert len(data["sessions"]) == 3 and data["tags"][0]["tag"] == "Engagemang"

@@ -379,18 +379,18 @@ def test_rollup_csv_rows_and_totals():
     assert read_csv(data) == [
         ["item_id", "kind", "text", "session_id", "session_title", "unit", "started_at", "yes",
          "no", "unsure", "voters", "comments", "percent_yes", "hands_yes", "hands_no", "hands_unsure",
-         "entered_by_hand"],
+         "entered_by_hand", "conclusion"],
         ["i-tillid", "consideration", tillid, "s-1", "Beboermøde i Ærøskøbing", "Afdeling 12",
-         "2025-03-04T18:00:00+00:00", "12", "5", "4", "21", "3", "57.1", "0", "0", "0", "false"],
+         "2025-03-04T18:00:00+00:00", "12", "5", "4", "21", "3", "57.1", "0", "0", "0", "false", ""],
         ["i-tillid", "consideration", tillid, "s-2", "Dialogmøde på Østerbro", "Afdeling 7",
-         "2025-03-11T17:30:00+00:00", "6", "2", "0", "8", "1", "75.0", "0", "0", "0", "false"],
+         "2025-03-11T17:30:00+00:00", "6", "2", "0", "8", "1", "75.0", "0", "0", "0", "false", ""],
         ["i-tillid", "consideration", tillid, "", "total", "", "", "18", "7", "4", "29", "4",
-         "62.1", "0", "0", "0", ""],
+         "62.1", "0", "0", "0", "", ""],
         # Added to the guide after the first session: no row for s-1, not a row of zeros.
         ["i-ny", "consideration", "'+45 ekstra møder om året?", "s-2", "Dialogmøde på Østerbro",
-         "Afdeling 7", "2025-03-11T17:30:00+00:00", "0", "0", "0", "0", "0", "", "0", "0", "0", "false"],
+         "Afdeling 7", "2025-03-11T17:30:00+00:00", "0", "0", "0", "0", "0", "", "0", "0", "0", "false", ""],
         ["i-ny", "consideration", "'+45 ekstra møder om året?", "", "total", "", "", "0", "0",
-         "0", "0", "0", "", "0", "0", "0", ""],
+         "0", "0", "0", "", "0", "0", "0", "", ""],
     ]
 
 
@@ -403,7 +403,7 @@ def test_rollup_csv_sums_a_missing_total():
 def test_rollup_xlsx_items_sheet():
     data = export.rollup_xlsx(danish_rollup())
     wb = load(data)
-    assert wb.sheetnames == ["Items", "Sessions"]
+    assert wb.sheetnames == ["Items", "Conclusions", "Comments", "Tags", "Sessions", "Chart data", "Chart"]
     ws = wb["Items"]
     tillid = "Er der tillid og opbakning til os som demokratisk aktør?"
     group = ["yes", "no", "unsure", "percent_yes"]
@@ -448,7 +448,7 @@ def test_rollup_of_a_guide_without_sessions():
               "items": [{"id": "i", "kind": "prompt", "text": "Hvad nu?", "per_session": {},
                          "total": {"yes": 0, "no": 0, "unsure": 0, "voters": 0, "comments": 0}}]}
     assert read_csv(export.rollup_csv(rollup))[1:] == [
-        ["i", "prompt", "Hvad nu?", "", "total", "", "", "0", "0", "0", "0", "0", "", "0", "0", "0", ""]]
+        ["i", "prompt", "Hvad nu?", "", "total", "", "", "0", "0", "0", "0", "0", "", "0", "0", "0", "", ""]]
     ws = load(export.rollup_xlsx(rollup))["Items"]
     assert sheet_rows(ws)[2] == ["i", "prompt", "Hvad nu?", 0, 0, 0, None, 0, 0]
 
