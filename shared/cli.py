@@ -73,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("export", help="export one session's results")
     ex.add_argument("code", help="the join code (or the session id)")
-    ex.add_argument("--format", choices=("csv", "xlsx", "json"), required=True)
+    ex.add_argument("--format", choices=("csv", "xlsx", "json", "zip"), required=True,
+                    help="zip: one CSV file per table")
     ex.add_argument("--language", choices=("sv", "da", "en"),
                     help="CSV and XLSX for a spreadsheet in this language (columns and values in it; sv and da "
                          "CSV with semicolons and decimal commas); default: the stable English columns")
