@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     bk.add_argument("file")
 
     sub.add_parser("first-run-link", help="print the one-time link for the first organiser, if none can sign in")
+    ml = sub.add_parser("mail", help="e-mail through DIALOGRUM_SMTP_URL").add_subparsers(dest="mail_command",
+                                                                                        required=True)
+    ml.add_parser("send-pending", help="send the e-mails that are due now (every serving process does this by "
+                                       "itself; this is for cron or a check by hand); prints what happened")
+    ml.add_parser("list", help="the outbox: id, status, attempts, kind, recipient, last error (never the body)")
     sub.add_parser("purge", help="delete the comments of sessions that ended longer ago than the retention "
                                  "(run it daily from cron or a systemd timer)")
     return p
@@ -131,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
             db = get_db().session
             try:
                 handler = {"user": _user, "token": _token, "guide": _guide, "export": _export,
-                           "first-run-link": _first_run, "purge": _purge}[args.command]
+                           "first-run-link": _first_run, "purge": _purge, "mail": _mail}[args.command]
                 return handler(args, db, app)
             finally:
                 db.remove()
@@ -334,6 +339,26 @@ def _purge(_args: argparse.Namespace, db: Any, _app: Any) -> int:
     kept = f"retention {days} days" if days > 0 else "no retention set: comments stay until their session is deleted"
     print(f"{deleted} comment{'' if deleted == 1 else 's'} deleted ({kept})")
     return 0
+
+
+def _mail(args: argparse.Namespace, db: Any, _app: Any) -> int:
+    import sqlalchemy as sa
+
+    from shared import mail
+    from shared.db import get_db
+    from shared.models import MailOutbox
+
+    if args.mail_command == "list":
+        for row in db.scalars(sa.select(MailOutbox).order_by(MailOutbox.id.desc()).limit(200)):
+            error = f"  {row.last_error}" if row.last_error else ""
+            print(f"#{row.id}\t{row.status}\t{row.attempts}\t{row.kind}\t{row.to_addr}{error}")
+        return 0
+    if not mail.enabled():
+        raise UserError("e-mail is not configured: set DIALOGRUM_SMTP_URL (see docs/deploy.md#e-mail)")
+    done = mail.send_pending(get_db(), limit=10_000)
+    print(f"{done.sent} sent, {done.retrying} to be retried, {done.failed} failed")
+    # A failure is worth a non-zero status in cron's eyes; the rows say the rest.
+    return 0 if not (done.retrying or done.failed) else 2
 
 
 if __name__ == "__main__":  # pragma: no cover
