@@ -62,11 +62,15 @@ def unregister_process(conn: sa.Connection, process_id: str) -> None:
     conn.execute(_processes.delete().where(_processes.c.id == process_id))
 
 
+#: Built once: every socket's connect runs it (a statement built per call costs a new cache key).
+_ADD_CONNECTION = _connections.insert()
+
+
 def add_connection(conn: sa.Connection, *, sid: str, process_id: str, meeting_id: str, role: str,
                    participant_id: str | None) -> None:
     """Record an open socket."""
-    conn.execute(_connections.insert().values(sid=sid, process_id=process_id, meeting_id=meeting_id, role=role,
-                                              participant_id=participant_id, connected_at=utcnow()))
+    conn.execute(_ADD_CONNECTION, {"sid": sid, "process_id": process_id, "meeting_id": meeting_id, "role": role,
+                                   "participant_id": participant_id, "connected_at": utcnow()})
 
 
 def remove_connection(conn: sa.Connection, sid: str) -> None:

@@ -214,24 +214,25 @@ def control(work: Work, meeting_id: object, action: object, index: object = None
     return after
 
 
+#: Built once (every phone's connect runs them; see shared/meeting/read.py `_MEETING_BY_ID`).
+_PARTICIPANT_BY_TOKEN = sa.select(_participants.c.id).where(
+    _participants.c.token_hash == sa.bindparam("token_hash"), _participants.c.meeting_id == sa.bindparam("meeting_id"))
+_NEW_PARTICIPANT = _participants.insert()
+
+
 def join(work: Work, meeting: Any, token: object = None) -> tuple[str, str]:
     """Return (participant_id, token): the same participant when the phone sends its token back."""
     conn = work.conn
     if meeting.status == MeetingStatus.ENDED:
         raise DialogrumError("session_ended")
     if isinstance(token, str) and 16 <= len(token) <= 128:
-        pid = conn.execute(
-            sa.select(_participants.c.id).where(
-                _participants.c.token_hash == hash_token(token), _participants.c.meeting_id == meeting.id
-            )
-        ).scalar()
+        pid = conn.execute(_PARTICIPANT_BY_TOKEN, {"token_hash": hash_token(token), "meeting_id": meeting.id}).scalar()
         if pid is not None:
             return pid, token
     token = secrets.token_urlsafe(24)
     pid = random_id()
-    conn.execute(
-        _participants.insert().values(id=pid, meeting_id=meeting.id, token_hash=hash_token(token), created_at=utcnow())
-    )
+    conn.execute(_NEW_PARTICIPANT, {"id": pid, "meeting_id": meeting.id, "token_hash": hash_token(token),
+                                    "created_at": utcnow()})
     return pid, token
 
 

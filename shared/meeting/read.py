@@ -29,13 +29,18 @@ _likes = CommentLike.__table__
 #: A meeting row without its guide snapshot: rows are read on every connect and every state
 #: change, and the snapshot (parsed JSON) is only ever needed through the `snapshot()` cache.
 MEETING_COLUMNS = tuple(c for c in _meetings.c if c.name != "guide_snapshot")
+#: Built once and executed with bound parameters: a wide SELECT built on every call costs
+#: SQLAlchemy a new statement and cache key each time, which a hall connecting at once pays a
+#: thousand times over (issue 14's connect storm, profiled with py-spy).
+_MEETING_BY_ID = sa.select(*MEETING_COLUMNS).where(_meetings.c.id == sa.bindparam("meeting_id"))
+_MEETING_BY_CODE = sa.select(*MEETING_COLUMNS).where(_meetings.c.code == sa.bindparam("code"))
 
 
 def get_meeting(conn: sa.Connection, meeting_id: object) -> sa.Row:
     """The meeting row, or `unknown_session`."""
     if not storable(meeting_id):  # not a str, or a NUL or lone surrogate no query can carry
         raise DialogrumError("unknown_session")
-    row = conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.id == meeting_id)).first()
+    row = conn.execute(_MEETING_BY_ID, {"meeting_id": meeting_id}).first()
     if row is None:
         raise DialogrumError("unknown_session")
     return row
@@ -51,7 +56,7 @@ def find_by_code(conn: sa.Connection, raw_code: object) -> sa.Row | None:
     code = normalise_code(raw_code)
     if code is None:
         return None
-    return conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.code == code)).first()
+    return conn.execute(_MEETING_BY_CODE, {"code": code}).first()
 
 
 def find_by_projector_key(conn: sa.Connection, key: object) -> sa.Row | None:

@@ -99,6 +99,9 @@ class Hub:
         self._last_heartbeat = 0.0
         self._last_credential_check = 0.0
         self._resync = False
+        #: {meeting id: (state_version, monotonic time, state)}: the state a connecting socket is
+        #: greeted with, shared by the sockets that connect within one tick (see recent_state)
+        self._recent_states: dict[str, tuple[int, float, dict]] = {}
         database.subscribers.append(self.publish)
         # A queue that was down (shared/realtime/queue.py) says when it answers again.
         callbacks = getattr(getattr(socketio.server, "manager", None), "on_recovered", None)
@@ -269,6 +272,21 @@ class Hub:
         for gone in set(meeting_ids) - {row.id for row in rows}:
             self._let_go(gone)
 
+    def recent_state(self, conn: sa.Connection, row: Any) -> dict:
+        """The state of `row` for a socket that just connected, computed at most once per tick
+        and state version. A hall connecting at once would otherwise count the connected phones
+        (a query over every connection row) once per phone, a thousand times in a few seconds.
+        What the reuse may miss is bounded like presence itself: a `participants` up to one tick
+        (100 ms) old, and a countdown read up to 100 ms earlier; any change of state bumps the
+        version, so nothing else can be stale."""
+        now = time.monotonic()
+        hit = self._recent_states.get(row.id)
+        if hit is not None and hit[0] == row.state_version and now - hit[1] < TICK_SECONDS:
+            return hit[2]
+        st = rules.state(conn, row)
+        self._recent_states[row.id] = (row.state_version, now, st)
+        return st
+
     def _emit_local(self, event: str, data: Any, to: str) -> None:
         self.socketio.emit(event, data, to=to, ignore_queue=True)
 
@@ -394,6 +412,7 @@ class Hub:
             if not sids:
                 self.by_meeting.pop(client.meeting_id, None)
                 self.versions.pop(client.meeting_id, None)
+                self._recent_states.pop(client.meeting_id, None)
         try:
             with self.db.begin() as conn:
                 presence.remove_connection(conn, sid)

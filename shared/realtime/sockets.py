@@ -53,6 +53,7 @@ class Sockets:
         self.hub.start()
         auth = auth if isinstance(auth, dict) else {}
         welcome = None
+        fresh = False  # a participant made by this connect (nothing of theirs to look up yet)
         if "session_id" in auth and "api_token" in auth:
             token = token_for(self.db.session, auth.get("api_token"))
             user, token_id, version = (token.user, token.id, None) if token is not None else (None, None, None)
@@ -79,6 +80,7 @@ class Sockets:
                                                 self.new_participant_limit)
                     client = Client(sid, meeting.id, "participant", participant_id=participant_id)
                     welcome = {"token": token, "participant_id": participant_id}
+                    fresh = token != sent
                 elif "projector_key" in auth:
                     meeting = rules.find_by_projector_key(conn, auth.get("projector_key"))
                     if meeting is None:
@@ -107,10 +109,10 @@ class Sockets:
             log.exception("socket connect failed")
             raise ConnectionRefusedError("server_error") from None
         self.hub.attach(client)
-        self.hub.socketio.start_background_task(self._greet, sid, welcome)
+        self.hub.socketio.start_background_task(self._greet, sid, welcome, fresh)
         return client
 
-    def _greet(self, sid: str, welcome: dict | None) -> None:
+    def _greet(self, sid: str, welcome: dict | None, fresh: bool = False) -> None:
         # The CONNECT packet goes out after the connect handler returns; wait for it so the
         # first events are never sent before the client knows it is connected.
         hub = self.hub
@@ -126,10 +128,12 @@ class Sockets:
             hub._emit_local("welcome", welcome, sid)
         with self.db.begin() as conn:
             row = rules.get_meeting(conn, client.meeting_id)
-            st = rules.state(conn, row)
+            st = hub.recent_state(conn, row)
             if client.role == "participant":
                 item_id = st["item"]["id"] if st["item"] else None
-                st = {**st, "me": rules.me(conn, row.id, client.participant_id, item_id)}
+                # A participant this connect made has neither voted nor commented: no queries.
+                me = dict(rules.read.NOBODY) if fresh else rules.me(conn, row.id, client.participant_id, item_id)
+                st = {**st, "me": me}
             hub._emit_local("state", st, sid)
             if row.status == "live":
                 hub.send_item_extras(conn, row, st, to_sid=sid, role=client.role)
