@@ -43,6 +43,7 @@ ROLLUP_FORMATS = ("json", "csv", "xlsx", "zip")
 #: one table per CSV file (issue 12, gap 12): the tables of each export (shared.export)
 SESSION_TABLES = ("items", "comments")
 ROLLUP_TABLES = ("items", "comments", "tags", "sessions")
+DIALECTS = ("comma", "semicolon")
 FILE_TABLE = ("Additive: a CSV file of this one table (`zip` holds every table, one CSV file each). Without it, "
               "the documented CSV: for a session both tables with a blank line between, for a roll-up its items.")
 FILE_DIALECT = ("Additive: the CSV's separators whatever the language: `comma` (and a decimal point) or "
@@ -271,8 +272,8 @@ class ExportQuery(Schema):
     format: _exactly(EXPORT_FORMATS, "The file format; without it, JSON (additive default); `zip` (additive): "
                      "one CSV file per table.") = "json"
     language: LanguageCode | None = Field(default=None, description=FILE_LANGUAGE)
-    table: _exactly(SESSION_TABLES, FILE_TABLE) | None = None
-    dialect: _exactly(("comma", "semicolon"), FILE_DIALECT) | None = None
+    table: _exactly(SESSION_TABLES) | None = Field(default=None, description=FILE_TABLE)
+    dialect: _exactly(DIALECTS) | None = Field(default=None, description=FILE_DIALECT)
 
 
 class RollupQuery(Schema):
@@ -281,8 +282,8 @@ class RollupQuery(Schema):
     format: _exactly(ROLLUP_FORMATS, "The roll-up as JSON (the default, additive) or as a file; `zip` "
                      "(additive): one CSV file per table.") = "json"
     language: LanguageCode | None = Field(default=None, description=FILE_LANGUAGE)
-    table: _exactly(ROLLUP_TABLES, FILE_TABLE) | None = None
-    dialect: _exactly(("comma", "semicolon"), FILE_DIALECT) | None = None
+    table: _exactly(ROLLUP_TABLES) | None = Field(default=None, description=FILE_TABLE)
+    dialect: _exactly(DIALECTS) | None = Field(default=None, description=FILE_DIALECT)
     unit: Text(MAX_UNIT, nullable=False, description="Additive: only sessions of this unit.") = ""
     since: Annotated[Day, Field(alias="from", description="Additive: only sessions started on or after this "
                                 "day (UTC).")] = None

@@ -236,12 +236,17 @@ def test_exports_offer_their_formats(doc):
     export = doc["paths"]["/sessions/{meeting_id}/export"]["get"]
     fmt = next(p for p in export["parameters"] if p["name"] == "format")
     assert fmt["in"] == "query"
-    assert set(fmt["schema"]["enum"]) == {"csv", "xlsx", "json"}
-    assert set(export["responses"]["200"]["content"]) == {"text/csv", xlsx, "application/json"}
+    assert set(fmt["schema"]["enum"]) == {"csv", "xlsx", "json", "zip"}
+    assert set(export["responses"]["200"]["content"]) == {"text/csv", xlsx, "application/json", "application/zip"}
+    # One table per CSV file (issue 12, gap 12): the tables by name, and the separators.
+    table = next(p for p in export["parameters"] if p["name"] == "table")
+    assert table["schema"]["anyOf"][0]["enum"] == ["items", "comments"] and "one table" in table["description"]
     rollup = doc["paths"]["/guides/{guide_id}/rollup"]["get"]
     params = {p["name"]: p for p in rollup["parameters"]}
-    assert {"csv", "xlsx"} <= set(params["format"]["schema"]["enum"])
-    assert set(params) == {"format", "unit", "from", "to", "language"}
+    assert {"csv", "xlsx", "zip"} <= set(params["format"]["schema"]["enum"])
+    assert set(params) == {"format", "unit", "from", "to", "language", "table", "dialect"}
+    assert params["table"]["schema"]["anyOf"][0]["enum"] == ["items", "comments", "tags", "sessions"]
+    assert params["dialect"]["schema"]["anyOf"][0]["enum"] == ["comma", "semicolon"]
     assert params["from"]["schema"]["format"] == "date"
     assert {"text/csv", xlsx} <= set(rollup["responses"]["200"]["content"])
 
