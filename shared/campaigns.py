@@ -286,3 +286,66 @@ def as_json(prog: Progress, *, may_see: Any = None) -> dict[str, Any]:
                  for h in prog.held],
         "not_yet": [{"unit": n.unit.name, "overdue": n.overdue} for n in prog.not_yet],
     }
+
+
+# -- reminders (issue 12, gap 9) -----------------------------------------------------------------
+
+
+def reminder_mail(campaign: Campaign, *, unit: str, lang: str, url: str, overdue: bool,
+                  recipient: str = "") -> tuple[str, str]:
+    """Subject and body of a reminder to a unit that has not held the campaign yet, in `lang`:
+    what it is asked, by when, the organiser's message, and the link to start a session."""
+    from flask_babel import force_locale, format_date
+    from flask_babel import gettext as _
+
+    with force_locale(lang):
+        deadline = format_date(campaign.deadline, "long")
+        title = name(campaign)
+        subject = _("Reminder: %(campaign)s by %(deadline)s", campaign=title, deadline=deadline)
+        greeting = _("Hello %(name)s,", name=recipient) if recipient else _("Hello,")
+        asked = _("%(unit)s is asked to hold the dialogue “%(campaign)s” by %(deadline)s, and has not held it yet.",
+                  unit=unit, campaign=title, deadline=deadline)
+        if overdue:
+            asked += " " + _("The deadline has passed: hold it as soon as you can.")
+        action = _("Start a session with the guide here, when you are signed in:")
+    parts = [greeting, asked]
+    if campaign.message:
+        parts.append(campaign.message)
+    return subject, "\n\n".join(parts) + f"\n\n{action}\n{url}\n\n-- \nDialogrum\n"
+
+
+@dataclass
+class Reminded:
+    """Who a reminder went to: (user, unit name, language) per facilitator, and the units with
+    nobody to write to."""
+
+    sent: list[tuple[User, str, str]] = field(default_factory=list)
+    nobody: list[str] = field(default_factory=list)
+
+
+def send_reminders(db: so.Session, prog: Progress, *, url_for_unit: Any, fallback_language: str) -> Reminded:
+    """Queue one e-mail per active user of each unit that has not held the campaign yet, in the
+    user's language (`mail.language_of`), in the caller's transaction: they go after it commits.
+    `url_for_unit(unit_name)` is the link that starts a session with the guide for that unit.
+    Refused with `wrong_state` for a closed campaign or one every unit has held."""
+    from shared import mail
+
+    campaign = prog.campaign
+    if campaign.closed_at is not None or not prog.not_yet:
+        raise DialogrumError("wrong_state", "nobody is left to remind")
+    users = facilitators_not_yet(db, prog)
+    result = Reminded()
+    for n in prog.not_yet:
+        members = [u for u in users if u.unit_id == n.unit.id]
+        if not members:
+            result.nobody.append(n.unit.name)
+        for user in members:
+            lang = mail.language_of(user, fallback_language)
+            subject, body = reminder_mail(campaign, unit=n.unit.name, lang=lang, url=url_for_unit(n.unit.name),
+                                          overdue=n.overdue, recipient=user.name)
+            mail.queue(db, to=user.email, lang=lang, subject=subject, body=body, kind="reminder", user_id=user.id)
+            result.sent.append((user, n.unit.name, lang))
+    if result.sent:
+        campaign.reminded_at = utcnow()
+        db.flush()
+    return result

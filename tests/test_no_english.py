@@ -273,6 +273,10 @@ def forms(client, rooms, lang):
                                                      "unit": "x" * 300}), ()
     yield "settings, out of range", post("/settings", {"days": "-3"}), ()
     yield "campaign, nothing filled in", post("/campaigns/new", {"guide_id": room["guide"], "deadline": "igår"}), ()
+    yield "campaign reminder to copy", client.post(
+        f"/campaigns/{room['campaign']}/remind?lang={lang}",
+        data={"csrf_token": csrf_token(client.get(f"/campaigns/{room['campaign']}").text)}), \
+        ("sessions",)  # the link's path in the text to copy (/sessions?guide=...), an address, not a word
     yield "first password, too short and different", post(f"/setup/{room['secret']}", {
         "email": "nope", "password": "kort", "confirm": "andet"}), ()
 

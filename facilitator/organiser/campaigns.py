@@ -9,7 +9,7 @@ what their unit is asked to hold on their sessions page.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone
+from flask_babel import get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,12 +20,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from facilitator.organiser import bp
 from facilitator.organiser.admin import organiser_required
 from facilitator.organiser.forms import ActionForm
-from shared import access, campaigns, library, organiser
+from shared import access, campaigns, library, mail, organiser
 from shared.db import get_db
 from shared.errors import DialogrumError
 from shared.forms import Form
 from shared.models import Campaign, Meeting
 from shared.uow import unit_of_work
+from shared.urls import base_url
 
 
 class UnitChoices(SelectMultipleField):
@@ -143,7 +144,7 @@ def campaign(campaign_id: int):
     c = _campaign(campaign_id)
     prog = campaigns.progress(get_db().session, c, get_timezone())
     return render_template("organiser/campaign.html", prog=prog, campaign=c, name=campaigns.name(c),
-                           link_for=report_link, action_form=ActionForm())
+                           link_for=report_link, action_form=ActionForm(), mail_enabled=mail.enabled())
 
 
 @bp.post("/campaigns/<int:campaign_id>/close")
@@ -160,6 +161,45 @@ def close_campaign(campaign_id: int):
     flash(_("“%(name)s” is closed.", name=campaigns.name(c)) if closed
           else _("“%(name)s” is open again.", name=campaigns.name(c)), "success")
     return redirect(url_for("organiser.campaign", campaign_id=campaign_id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/remind")
+@organiser_required
+def remind(campaign_id: int):
+    """Remind the units that have not held the campaign yet (issue 12, gap 9): with e-mail set up,
+    one mail per facilitator of those units in their own language; without it, the reminder to
+    copy and send, with the link that starts a session."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = get_db().session
+    c = _campaign(campaign_id)
+    prog = campaigns.progress(db, c, get_timezone())
+    if c.closed_at is not None or not prog.not_yet:
+        flash(_("Every unit asked has held it.") if not prog.not_yet else _("The campaign is closed."), "error")
+        return redirect(url_for("organiser.campaign", campaign_id=c.id))
+
+    def start_link(unit: str) -> str:
+        return base_url() + url_for("facilitator.sessions", guide=c.guide_id, unit=unit, _anchor="new-heading")
+
+    if mail.enabled():
+        with unit_of_work(get_db(), session=db):
+            done = campaigns.send_reminders(db, prog, url_for_unit=start_link, fallback_language=str(get_locale()))
+        if done.sent:
+            flash(ngettext("A reminder is on its way to %(num)s facilitator.",
+                           "Reminders are on their way to %(num)s facilitators.", len(done.sent)), "success")
+        if done.nobody:
+            flash(_("Nobody belongs to %(units)s yet: put their facilitators in their units on the users page.",
+                    units=", ".join(done.nobody)), "error")
+        return redirect(url_for("organiser.campaign", campaign_id=c.id))
+    lang = str(get_locale())
+    members = campaigns.facilitators_not_yet(db, prog)
+    texts = []
+    for n in prog.not_yet:
+        subject, body = campaigns.reminder_mail(c, unit=n.unit.name, lang=lang, url=start_link(n.unit.name),
+                                                overdue=n.overdue)
+        texts.append({"unit": n.unit, "subject": subject, "body": body,
+                      "to": [u.email for u in members if u.unit_id == n.unit.id]})
+    return render_template("organiser/campaign_reminder.html", campaign=c, name=campaigns.name(c), texts=texts)
 
 
 @bp.post("/users/<int:user_id>/unit")

@@ -130,3 +130,30 @@ def test_editing_replaces_the_units_asked(db, setup):
     again = db.get(Campaign, campaign.id)
     assert [u.name for u in again.units] == ["Region Norr", "Region Stockholm"]
     assert campaigns.name(again) == "Våren 2027" and again.deadline == dt.date(2027, 5, 31)
+
+
+def test_reminders_are_queued_per_facilitator_of_the_units_not_yet_held(db, make, setup):
+    from shared.models import MailOutbox
+
+    boss, guide_id, units = setup
+    kim, ida = make.user("facilitator"), make.user("facilitator")
+    boss = db.get(User, boss.id)
+    campaign = campaigns.save_campaign(db, boss, guide_id=guide_id, deadline="2027-06-30",
+                                       unit_ids=[units["Region Väst"].id, units["Region Norr"].id])
+    db.get(User, kim.id).unit_id = units["Region Väst"].id
+    db.get(User, ida.id).unit_id = units["Region Väst"].id
+    db.get(User, ida.id).language = "da"
+    db.commit()
+    prog = campaigns.progress(db, db.get(Campaign, campaign.id), today=dt.date(2027, 7, 1))
+    done = campaigns.send_reminders(db, prog, url_for_unit=lambda unit: f"http://x.test/{unit}",
+                                    fallback_language="sv")
+    db.commit()
+    assert done.nobody == ["Region Norr"]
+    assert sorted(lang for _user, _unit, lang in done.sent) == ["da", "sv"]
+    rows = {r.to_addr: r for r in db.scalars(sa.select(MailOutbox))}
+    assert rows[ida.email].subject.startswith("Påmindelse:") and "http://x.test/Region Väst" in rows[ida.email].body
+    assert rows[kim.email].subject.startswith("Påminnelse:") and "Sista dagen har passerat" in rows[kim.email].body
+    campaigns.close_campaign(db, campaign.id)
+    with pytest.raises(DialogrumError):
+        campaigns.send_reminders(db, campaigns.progress(db, db.get(Campaign, campaign.id)),
+                                 url_for_unit=str, fallback_language="sv")
