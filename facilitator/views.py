@@ -108,7 +108,7 @@ def setup(secret: str):
                 raise DialogrumError("invalid", _("Give the e-mail address you will sign in with."))
             with unit_of_work(get_db(), session=db):
                 user = accounts.use_link(db, secret, form.password.data, email=form.email.data,
-                                         name=form.name.data)
+                                         name=form.name.data, language=str(get_locale()))
             login_user(user)
             return redirect(url_for("facilitator.sessions"))
         except DialogrumError as exc:

@@ -15,12 +15,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.errors import DialogrumError
 from shared.ids import hash_token
-from shared.models import ROLES, ApiToken, OneTimeLink, User, utcnow
+from shared.models import ROLES, ApiToken, Language, OneTimeLink, User, utcnow
 from shared.text import clean
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
 LINK_LIFETIME = dt.timedelta(days=7)
+LANGUAGES = tuple(language.value for language in Language)
 
 
 def normalise_email(email: object) -> str:
@@ -238,13 +239,16 @@ def link_user(db: so.Session, secret: object) -> OneTimeLink | None:
 
 
 def use_link(db: so.Session, secret: object, password: object, *, email: object = None,
-             name: object = None) -> User:
+             name: object = None, language: object = None) -> User:
     """Set the password through a one-time link and spend the link. Spending is one guarded
     UPDATE, so two requests racing with the same link cannot both set a password. The user's
     sign-ins made before end; the link never changes whether the account is active.
 
     A first-run link also takes the first organiser's e-mail (and name): it turns the placeholder
-    account into theirs, and never touches an account that exists (issue 15, point 9a)."""
+    account into theirs, and never touches an account that exists (issue 15, point 9a).
+
+    `language` is the page language the password was chosen in: a user with no language of their
+    e-mails yet gets it, so later mails (a reset, a campaign reminder) come in the language they read."""
     link = link_user(db, secret)
     if link is None:
         raise DialogrumError("not_found", "this link has expired or has been used")
@@ -275,6 +279,9 @@ def use_link(db: so.Session, secret: object, password: object, *, email: object 
             raise DialogrumError("not_found", "this link has expired or has been used")
     else:
         db.execute(sa.update(User).where(User.id == user_id).values(password_hash=password_hash)
+                   .execution_options(synchronize_session=False))
+    if language in LANGUAGES:
+        db.execute(sa.update(User).where(User.id == user_id, User.language.is_(None)).values(language=language)
                    .execution_options(synchronize_session=False))
     void_links(db, user_id)
     end_sign_ins(db, user_id)

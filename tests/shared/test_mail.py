@@ -226,6 +226,30 @@ def test_a_password_link_goes_in_the_users_language_else_the_organisers(app, cli
     assert "Ditt gamla lösenord fungerar" in smtp.messages[0].get_content()
 
 
+def test_a_user_without_a_language_gets_the_one_they_chose_their_password_in(app, client, login, make, csrf):
+    boss = make.user("organiser")
+    fac = make.user("facilitator")  # made without a language, as every user before e-mail was
+    login(boss)
+    page = client.get("/users")
+    path = re.search(r'readonly value="http://dialogrum.test(/setup/[^"]+)"',
+                     client.post(f"/users/{fac.id}/reset", data={"csrf_token": csrf(page.text)}).text).group(1)
+    newcomer = app.test_client()
+    form = newcomer.get(path + "?lang=da")
+    assert newcomer.post(path, data={"csrf_token": csrf(form.text), "password": "a new password",
+                                     "confirm": "a new password"}).status_code == 302
+    with app.app_context():
+        db = get_db().session
+        assert db.get(User, fac.id).language == "da"
+        # A stored language is theirs: choosing a password in another language does not change it.
+        from shared import accounts
+
+        secret = accounts.create_link(db, db.get(User, fac.id), "reset")
+        accounts.use_link(db, secret, "another password", language="sv")
+        db.commit()
+        assert db.get(User, fac.id).language == "da"
+        db.remove()
+
+
 def test_without_smtp_nothing_is_queued_and_the_link_is_shown(app, client, login, make, csrf):
     boss = make.user("organiser")
     login(boss)
