@@ -140,3 +140,22 @@ def test_the_board_report_prints_to_pdf(board, lang):
     page.reload()
     _no_horizontal_scroll(page)
     page.screenshot(path=str(board["shots"] / f"board-report-360-{lang}.png"), full_page=True)
+
+
+def test_the_board_pages_have_no_serious_accessibility_violations(board, browser, ui):
+    """axe-core on the roll-up and its board report, in Danish at 1280 and 360 px."""
+    ctx = ui.scan_context(browser, viewport={"width": 1280, "height": 900}, locale="da-DK")
+    page = ctx.new_page()
+    try:
+        ui.sign_in(page, board["server"].url, {"email": "styrelse@example.org", "password": PASSWORD}, lang="da")
+        found = {}
+        for width in (1280, 360):
+            page.set_viewport_size({"width": width, "height": 900})
+            for path in (f"/guides/{board['guide']}/rollup", f"/guides/{board['guide']}/rollup/report"):
+                page.goto(f"{board['server'].url}{path}?lang=da")
+                violations = ui.axe_violations(page)
+                if violations:
+                    found[f"{path} at {width}"] = violations
+        assert found == {}
+    finally:
+        ctx.close()
