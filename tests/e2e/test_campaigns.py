@@ -7,6 +7,7 @@ Screenshots in Swedish and Danish at 360 and 1280 px wide."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -167,3 +168,24 @@ def test_the_public_page_lists_who_has_not_held_it_yet(office):
         expect(card.locator(".campaign-held li").first).to_contain_text("Region Stockholm")
         _shoot(view, office.shots, f"public-campaign-{lang}")
     public.close()
+
+
+def test_without_email_the_organiser_copies_the_reminder(office):
+    page = office.page
+    page.goto(f"{office.server.url}/campaigns?lang=sv")
+    page.locator(".campaigns-table a").first.click()
+    page.wait_for_url("**/campaigns/*")
+    campaign_url = page.url.split("?")[0]
+    for lang, button, heading in (("sv", "Visa påminnelsen", "Påminnelse att kopiera"),
+                                  ("da", "Vis påmindelsen", "Påmindelse til at kopiere")):
+        page.goto(f"{campaign_url}?lang={lang}")
+        page.get_by_role("button", name=button).click()
+        expect(page.locator("h1")).to_have_text(heading)
+        text = page.locator(".reminder-card textarea").first
+        expect(text).to_have_value(re.compile(r"Region Norr .*\n.*/sessions\?guide=\w+&unit=Region\+Norr#new-heading",
+                                              re.S))
+        expect(page.locator(".reminder-to")).to_have_text("ledare@example.org")  # in Region Norr since the test above
+        _shoot(page, office.shots, f"campaign-reminder-{lang}")
+    page.goto(f"{office.server.url}/guides/{office.guide_id}/rollup?lang=da")
+    expect(page.locator(".campaign-card .campaign-first")).to_contain_text("Region Stockholm")
+    _shoot(page, office.shots, "rollup-campaign-da")
