@@ -490,6 +490,64 @@ class ServerProcess:
         return self.cli("token", "create", "--email", email).stdout.strip()
 
 
+class InProcessCli(ServerProcess):
+    """An instance whose `dialogrum` commands run in this process (`shared.cli.main`), with the
+    instance's environment, working directory, stdin and captured output.
+
+    A subprocess pays about 1.5 s of imports per command, and the CLI tests ran some sixty of them.
+    What the console script adds (the entry point, exit codes) is still run as a real subprocess by
+    `ServerProcess.cli` in test_cli.py; `serve` always is."""
+
+    def cli(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        """Run `dialogrum ARGS` as `main(ARGS)`, returning what a subprocess would."""
+        import contextlib
+        import io
+        import traceback
+
+        import shared.cli as cli_module
+        from shared.db import get_db
+
+        assert args and args[0] != "serve", "serve runs as a subprocess: use ServerProcess"
+        made: list = []
+        make_app = cli_module._app
+
+        def app_kept():
+            made.append(make_app())
+            return made[-1]
+
+        saved_env, saved_cwd, saved_stdin = dict(os.environ), os.getcwd(), sys.stdin
+        out, err = io.BytesIO(), io.StringIO()
+        stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+        try:
+            os.environ.clear()
+            os.environ.update(self.env())
+            os.chdir(self.instance)
+            sys.stdin = io.StringIO(stdin or "")
+            cli_module._app = app_kept
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(err):
+                try:
+                    code = cli_module.main(list(args))
+                except SystemExit as exc:  # argparse's usage errors
+                    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                except Exception:  # what the interpreter would print and exit 1 with
+                    traceback.print_exc()
+                    code = 1
+        finally:
+            cli_module._app = make_app
+            sys.stdin = saved_stdin
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+            for app in made:
+                get_db(app).dispose()
+        stdout.flush()
+        result = subprocess.CompletedProcess(["dialogrum", *args], code or 0,
+                                             out.getvalue().decode("utf-8"), err.getvalue())
+        if check and result.returncode != 0:
+            raise RuntimeError(f"dialogrum {' '.join(args)} failed: {result.stderr}")
+        return result
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[ServerProcess]:
     """One real eventlet server on SQLite per test module."""

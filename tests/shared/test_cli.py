@@ -11,18 +11,28 @@ import pytest
 import yaml
 
 from shared.uow import Work
-from tests.conftest import SMALL_GUIDE, ServerProcess, create_pg_database, drop_pg_database
+from tests.conftest import SMALL_GUIDE, InProcessCli, ServerProcess, create_pg_database, drop_pg_database
 
 
 @pytest.fixture
-def cli(tmp_path):
-    """A CLI bound to a fresh instance with a migrated SQLite database."""
+def cli(tmp_path, sqlite_url):
+    """A CLI bound to a fresh instance with a migrated SQLite database, run in this process
+    (`db upgrade` then only adds the built-in guides to the migrated copy)."""
+    srv = InProcessCli(tmp_path, sqlite_url)
+    srv.cli("db", "upgrade")
+    return srv
+
+
+@pytest.fixture
+def script(tmp_path):
+    """The installed console script itself, as a subprocess (entry point, exit codes, stdin)."""
     srv = ServerProcess(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}")
     srv.cli("db", "upgrade")
     return srv
 
 
-def test_user_and_token(cli):
+def test_user_and_token(script):
+    cli = script
     result = cli.cli("user", "create", "--email", "Kim@Example.org", "--role", "organiser", "--name", "Kim",
                      stdin="a good password\n")
     assert result.returncode == 0
@@ -136,7 +146,7 @@ def test_first_run_link(cli):
 def cli_on_both(request, tmp_path):
     """A CLI bound to a fresh, migrated SQLite or PostgreSQL database."""
     url = f"sqlite:///{tmp_path / 'db.sqlite'}" if request.param == "sqlite" else create_pg_database()
-    srv = ServerProcess(tmp_path, url)
+    srv = InProcessCli(tmp_path, url)
     srv.cli("db", "upgrade")
     yield srv
     if request.param == "postgresql":

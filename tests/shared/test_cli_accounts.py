@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ServerProcess
+from tests.conftest import InProcessCli
 
 
 @pytest.fixture
-def cli(tmp_path):
-    """A CLI bound to a fresh instance with a migrated SQLite database."""
-    srv = ServerProcess(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}")
+def cli(tmp_path, sqlite_url):
+    """A CLI bound to a fresh instance with a migrated SQLite database, run in this process
+    (`db upgrade` then only adds the built-in guides to the migrated copy)."""
+    srv = InProcessCli(tmp_path, sqlite_url)
     srv.cli("db", "upgrade")
     return srv
 
