@@ -223,3 +223,24 @@ def test_the_api_takes_table_zip_and_dialect(client, make, board):
     # The documented default stays: both tables in one file.
     assert "" in client.get(f"/api/v1/sessions/{mid}/export?format=csv", headers=auth).data.decode(
         "utf-8-sig").splitlines()
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_rollup_page_and_its_board_report_put_the_units_side_by_side(client, login, board, lang):
+    login(board["organiser"])
+    for path, kicker in ((f"/guides/{board['guide']}/rollup", None),
+                         (f"/guides/{board['guide']}/rollup/report",
+                          {"sv": "Sammanställning för styrelsen", "da": "Sammenstilling til bestyrelsen"}[lang])):
+        html = client.get(f"{path}?lang={lang}").text
+        side = html[html.index('id="side-heading"'):]
+        c1 = side[side.index('id="side-c1"'):].split("</article>")[0]
+        # One box per region, in the sessions' order, each with its conclusion and visible comment.
+        assert c1.count('class="side-unit"') == 2
+        assert c1.index("Slutsats från Region Stockholm") < c1.index("Slutsats från Region Syd")
+        assert "=Synpunkt från Region Syd" in c1 and "Hemligt" not in html
+        # c2 was voted on in Stockholm only; Syd's guide had it too, so Syd shows its empty box.
+        c2 = side[side.index('id="side-c2"'):].split("</article>")[0]
+        assert c2.count('class="side-unit"') == 2
+        assert {"sv": "Ingen slutsats skriven.", "da": "Ingen konklusion skrevet."}[lang] in c2
+        if kicker:
+            assert kicker in html and "data-print" in html
