@@ -347,7 +347,8 @@ def _chart_sheet(wb: Workbook, items: list[dict], style: Style) -> None:
     chart = BarChart()
     chart.type = "bar"  # horizontal: the statements are long, read them along the bars
     chart.grouping = "clustered"
-    chart.title = _xml_safe(style.say("chart_title"))
+    # The plain style has no words: its chart speaks the stable English of its columns.
+    chart.title = _xml_safe(style.words.get("chart_title", "yes and no per consideration"))
     chart.y_axis.title = _xml_safe(style.say("votes"))
     chart.y_axis.majorGridlines = None
     chart.x_axis.scaling.orientation = "maxMin"  # the first item at the top, as in the guide

@@ -178,6 +178,14 @@ def test_rollup_xlsx_for_the_board(app, board, lang):
     assert [r[2:] for r in data_rows[1:]] == [(2, 3, 0), (1, 0, 1), (2, 0, 0)]
     chart = book.chartsheets[0]._charts[0]
     assert chart.tagname == "barChart" and len(chart.series) == 3
+    title = "".join(r.t for p in chart.title.tx.rich.p for r in (p.r or []))
+    assert title == {"sv": "Ja och Nej per ställningstagande", "da": "Ja og Nej pr. overvejelse"}[lang]
+
+
+def test_the_plain_workbook_names_its_chart_in_english(app, board):
+    _data, file = _rollup(app, board, "xlsx", tz=dt.UTC)
+    chart = load_workbook(io.BytesIO(file.body)).chartsheets[0]._charts[0]
+    assert "".join(r.t for p in chart.title.tx.rich.p for r in (p.r or [])) == "yes and no per consideration"
 
 
 @pytest.mark.parametrize("lang", ["sv", "da"])
