@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     ml.add_parser("list", help="the outbox: id, status, attempts, kind, recipient, last error (never the body)")
     sub.add_parser("purge", help="delete the comments of sessions that ended longer ago than the retention "
                                  "(run it daily from cron or a systemd timer)")
+    cp = sub.add_parser("campaign", help="dialogue campaigns: units asked to hold a guide by a deadline")
+    cps = cp.add_subparsers(dest="campaign_command", required=True)
+    cps.add_parser("list", help="every campaign: id, open or closed, deadline, units held of those asked, title")
+    cs = cps.add_parser("show", help="who has held a campaign, in order of the first session, and who has not yet")
+    cs.add_argument("id", type=int)
     return p
 
 
@@ -136,7 +141,8 @@ def _run(args: argparse.Namespace) -> int:
             db = get_db().session
             try:
                 handler = {"user": _user, "token": _token, "guide": _guide, "export": _export,
-                           "first-run-link": _first_run, "purge": _purge, "mail": _mail}[args.command]
+                           "first-run-link": _first_run, "purge": _purge, "mail": _mail,
+                           "campaign": _campaign}[args.command]
                 return handler(args, db, app)
             finally:
                 db.remove()
@@ -359,6 +365,31 @@ def _mail(args: argparse.Namespace, db: Any, _app: Any) -> int:
     print(f"{done.sent} sent, {done.retrying} to be retried, {done.failed} failed")
     # A failure is worth a non-zero status in cron's eyes; the rows say the rest.
     return 0 if not (done.retrying or done.failed) else 2
+
+
+def _campaign(args: argparse.Namespace, db: Any, _app: Any) -> int:
+    from shared import campaigns
+    from shared.errors import DialogrumError
+
+    if args.campaign_command == "list":
+        for c in campaigns.list_campaigns(db):
+            prog = campaigns.progress(db, c)
+            status = "closed" if c.closed_at else "open"
+            asked = len(prog.held) + len(prog.not_yet)
+            print(f"{c.id}\t{status}\t{c.deadline.isoformat()}\t{len(prog.held)}/{asked} held\t{campaigns.name(c)}")
+        return 0
+    try:
+        c = campaigns.get_campaign(db, args.id)
+    except DialogrumError:
+        raise UserError(f"no campaign with the id {args.id}") from None
+    prog = campaigns.progress(db, c)
+    print(f"{campaigns.name(c)}: deadline {c.deadline.isoformat()}, {'closed' if c.closed_at else 'open'}")
+    for n, h in enumerate(prog.held, 1):
+        late = " (after the deadline)" if h.late else ""
+        print(f"{n}. {h.unit.name}\theld {h.first_on.isoformat()}{late}\t{h.meeting.id}")
+    for n in prog.not_yet:
+        print(f"-  {n.unit.name}\t{'overdue' if n.overdue else 'not yet'}")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
