@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from zoneinfo import ZoneInfo
 
@@ -252,3 +253,6 @@ def test_the_rollup_page_and_its_board_report_put_the_units_side_by_side(client,
         assert {"sv": "Ingen slutsats skriven.", "da": "Ingen konklusion skrevet."}[lang] in c2
         if kicker:
             assert kicker in html and "data-print" in html
+            # Both sessions were held today: the period is that one day, not "today – today".
+            period = html[html.index({"sv": "Period", "da": "Periode"}[lang] + "</dt>"):].split("</dd>")[0]
+            assert "–" not in period and re.search(r"\d{4}", period)
