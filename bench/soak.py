@@ -75,15 +75,24 @@ async def _phone_loop(phone: Phone, url: str, code: str, stop_at: float, tally: 
         sio = socketio.AsyncClient(reconnection=False, http_session=session_for(phone.index),
                                    request_timeout=timeout)
         welcome: dict = {}
+        welcomed = asyncio.Event()
         refused: list = []
         states: asyncio.Queue = asyncio.Queue()
-        sio.on("welcome", welcome.update)
+
+        def on_welcome(data: dict, welcome: dict = welcome, welcomed: asyncio.Event = welcomed) -> None:
+            welcome.update(data)
+            welcomed.set()
+
+        sio.on("welcome", on_welcome)
         sio.on("state", states.put_nowait)
         sio.on("connect_error", refused.append)
         auth = {"code": code} if phone.token is None else {"code": code, "token": phone.token}
+        started = time.monotonic()
         try:
             await asyncio.wait_for(sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=timeout),
                                    timeout)
+            # Both: a step of the facilitator can send a state before the welcome.
+            await asyncio.wait_for(welcomed.wait(), timeout)
             state = await asyncio.wait_for(states.get(), timeout)
         except Exception as exc:
             why = (refused[0] or {}).get("message") if refused and isinstance(refused[0], dict) else type(exc).__name__
@@ -92,6 +101,7 @@ async def _phone_loop(phone: Phone, url: str, code: str, stop_at: float, tally: 
             await asyncio.sleep(rnd.uniform(1, 3))
             continue
         tally["connects"] += 1
+        tally["connect_seconds"].append(time.monotonic() - started)
         if welcome.get("token"):
             if phone.token is not None and welcome.get("participant_id") != phone.participant_id:
                 tally["errors"]["came back as someone else"] = tally["errors"].get("came back as someone else", 0) + 1
@@ -150,8 +160,8 @@ async def _worker(conn, url: str, code: str, indices: list[int], seconds: float,
             sessions[addr] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, local_addr=(addr, 0)))
         return sessions[addr]
 
-    tally: dict[str, Any] = {"connects": 0, "acked_votes": 0, "acked_comments": 0, "errors": {}, "refused": {},
-                             "votes": {}, "uncertain": set(), "participants": set()}
+    tally: dict[str, Any] = {"connects": 0, "connect_seconds": [], "acked_votes": 0, "acked_comments": 0,
+                             "errors": {}, "refused": {}, "votes": {}, "uncertain": set(), "participants": set()}
     rnd = random.Random(seed)
     stop_at = time.monotonic() + seconds
     # Phones arrive over the first tenth of the run, not all in one second.
@@ -318,6 +328,7 @@ def run(args: argparse.Namespace) -> dict:
         exited = server.proc.poll()
     finally:
         server.stop()
+        log_text = (workdir / "serve.log").read_text(errors="replace") if (workdir / "serve.log").exists() else ""
         shutil.rmtree(workdir, ignore_errors=True)
 
     acked: dict[str, str] = {}
@@ -333,6 +344,7 @@ def run(args: argparse.Namespace) -> dict:
             errors[key] = errors.get(key, 0) + n
         for key, n in t["refused"].items():
             refused[key] = refused.get(key, 0) + n
+    connect_seconds = [x for t in tallies for x in t["connect_seconds"]]
     checked = {k: v for k, v in acked.items() if k not in uncertain}
     vote_mismatches = sum(1 for k, v in checked.items() if db["votes"].get(k) != v)
     # Votes in the database that no phone had acknowledged (and that were not in flight when a
@@ -349,6 +361,9 @@ def run(args: argparse.Namespace) -> dict:
         "minutes": args.minutes,
         "facilitator_steps": steps,
         "connects": sum(t["connects"] for t in tallies),
+        "connect_p50_s": _rounded(_percentile(connect_seconds, 0.5)),
+        "connect_p95_s": _rounded(_percentile(connect_seconds, 0.95)),
+        "connect_max_s": _rounded(max(connect_seconds, default=None)),
         "acked_votes": sum(t["acked_votes"] for t in tallies),
         "acked_comments": acked_comments,
         "errors": errors,
@@ -377,7 +392,15 @@ def run(args: argparse.Namespace) -> dict:
         "participants exact": db["participants"] == len(participants),
         "facilitator's last results exact": figures["last_results_match_database"] is not False,
     }
+    if args.keep_log and not all(figures["targets"].values()):
+        args.keep_log.write_text(log_text)
+    figures["server_log_lines_with_error"] = sum(1 for line in log_text.splitlines()
+                                                 if " ERROR " in line or "Traceback" in line)
     return figures
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -394,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=15.0, help="seconds a phone waits for an answer")
     p.add_argument("--seed", type=int, default=1, help="random seed of the phones")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON only")
+    p.add_argument("--keep-log", type=Path, help="write the server's log to this file when a target is missed")
     args = p.parse_args(argv)
     seconds = args.minutes * 60
     args.warmup = min(120.0, seconds / 5) if args.warmup is None else args.warmup
