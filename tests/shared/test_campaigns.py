@@ -157,3 +157,18 @@ def test_reminders_are_queued_per_facilitator_of_the_units_not_yet_held(db, make
     with pytest.raises(DialogrumError):
         campaigns.send_reminders(db, campaigns.progress(db, db.get(Campaign, campaign.id)),
                                  url_for_unit=str, fallback_language="sv")
+
+
+def test_deleting_a_guide_no_session_used_takes_its_campaigns_along(db, make, setup):
+    from shared import library
+
+    boss, _guide_id, units = setup
+    unused = make.guide()
+    boss = db.get(User, boss.id)
+    campaigns.save_campaign(db, boss, guide_id=unused, unit_ids=[units["Region Norr"].id], deadline="2027-06-30")
+    db.commit()
+    db.expunge_all()  # as a later request would: nothing of the campaign loaded
+    library.delete_guide(db, boss, library.get_guide(db, unused))
+    db.commit()
+    assert db.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
+    assert db.get(type(units["Region Norr"]), units["Region Norr"].id) is not None  # the unit stays
