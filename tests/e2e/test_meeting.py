@@ -1,11 +1,13 @@
 """A whole meeting in Chromium: console, projector and three phones against a real server.
 
 The steps run in order on one server and one set of pages (module-scoped), as in a real room:
-join, step through with the keyboard, vote, reveal, comment, moderate, conclude, end.
+join, step through with the keyboard, vote, reveal, comment, moderate, conclude, end. A step run
+on its own (`-k`) first plays the earlier steps it builds on (`step`).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from types import SimpleNamespace
@@ -55,10 +57,29 @@ def room(server, browser, facilitator, ui, screenshots):
         expect(page.locator("#status")).to_have_attribute("data-state", "waiting")
     state = SimpleNamespace(server=server, console=console, projector=projector, phones=phones, code=code,
                             projector_url=projector_url, dialogs=dialogs, csp_errors=csp_errors,
-                            console_ctx=console_ctx, shots=screenshots, ui=ui, browser=browser)
+                            console_ctx=console_ctx, shots=screenshots, ui=ui, browser=browser, done=set())
     yield state
     for ctx in (console_ctx, projector_ctx, *phone_ctxs):
         ctx.close()
+
+
+def step(*earlier):
+    """A step of the meeting: run alone (`-k`) or out of order, it first plays the earlier steps it
+    builds on that have not run yet (each of those plays its own), so no test passes only in file
+    order. A step that passed is marked done in the room."""
+
+    def wrap(test):
+        @functools.wraps(test)
+        def run(room):
+            for before in earlier:
+                if before.__name__ not in room.done:
+                    before(room)
+            test(room)
+            room.done.add(test.__name__)
+
+        return run
+
+    return wrap
 
 
 def test_start_page_says_a_wrong_code_in_the_users_language(server, browser, screenshots):
@@ -82,6 +103,7 @@ def shot(room, page, name: str) -> None:
     page.screenshot(path=str(room.shots / f"{name}.png"), full_page=False)
 
 
+@step()
 def test_projector_waits_with_a_scannable_qr_code(room):
     import zxingcpp
     from PIL import Image
@@ -103,6 +125,7 @@ def test_projector_waits_with_a_scannable_qr_code(room):
     shot(room, room.console, "console-waiting-da")
 
 
+@step()
 def test_keyboard_steps_through_the_guide(room):
     console = room.console
     console.get_by_role("button", name="Start mødet").click()
@@ -132,6 +155,7 @@ def test_keyboard_steps_through_the_guide(room):
     expect(console.get_by_role("dialog")).to_be_hidden()
 
 
+@step(test_keyboard_steps_through_the_guide)
 def test_phones_vote_and_a_reload_keeps_the_vote(room):
     sv, da1, da2 = room.phones
     sv.get_by_role("button", name="Ja").click()
@@ -156,6 +180,7 @@ def test_phones_vote_and_a_reload_keeps_the_vote(room):
     shot(room, da1, "phone-vote-da")
 
 
+@step(test_phones_vote_and_a_reload_keeps_the_vote)
 def test_results_appear_on_the_projector_only_after_show_results(room):
     console, projector = room.console, room.projector
     assert projector.locator("#p-bars li").count() == 0
@@ -178,6 +203,7 @@ def test_results_appear_on_the_projector_only_after_show_results(room):
     expect(projector.locator("#p-bars")).to_be_hidden()
 
 
+@step(test_results_appear_on_the_projector_only_after_show_results)
 def test_comments_show_as_text_and_hidden_ones_disappear(room):
     console, projector = room.console, room.projector
     console.keyboard.press("ArrowRight")
@@ -223,6 +249,7 @@ def test_comments_show_as_text_and_hidden_ones_disappear(room):
     assert room.dialogs == []
 
 
+@step(test_comments_show_as_text_and_hidden_ones_disappear)
 def test_no_serious_accessibility_violations(room):
     ui, browser = room.ui, room.browser
     state = room.console_ctx.storage_state()
@@ -245,6 +272,7 @@ def test_no_serious_accessibility_violations(room):
     assert problems == {}
 
 
+@step()
 def test_phone_fits_360_px_with_big_tap_targets(room):
     for phone in room.phones:
         width = phone.evaluate("() => document.scrollingElement.scrollWidth")
@@ -258,6 +286,7 @@ def test_phone_fits_360_px_with_big_tap_targets(room):
         assert small == []
 
 
+@step(test_comments_show_as_text_and_hidden_ones_disappear)
 def test_phone_first_load_is_small(room):
     ctx = room.browser.new_context(viewport=dict(room.ui.phone))
     page = ctx.new_page()
@@ -269,6 +298,7 @@ def test_phone_first_load_is_small(room):
     ctx.close()
 
 
+@step(test_comments_show_as_text_and_hidden_ones_disappear)
 def test_screens_in_swedish(room):
     console, projector = room.console, room.projector
     console.goto(console.url.split("?")[0] + "?lang=sv")
@@ -290,6 +320,7 @@ def test_screens_in_swedish(room):
     shot(room, console, "console-results-sv")
 
 
+@step(test_comments_show_as_text_and_hidden_ones_disappear)
 def test_ending_tells_every_phone(room):
     console = room.console
     end = console.locator("#btn-end")
