@@ -12,7 +12,7 @@ then opens its socket with the page's transports. See docs/deploy.md ("Benchmark
     .venv/bin/python bench/vote_burst.py --transports websocket   # phones open a websocket at once
     .venv/bin/python bench/vote_burst.py --mode both      # eventlet and gevent vs. the bare stack
     .venv/bin/python bench/vote_burst.py --n 300 --rounds 1 --json
-    .venv/bin/python bench/vote_burst.py --database-url postgresql://postgres@127.0.0.1/bench
+    .venv/bin/python bench/vote_burst.py --database-url postgresql://postgres@127.0.0.1/bench --with-sqlite
     .venv/bin/python bench/vote_burst.py --only app --profile /tmp/prof   # py-spy, burst phase
     .venv/bin/python bench/vote_burst.py --only app --profile /tmp/prof --profile-phase connect
 """
@@ -160,9 +160,40 @@ def prepare_meeting(base: str, token: str, *, language: str = "da", open_voting:
 
 
 @contextlib.contextmanager
+def fresh_database(url: str) -> Iterator[str]:
+    """A PostgreSQL `url` stands for a server: each run gets a database of its own, created here
+    (named after the URL's, with a random suffix) and dropped after the run."""
+    if not url.startswith("postgresql"):
+        yield url
+        return
+    import sqlalchemy as sa
+
+    base = sa.engine.make_url(url)
+    name = f"{base.database or 'bench'}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(base.set(drivername="postgresql+psycopg2", database="postgres"),
+                             isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as c:
+                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@contextlib.contextmanager
 def app_server(mode: str, database_url: str | None, workdir: Path) -> Iterator[tuple[Server, Target]]:
     instance = Path(tempfile.mkdtemp(prefix="app-", dir=workdir))
-    url = database_url or f"sqlite:///{instance / 'bench.db'}"
+    with (fresh_database(database_url or f"sqlite:///{instance / 'bench.db'}") as url,
+          _app_server(mode, url, instance) as served):
+        yield served
+
+
+@contextlib.contextmanager
+def _app_server(mode: str, url: str, instance: Path) -> Iterator[tuple[Server, Target]]:
     env = app_env(instance, url, mode=mode)
     token = facilitator_token(env, f"bench-{secrets.token_hex(4)}@example.org")
     server = start_app(env, free_port(), instance / "serve.log")
@@ -260,8 +291,10 @@ class Probe:
 
 
 def one_run(kind: str, args: argparse.Namespace, workdir: Path, profile_dir: Path | None) -> dict:
-    mode = kind.split("-", 1)[1] if kind.startswith("app-") else "eventlet"
-    cm = bare_server(workdir) if kind == "bare" else app_server(mode, args.database_url, workdir)
+    # "app-sqlite" is the app on eventlet and a fresh SQLite file, beside a --database-url run.
+    mode = "eventlet" if kind in ("bare", "app-sqlite") else kind.split("-", 1)[1]
+    url = None if kind == "app-sqlite" else args.database_url
+    cm = bare_server(workdir) if kind == "bare" else app_server(mode, url, workdir)
     with cm as (server, target):
         profile = None
         if profile_dir is not None and kind != "bare":
@@ -322,21 +355,26 @@ ROUND_RATIOS = {"throughput": ("votes_per_s", True), "cpu": ("server_cpu_s", Fal
 
 
 def round_ratios(runs: list[dict]) -> dict[str, dict]:
-    """App / bare within each round, then the median, the spread and the worst round of each
-    ratio ("worst" is the lowest throughput ratio and the highest time or CPU ratio)."""
+    """App / bare within each round (and, with --with-sqlite, the --database-url app / the SQLite
+    app), then the median, the spread and the worst round of each ratio ("worst" is the lowest
+    throughput ratio and the highest time or CPU ratio)."""
+    kinds = list(dict.fromkeys(r["kind"] for r in runs))
+    pairs = [(k, "bare") for k in kinds if k != "bare" and "bare" in kinds]
+    if "app-sqlite" in kinds and "app-eventlet" in kinds:
+        pairs.append(("app-eventlet", "app-sqlite"))
     out: dict[str, dict] = {}
-    bare = {r["round"]: r for r in runs if r["kind"] == "bare"}
-    for kind in dict.fromkeys(r["kind"] for r in runs if r["kind"] != "bare"):
+    for kind, ref in pairs:
+        base = {r["round"]: r for r in runs if r["kind"] == ref}
         per: dict[str, list[float]] = {name: [] for name in ROUND_RATIOS}
         for r in runs:
-            b = bare.get(r["round"])
+            b = base.get(r["round"])
             if r["kind"] != kind or b is None:
                 continue
             for name, (key, _) in ROUND_RATIOS.items():
                 x = _ratio(r.get(key), b.get(key))
                 if x is not None:
                     per[name].append(x)
-        out[f"{kind}/bare"] = {
+        out[f"{kind}/{ref}"] = {
             name: {"median": _median(vals), "range": (min(vals), max(vals)),
                    "worst": min(vals) if ROUND_RATIOS[name][1] else max(vals), "rounds": vals}
             for name, vals in per.items() if vals}
@@ -354,6 +392,11 @@ def ratios(summary: dict[str, dict]) -> dict[str, dict]:
             "rss_per_phone": _ratio(s["rss_per_phone_kb"], bare["rss_per_phone_kb"]),
             "cpu": _ratio(s["server_cpu_s"], bare["server_cpu_s"]),
         }
+    if "app-sqlite" in summary and "app-eventlet" in summary:
+        d, q = summary["app-eventlet"], summary["app-sqlite"]
+        out["database-url/sqlite"] = {"throughput": _ratio(d["votes_per_s"], q["votes_per_s"]),
+                                      "rss_per_phone": _ratio(d["rss_per_phone_kb"], q["rss_per_phone_kb"]),
+                                      "cpu": _ratio(d["server_cpu_s"], q["server_cpu_s"])}
     if "app-eventlet" in summary and "app-gevent" in summary:
         e, g = summary["app-eventlet"], summary["app-gevent"]
         out["gevent/eventlet"] = {"throughput": _ratio(g["votes_per_s"], e["votes_per_s"]),
@@ -418,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=1000, help="phones (default 1000)")
     p.add_argument("--mode", choices=("eventlet", "gevent", "both"), default="eventlet",
                    help="async mode of the app (the bare stack is always eventlet)")
-    p.add_argument("--database-url", help="the app's database (default: a fresh SQLite file per run)")
+    p.add_argument("--database-url", help="the app's database (default: a fresh SQLite file per run); for "
+                   "PostgreSQL, a fresh database on that server per run, named after the URL's and dropped after")
     p.add_argument("--rounds", type=int, default=3, help="alternating runs of each server (medians)")
     p.add_argument("--only", choices=("app", "bare"), help="run one server only")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON only")
@@ -433,11 +477,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--transports", choices=sorted(TRANSPORTS), default=PAGE_TRANSPORTS,
                    help=f"the phones' Socket.IO transports (default: the phone page's, {PAGE_TRANSPORTS!r})")
     p.add_argument("--no-pages", action="store_true", help="skip the page phase (phones connect at once)")
+    p.add_argument("--with-sqlite", action="store_true",
+                   help="with --database-url: also run the app on SQLite in the same rounds (app-sqlite)")
     args = p.parse_args(argv)
 
     kinds = []
     if args.only != "bare":
         kinds += ["app-eventlet", "app-gevent"] if args.mode == "both" else [f"app-{args.mode}"]
+    if args.with_sqlite and args.only != "bare":
+        kinds.append("app-sqlite")
     if args.only != "app":
         kinds.append("bare")
     workdir = Path(tempfile.mkdtemp(prefix="dialogrum-bench-"))

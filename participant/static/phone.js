@@ -173,12 +173,7 @@
     });
   });
 
-  // Websocket first: one connection instead of several long-polling requests and an upgrade,
-  // which is what a hall of phones connecting at once costs the server (issue 14, figures in
-  // docs/deploy.md#benchmark). A websocket that fails to open (a proxy that blocks it) falls back
-  // to long-polling at once (tryAllTransports); one that hangs until the connect timeout makes the
-  // next attempts start with long-polling (see connect_error below). bench/load.py's
-  // PAGE_TRANSPORTS says the same (tests/scale/test_bench_small.py checks).
+  // Websocket first, long-polling if it fails: docs/deploy.md#benchmark.
   var socket = window.io({
     auth: function (cb) { cb({code: cfg.code, token: readToken()}); },
     transports: ["websocket", "polling"],
@@ -193,11 +188,7 @@
   socket.on("results", renderResults);
   socket.on("connect_error", function (err) {
     var code = err && err.message;
-    if (code === "timeout" && socket.io.opts.transports[0] === "websocket") {
-      // Nothing answered in time: perhaps a websocket held open by a proxy that never passes it.
-      // Long-polling first from now on (it upgrades to websocket where that works).
-      socket.io.opts.transports = ["polling", "websocket"];
-    }
+    if (code === "timeout") { socket.io.opts.transports = ["polling", "websocket"]; }  // a proxy holds it
     if (code === "unknown_session" || code === "session_ended") {
       ended = true;
       setStatus("ended", code === "session_ended" ? t.ended : errors.unknown_session);

@@ -1,0 +1,144 @@
+"""Votes that arrive together on PostgreSQL share one statement and one commit
+(shared/meeting/votes.py `GroupCommit`), and each is still acknowledged only after that commit."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from shared import meeting as rules
+from shared.db import get_db
+from shared.errors import DialogrumError
+from shared.meeting import votes
+from shared.models import Vote
+from shared.uow import Work, run
+
+pytestmark = pytest.mark.postgres
+
+N = 30
+
+
+@pytest.fixture
+def database(app):
+    db = get_db(app)
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("group commit is PostgreSQL's (SQLite commits one vote at a time)")
+    return db
+
+
+def _live_item(db, make) -> tuple[str, str, list[str]]:
+    """A live session voting on its first consideration, and N participants."""
+    meeting_id = make.meeting(make.user())
+    run(db, rules.control, meeting_id, "start")
+    item = run(db, rules.control, meeting_id, "next")["item"]["id"]
+    run(db, rules.control, meeting_id, "open_voting")
+    with db.begin() as conn:
+        row = rules.get_meeting(conn, meeting_id)
+        pids = [rules.join(Work(conn), row)[0] for _ in range(N)]
+    return meeting_id, item, pids
+
+
+def _held_first_batch(gc: votes.GroupCommit, waiting: int) -> tuple[list[int], threading.Event]:
+    """Hold the first batch until `waiting` votes queue behind it; record every batch's size.
+    The event is set once the first batch is being held."""
+    sizes: list[int] = []
+    holding = threading.Event()
+    commit = gc._commit
+
+    def held(batch):
+        if not holding.is_set():
+            holding.set()
+            deadline = time.monotonic() + 20
+            while len(gc._queue) < waiting and time.monotonic() < deadline:
+                time.sleep(0.01)
+        sizes.append(len(batch))
+        commit(batch)
+
+    gc._commit = held
+    return sizes, holding
+
+
+def _stored_rows(db, meeting_id: str) -> dict[str, str]:
+    with db.begin() as conn:
+        rows = conn.execute(sa.select(Vote.participant_id, Vote.choice).where(Vote.meeting_id == meeting_id))
+        return dict(rows.all())
+
+
+def test_votes_arriving_together_share_one_commit_and_each_is_told_its_own_outcome(database, make):
+    meeting_id, item, pids = _live_item(database, make)
+    gc = votes.group_commit(database)
+    sizes, holding = _held_first_batch(gc, N - 1)
+    outcome: dict[str, object] = {}
+    seen_after_ack: dict[str, bool] = {}
+    with database.begin() as conn:
+        later = rules.snapshot(conn, meeting_id).items[2]["id"]  # a consideration, not the current one
+
+    def vote(k: int, pid: str) -> None:
+        # One vote names an item of the guide that is not the current one: the guard in the
+        # batch's statement refuses it, the others are stored.
+        target = later if k == 7 else item
+        try:
+            rules.cast_vote(database, meeting_id, pid, target, "yes" if k % 2 else "no")
+            outcome[pid] = "ok"
+            # Acknowledged means committed: another connection sees the row at once.
+            seen_after_ack[pid] = pid in _stored_rows(database, meeting_id)
+        except DialogrumError as exc:
+            outcome[pid] = exc.code
+
+    threads = [threading.Thread(target=vote, args=(k, pid)) for k, pid in enumerate(pids)]
+    threads[0].start()
+    assert holding.wait(10)  # the first vote leads a batch of its own, held until the rest queue
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sizes == [1, N - 1]
+    refused = pids[7]
+    assert outcome.pop(refused) == "not_current_item"
+    assert set(outcome.values()) == {"ok"} and len(outcome) == N - 1
+    assert all(seen_after_ack.values()) and len(seen_after_ack) == N - 1
+    stored = _stored_rows(database, meeting_id)
+    assert refused not in stored and len(stored) == N - 1
+    with database.begin() as conn:
+        counts = rules.counts(conn, meeting_id, [item])[item]
+    assert counts["voters"] == N - 1
+
+
+def test_a_participant_changing_their_vote_within_one_batch_ends_on_the_last(database, make):
+    meeting_id, item, pids = _live_item(database, make)
+    gc = votes.group_commit(database)
+    sizes, holding = _held_first_batch(gc, 2)
+    alice = pids[0]
+    first = threading.Thread(target=rules.cast_vote, args=(database, meeting_id, pids[1], item, "yes"))
+    first.start()
+    assert holding.wait(10)
+    # Two votes of one participant queue behind it: one statement cannot upsert a row twice, so
+    # they go in two batches, in the order they came.
+    a1 = threading.Thread(target=rules.cast_vote, args=(database, meeting_id, alice, item, "yes"))
+    a1.start()
+    while len(gc._queue) < 1:
+        time.sleep(0.01)
+    a2 = threading.Thread(target=rules.cast_vote, args=(database, meeting_id, alice, item, "no"))
+    a2.start()
+    for t in (first, a1, a2):
+        t.join(30)
+    assert sizes == [1, 1, 1]
+    assert _stored_rows(database, meeting_id)[alice] == "no"
+
+
+def test_a_failed_batch_fails_each_of_its_votes_and_the_next_batch_works(database, make, monkeypatch):
+    meeting_id, item, pids = _live_item(database, make)
+    gc = votes.group_commit(database)
+    good = gc._statement()
+    monkeypatch.setattr(gc, "_sql", good.replace("INSERT INTO votes", "INSERT INTO no_such_table"))
+    import psycopg2
+
+    with pytest.raises(psycopg2.Error):  # the socket handler answers it as server_error
+        rules.cast_vote(database, meeting_id, pids[0], item, "yes")
+    assert _stored_rows(database, meeting_id) == {}
+    monkeypatch.setattr(gc, "_sql", good)
+    rules.cast_vote(database, meeting_id, pids[0], item, "yes")
+    assert _stored_rows(database, meeting_id) == {pids[0]: "yes"}
