@@ -30,6 +30,11 @@ def rollup(key: str):
     page = reports.published_rollup(db, link)
     # Who was asked to hold it, who has (in order) and who has not yet (issue 12, gap 8).
     page["campaigns"] = [campaigns.progress(db, c, get_timezone()) for c in campaigns.for_guide(db, link.guide_id)]
+    # With a campaign its block is the one list of who has held it; the units that held the guide
+    # without being asked are named beside it, not in a second "who has held it" list.
+    asked = {u.unit.name.strip().lower() for p in page["campaigns"] for u in [*p.held, *p.not_yet]}
+    page["held_unasked"] = [u for u in page["by_unit"]["units"]
+                            if u["unit"] != "—" and u["unit"].strip().lower() not in asked]
     resp = make_response(render_template("public/rollup.html", labels=guides.VOTE_LABELS[page["guide"].language],
                                          **page))
     resp.headers["X-Robots-Tag"] = "noindex"

@@ -159,3 +159,53 @@ def test_the_board_pages_have_no_serious_accessibility_violations(board, browser
         assert found == {}
     finally:
         ctx.close()
+
+
+def test_print_leaves_out_back_links_and_navigation(board):
+    """Issue 12 polish: paper cannot follow a link. The printed roll-up (with a campaign on it) and
+    the board report show no "←" back link, no navigation, no "the campaign's page" or report links;
+    the figures and the campaign's held list stay."""
+    import sqlalchemy.orm as so
+
+    from shared import campaigns
+    from shared.models import Unit, User
+
+    engine = sa.create_engine(board["server"].database_url)
+    with so.Session(engine) as db:
+        boss = db.scalar(sa.select(User).where(User.email == "styrelse@example.org"))
+        units = []
+        for name in REGIONS:
+            unit = db.scalar(sa.select(Unit).where(Unit.name == name)) or Unit(name=name)
+            db.add(unit)
+            units.append(unit)
+        db.flush()
+        campaigns.save_campaign(db, boss, guide_id=board["guide"], unit_ids=[u.id for u in units],
+                                deadline="2099-06-30")
+        db.commit()
+    engine.dispose()
+    page, base = board["page"], board["server"].url
+    visible_links = ("() => [...document.querySelectorAll('a')].filter(a => a.offsetParent !== null)"
+                     ".map(a => a.textContent.trim())")
+    try:
+        for lang in ("sv", "da"):
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.goto(f"{base}/guides/{board['guide']}/rollup?lang={lang}")
+            expect(page.locator("main a", has_text="←").first).to_be_visible()  # on the screen it is there
+            expect(page.locator(".campaign-card")).to_be_visible()
+            page.emulate_media(media="print")
+            page.set_viewport_size({"width": 794, "height": 1123})
+            expect(page.locator(".campaign-held")).to_be_visible()
+            links = page.evaluate(visible_links)
+            assert not [t for t in links if t.startswith("←")], links
+            assert page.locator(".topnav").is_hidden() and page.locator(".langs").is_hidden()
+            assert not [t for t in links if "Kampanj" in t or "kampagne" in t.lower() or "“" in t], links
+            page.screenshot(path=str(board["shots"] / f"board-rollup-print-campaign-{lang}.png"), full_page=True)
+            page.emulate_media(media="screen")
+            page.goto(f"{base}/guides/{board['guide']}/rollup/report?lang={lang}")
+            page.emulate_media(media="print")
+            links = page.evaluate(visible_links)
+            assert not [t for t in links if t.startswith("←")], links
+            assert page.locator(".topnav").is_hidden()
+            page.emulate_media(media="screen")
+    finally:
+        page.emulate_media(media="screen")

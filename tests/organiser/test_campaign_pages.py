@@ -190,3 +190,42 @@ def test_the_rollup_and_the_public_page_list_who_has_held_it_and_who_has_not_yet
     not_yet = re.search(r'<ul class="not-yet-list".*?</ul>', section, re.S).group()
     assert "Region Norr" in not_yet and "Region Väst" in not_yet  # never absent
     assert "/report" not in section  # no links to reports for the public
+
+
+def _public_page(app, client, csrf, guide_id, lang="sv"):
+    rollup = client.get(f"/guides/{guide_id}/rollup").text
+    published = client.post(f"/guides/{guide_id}/public", data={"csrf_token": csrf(rollup)})
+    rollup = client.get(published.headers["Location"]).text
+    public = re.findall(r'href="http://dialogrum.test(/f/[\w-]+)"', rollup)[0]
+    return app.test_client().get(public, headers={"Accept-Language": lang}).text
+
+
+def test_the_public_page_lists_who_has_held_it_once(app, client, make, login, csrf):
+    """Issue 12 polish: with a campaign, its block is the only list of who has held the guide (the
+    older "Vilka som har hållit dialogen" list went below it, naming the same units twice); a unit
+    that held it without being asked is still named. Without a campaign the older list stays."""
+    boss = make.user("organiser")
+    guide_id = make.guide(REGIONS_GUIDE)
+    units = _units(app, "Region Väst", "Region Stockholm")
+    login(boss)
+    assert _new_campaign(client, csrf, guide_id, units.values()).status_code == 302
+    _ended(app, make, guide_id, "Region Stockholm", dt.date(2026, 2, 14))
+    _ended(app, make, guide_id, "Region Syd", dt.date(2026, 2, 20))
+
+    page = _public_page(app, client, csrf, guide_id)
+    assert page.count("Först ut var") == 1
+    assert "Vilka som har hållit dialogen" not in page and 'class="held-list"' not in page
+    assert page.count("Region Stockholm</strong>") == 1
+    unasked = re.search(r'<p class="card held-unasked">(.*?)</p>', page, re.S).group(1)
+    assert "Region Syd" in unasked and "Region Stockholm" not in unasked
+
+    # The organiser's roll-up has one list of who has held it too (its table lists sessions).
+    rollup = client.get(f"/guides/{guide_id}/rollup", headers={"Accept-Language": "sv"}).text
+    assert rollup.count("Först ut var") == 1
+
+    # A guide without a campaign keeps the older list.
+    other = make.guide(REGIONS_GUIDE)
+    _ended(app, make, other, "Region Väst", dt.date(2026, 3, 1))
+    page = _public_page(app, client, csrf, other)
+    assert "Vilka som har hållit dialogen" in page and page.count("Först ut var Region Väst") == 1
+    assert "held-unasked" not in page
