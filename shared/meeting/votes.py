@@ -149,9 +149,10 @@ class GroupCommit:
     so a vote on its own costs four round trips (pool ping, BEGIN, the upsert, COMMIT) and a
     flush; a hall voting at once queued a thousand of them behind the pool (issue 14). Here the
     first vote to find no batch in flight leads: it takes every vote waiting (at most
-    `MAX_BATCH`, each participant and item once), runs one guarded upsert for all of them in one
-    transaction, and when the commit has returned, marks each vote stored or not and wakes the
-    others. Votes that came meanwhile form the next batch, led by one of them.
+    `MAX_BATCH`, each participant and item once), runs one guarded upsert for all of them as one
+    statement in autocommit (its own transaction: no BEGIN or COMMIT round trip), and when it has
+    returned, committed, marks each vote stored or not and wakes the others. Votes that came
+    meanwhile form the next batch, led by one of them.
 
     An acknowledgement still means committed: `submit` returns only after the commit of the
     vote's batch. Latency is bounded by at most two batches (the one in flight, then the vote's
@@ -221,12 +222,23 @@ class GroupCommit:
 
         try:
             sql = self._statement()
-            with self.db.driver_transaction() as raw:
-                cursor = raw.cursor()
+            raw = self.db.engine.raw_connection()
+            try:
+                # One statement is its own transaction: in autocommit it is committed (WAL flushed,
+                # with synchronous_commit on) when it returns, without a BEGIN and a COMMIT round trip.
+                driver = raw.driver_connection
+                driver.autocommit = True
                 try:
-                    rows = execute_values(cursor, sql, [p.row for p in batch], page_size=len(batch), fetch=True)
+                    cursor = driver.cursor()
+                    try:
+                        rows = execute_values(cursor, sql, [p.row for p in batch], page_size=len(batch), fetch=True)
+                    finally:
+                        cursor.close()
                 finally:
-                    cursor.close()
+                    if not driver.closed:  # a lost connection is discarded by the pool anyway
+                        driver.autocommit = False
+            finally:
+                raw.close()
             stored = {(pid, item) for pid, item in rows}
             for pending in batch:
                 pending.stored = (pending.row[1], pending.row[2]) in stored

@@ -273,7 +273,7 @@ class Hub:
             self._let_go(gone)
 
     def recent_state(self, conn: sa.Connection, row: Any) -> dict:
-        """The state of `row` for a socket that just connected, computed at most once per tick
+        """The state of `row` for a phone that just connected, computed at most once per tick
         and state version. A hall connecting at once would otherwise count the connected phones
         (a query over every connection row) once per phone, a thousand times in a few seconds.
         What the reuse may miss is bounded like presence itself: a `participants` up to one tick

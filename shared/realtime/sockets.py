@@ -128,7 +128,9 @@ class Sockets:
             hub._emit_local("welcome", welcome, sid)
         with self.db.begin() as conn:
             row = rules.get_meeting(conn, client.meeting_id)
-            st = hub.recent_state(conn, row)
+            # Phones share a state computed once per tick (a hall connects at once); a console or
+            # a projector, one at a time, gets the exact count of this moment.
+            st = hub.recent_state(conn, row) if client.role == "participant" else rules.state(conn, row)
             if client.role == "participant":
                 item_id = st["item"]["id"] if st["item"] else None
                 # A participant this connect made has neither voted nor commented: no queries.
