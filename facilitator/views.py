@@ -198,13 +198,16 @@ def _prefill_again(form: SessionForm, meeting_id: str) -> None:
 
 
 def _prefill_habit(form: SessionForm) -> None:
-    """The form starts with the guide and unit of the user's last session, else a guide in the
-    page's language (issue 12, defect 5: not the first guide in the list, whatever its language)."""
+    """The form starts with the guide a campaign asks the user's unit to hold (not held yet), else
+    the guide and unit of the user's last session, else a guide in the page's language (issue 12,
+    defect 5: not the first guide in the list, whatever its language)."""
     units = [getattr(c, "value", c) for c in form.unit.choices][1:] if hasattr(form.unit, "choices") else None
+    db = get_db().session
     form.guide_id.data, form.unit.data = again.form_defaults(
-        get_db().session.connection(), facilitator_id=current_user.id, language=str(get_locale()),
+        db.connection(), facilitator_id=current_user.id, language=str(get_locale()),
         guides=[(c.value, c.render_kw["lang"]) for c in form.guide_id.choices], units=units,
-        own_unit=getattr(campaigns.unit_of(get_db().session, current_user), "name", None))
+        own_unit=getattr(campaigns.unit_of(db, current_user), "name", None),
+        asked_guide=campaigns.asked_guide(db, current_user, get_timezone()))
 
 
 def _managed(meeting_id: str) -> Meeting:

@@ -169,6 +169,18 @@ def for_user(db: so.Session, user: Any) -> list[Campaign]:
                            .order_by(Campaign.deadline, Campaign.id)))
 
 
+def asked_guide(db: so.Session, user: Any, tz: dt.tzinfo = dt.UTC, *, today: dt.date | None = None) -> str | None:
+    """The guide the new-session form starts with for `user` because of a campaign: that of the
+    open campaign, nearest deadline first, that asks the user's unit and that the unit has not held
+    yet (issue 12 polish, point 5). None when there is none: the facilitator's habit decides then.
+    A campaign the unit has held no longer steers the form, so its next session is its own choice."""
+    unit_id = getattr(user, "unit_id", None)
+    for campaign in for_user(db, user):
+        if any(n.unit.id == unit_id for n in progress(db, campaign, tz, today=today).not_yet):
+            return campaign.guide_id
+    return None
+
+
 def name(campaign: Campaign) -> str:
     """What a campaign is called: its own title, else its guide's."""
     return campaign.title or (campaign.guide.title if campaign.guide else "")

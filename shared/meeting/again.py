@@ -47,11 +47,13 @@ def run_again(work: Work, meeting_id: object, *, facilitator_id: int | None) -> 
 
 def form_defaults(conn: sa.Connection, *, facilitator_id: int, language: str,
                   guides: Sequence[tuple[str, str]], units: Sequence[str] | None,
-                  own_unit: str | None = None) -> tuple[str | None, str]:
+                  own_unit: str | None = None, asked_guide: str | None = None) -> tuple[str | None, str]:
     """The guide and unit the new-session form starts with.
 
     `guides` are the offered (id, language) pairs in the form's order; `units` the offered unit
-    names, or None when the unit is free text. The guide: the one of this facilitator's latest
+    names, or None when the unit is free text. The guide: the one a campaign asks the facilitator's
+    unit to hold and it has not held yet (`asked_guide`, from `campaigns.asked_guide`) when it is
+    offered, else the one of this facilitator's latest
     session that is still offered, else the first offered guide in `language` (the page's), else
     None (the form's first). The unit: the one the facilitator belongs to (`own_unit`, issue 12,
     gap 8) when offered, else the latest session's, when still offered, else the only unit there
@@ -63,7 +65,9 @@ def form_defaults(conn: sa.Connection, *, facilitator_id: int, language: str,
         .order_by(_meetings.c.created_at.desc(), _meetings.c.id)
         .limit(20)
     ).all()
-    guide = next((row.guide_id for row in latest if row.guide_id in offered), None)
+    guide = asked_guide if asked_guide in offered else None
+    if guide is None:  # no campaign waiting for this unit: the facilitator's habit
+        guide = next((row.guide_id for row in latest if row.guide_id in offered), None)
     if guide is None:
         guide = next((gid for gid, lang in guides if lang == language), None)
     if own_unit and (units is None or own_unit in units):

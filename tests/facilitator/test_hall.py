@@ -120,3 +120,45 @@ def test_the_join_link_check_tries_this_machine_only(app, client, login, make, m
     assert "203.0.113.10 är inte en adress till den här datorn" in page
     other = make.meeting(make.user())
     assert client.get(f"/console/{other}/join-check").status_code == 403
+
+
+def test_a_campaign_the_unit_has_not_held_yet_chooses_the_guide_over_habit(app, client, login, make):
+    """Issue 12 polish, point 5: a facilitator in a unit asked by an open campaign starts the form
+    with the campaign's guide, not the last guide they used; once the unit has held it, or the
+    campaign is closed, their habit chooses again."""
+    import datetime as dt
+
+    from shared import campaigns, organiser
+    from shared.db import get_db
+    from shared.models import Campaign, User
+
+    boss, kim = make.user("organiser"), make.user()
+    guides = {language: gid for gid, language in _run(app, sa.select(Guide.id, Guide.language)
+                                                        .where(Guide.builtin_key.is_not(None)))}
+    with app.app_context():
+        db = get_db(app).session
+        unit = organiser.add_unit(db, "Region Syd")
+        db.flush()
+        db.get(User, kim.id).unit_id = unit.id
+        campaign_id = campaigns.save_campaign(db, db.get(User, boss.id), guide_id=guides["sv"], unit_ids=[unit.id],
+                                              deadline="2099-06-30").id
+        db.commit()
+        db.remove()
+    make.meeting(kim, guide_id=guides["en"], unit="Region Syd")  # the habit: the English guide
+    login(kim)
+    assert _selected(client.get("/sessions", headers=SV).text, "guide_id") == guides["sv"]
+    # ?guide= still wins.
+    assert _selected(client.get(f"/sessions?guide={guides['da']}", headers=SV).text, "guide_id") == guides["da"]
+
+    # Closed: the habit again.
+    _run(app, sa.update(Campaign).where(Campaign.id == campaign_id).values(closed_at=sa.func.now()))
+    assert _selected(client.get("/sessions", headers=SV).text, "guide_id") == guides["en"]
+    # Open again, and the unit has held it: the habit too.
+    _run(app, sa.update(Campaign).where(Campaign.id == campaign_id).values(closed_at=None))
+    assert _selected(client.get("/sessions", headers=SV).text, "guide_id") == guides["sv"]
+    held = make.meeting(kim, guide_id=guides["sv"], unit="Region Syd")
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    _run(app, sa.update(Meeting).where(Meeting.id == held).values(status="ended", started_at=started,
+                                                                   ended_at=started + dt.timedelta(hours=1)))
+    make.meeting(kim, guide_id=guides["da"], unit="Region Syd")  # the latest habit now
+    assert _selected(client.get("/sessions", headers=SV).text, "guide_id") == guides["da"]

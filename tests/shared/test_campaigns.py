@@ -172,3 +172,30 @@ def test_deleting_a_guide_no_session_used_takes_its_campaigns_along(db, make, se
     db.commit()
     assert db.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
     assert db.get(type(units["Region Norr"]), units["Region Norr"].id) is not None  # the unit stays
+
+
+def test_asked_guide_is_the_open_campaigns_guide_the_unit_has_not_held(db, make, setup):
+    """Issue 12 polish, point 5: what the new-session form starts with for a member of a unit."""
+    boss, guide_id, units = setup
+    west, north = units["Region Väst"].id, units["Region Norr"].id
+    other, third = make.guide(), make.guide()
+    kim_id, nobody_id = make.user().id, make.user().id
+    boss = db.get(User, boss.id)  # the builders hand their session's connection back
+    campaigns.set_user_unit(db, kim_id, west)
+    db.commit()
+    kim = db.get(User, kim_id)
+    assert campaigns.asked_guide(db, kim) is None  # no campaign
+    later = campaigns.save_campaign(db, boss, guide_id=other, unit_ids=[west], deadline="2027-09-30").id
+    campaigns.save_campaign(db, boss, guide_id=guide_id, unit_ids=[west], deadline="2027-06-30")
+    campaigns.save_campaign(db, boss, guide_id=third, unit_ids=[north], deadline="2027-01-31")  # another unit
+    db.commit()
+    today = dt.date(2027, 5, 1)
+    assert campaigns.asked_guide(db, kim, today=today) == guide_id  # the nearest deadline
+    db.rollback()  # SQLite's pool has one connection: the session gives it back
+    _held(db, make, guide_id, "Region Väst", dt.date(2027, 4, 2))
+    kim = db.get(User, kim_id)
+    assert campaigns.asked_guide(db, kim, today=today) == other  # held: the next one
+    campaigns.close_campaign(db, later)
+    db.commit()
+    assert campaigns.asked_guide(db, kim, today=today) is None  # closed
+    assert campaigns.asked_guide(db, db.get(User, nobody_id), today=today) is None  # in no unit
