@@ -68,7 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    database = Database(app.config["DATABASE_URL"])
+    database = Database(app.config["DATABASE_URL"], max_connections=app.config.get("DATABASE_POOL"))
     database.init_app(app)
     # First, so that a request refused by any later hook still gets its log line and its count.
     logs.init_app(app)

@@ -52,6 +52,16 @@ def _whole_number(env, name: str) -> int:
     return int(value)
 
 
+def _pool_size(env) -> int | None:
+    """DIALOGRUM_DATABASE_POOL, a positive whole number of connections, or None when unset."""
+    value = (env.get("DIALOGRUM_DATABASE_POOL") or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(f"dialogrum: DIALOGRUM_DATABASE_POOL must be a whole number of connections, not {value!r}")
+    return int(value)
+
+
 def from_environment() -> dict:
     """Build the Flask config mapping from `DIALOGRUM_*` variables."""
     _load_dotenv()
@@ -73,6 +83,9 @@ def from_environment() -> dict:
         "NEW_PARTICIPANT_LIMIT": env.get("DIALOGRUM_NEW_PARTICIPANT_LIMIT") or None,
         # Strict-Transport-Security on HTTPS answers, in seconds; 0 (the default) sends none.
         "HSTS_SECONDS": _whole_number(env, "DIALOGRUM_HSTS_SECONDS"),
+        # The most connections one process opens to PostgreSQL (docs/deploy.md#sizing): the
+        # processes together must stay under the server's max_connections. Unset: 10, up to 30.
+        "DATABASE_POOL": _pool_size(env),
         # Dates and times on pages and reports: Sweden and Denmark share this zone.
         "BABEL_DEFAULT_TIMEZONE": env.get("DIALOGRUM_TIMEZONE") or "Europe/Stockholm",
         # GET /metrics only with a bearer token (shared/metrics.py); unset, the path is not served.

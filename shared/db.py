@@ -17,8 +17,12 @@ import sqlalchemy.orm as so
 from flask import Flask, current_app
 
 
-def make_engine(url: str, *, pool_size: int | None = None) -> sa.Engine:
-    """Create the engine for `url` with the settings that matter under eventlet."""
+def make_engine(url: str, *, pool_size: int | None = None, max_connections: int | None = None) -> sa.Engine:
+    """Create the engine for `url` with the settings that matter under eventlet.
+
+    `max_connections` (DIALOGRUM_DATABASE_POOL) caps a PostgreSQL pool at that many connections,
+    with no overflow, so that several processes together stay under the server's max_connections;
+    greenlets beyond it wait at the pool (pool_timeout) instead of being refused by the server."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url,
@@ -46,8 +50,8 @@ def make_engine(url: str, *, pool_size: int | None = None) -> sa.Engine:
         return engine
     return sa.create_engine(
         url,
-        pool_size=pool_size or 10,
-        max_overflow=20,
+        pool_size=max_connections or pool_size or 10,
+        max_overflow=0 if max_connections else 20,
         pool_pre_ping=True,
         pool_timeout=60,
         hide_parameters=True,
@@ -57,9 +61,11 @@ def make_engine(url: str, *, pool_size: int | None = None) -> sa.Engine:
 class Database:
     """The engine and the request-scoped ORM session of one app."""
 
-    def __init__(self, url: str, *, pool_size: int | None = None, engine: sa.Engine | None = None) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None, engine: sa.Engine | None = None,
+                 max_connections: int | None = None) -> None:
         self.url = url
-        self.engine = engine if engine is not None else make_engine(url, pool_size=pool_size)
+        self.engine = engine if engine is not None else make_engine(url, pool_size=pool_size,
+                                                                    max_connections=max_connections)
         self.session = so.scoped_session(so.sessionmaker(bind=self.engine, expire_on_commit=False))
         #: Called with the events of every committed unit of work (shared.uow); the realtime hub
         #: subscribes when the app serves sockets. The CLI has none: other processes poll.
