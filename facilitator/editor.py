@@ -222,19 +222,23 @@ def archive(guide_id: str):
 @bp.route("/guides/<guide_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete(guide_id: str):
-    """Ask, then delete a guide no session used (the rule refuses the others with a reason)."""
+    """Ask, then delete a guide no session used and no open campaign asks for, naming the closed
+    campaigns that go with it (the rule refuses the others with a reason)."""
     db = get_db().session
     guide = _guide_or_404(guide_id)
     if not library.can_edit(current_user, guide):
         abort(403)
     used = library.session_count(db, guide.id)
-    if request.method == "POST" and not used:  # CSRFProtect has checked the form's token
+    open_campaigns, closed_campaigns = library.guide_campaigns(db, guide.id)
+    if request.method == "POST" and not used and not open_campaigns:  # CSRFProtect has checked the token
         title = guide.title
         with unit_of_work(get_db(), session=db):
             library.delete_guide(db, current_user, guide)
         flash(_("The guide “%(title)s” was deleted.", title=title), "success")
         return redirect(url_for("facilitator.guide_library"))
-    return render_template("facilitator/guide_delete.html", guide=guide, used=used), (409 if used else 200)
+    refused = bool(used or open_campaigns)
+    return render_template("facilitator/guide_delete.html", guide=guide, used=used, open_campaigns=open_campaigns,
+                           closed_campaigns=closed_campaigns), (409 if refused else 200)
 
 
 def _texts() -> dict[str, str]:

@@ -206,7 +206,9 @@ def save_guide(guide_id: str):
 @token_required
 @operation("deleteGuide", "Delete a guide no session used", "guides", {204: Reply("Deleted.")},
            errors=(403, 404, 409), contract="additive",
-           description="Refused with `409 guide_in_use` once any session used the guide: archive it instead.")
+           description="Refused with `409 guide_in_use` once any session used the guide: archive it instead; "
+           "with `409 guide_in_campaign`, naming them, while an open campaign asks units to hold it (close it "
+           "first). The guide's closed campaigns are deleted with it.")
 def delete_guide(guide_id: str):
     """Delete a guide for good, when no session used it."""
     db = get_db().session

@@ -33,6 +33,8 @@ STATUS = {
     "version_conflict": 409,
     # A guide that sessions used is archived, never deleted.
     "guide_in_use": 409,
+    # A guide an open campaign asks units to hold is not deleted: close the campaign first.
+    "guide_in_campaign": 409,
     "rate_limited": 429,
     # A store the request needs does not answer (the rate limits' Redis): told, never a hang.
     "unavailable": 503,

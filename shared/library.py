@@ -25,7 +25,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _gettext
 from flask_babel import ngettext as _ngettext
 
-from shared import guides
+from shared import campaigns, guides
 from shared.errors import DialogrumError
 from shared.ids import random_id
 from shared.models import Guide, Meeting, utcnow
@@ -286,9 +286,23 @@ def archive_guide(db: so.Session, user: Any, guide: Guide, archived: bool = True
     return guide
 
 
+def guide_campaigns(db: so.Session, guide_id: str) -> tuple[list[Any], list[Any]]:
+    """The campaigns of a guide as (open, closed): what deleting the guide would touch."""
+    found = campaigns.for_guide(db, guide_id)
+    return [c for c in found if c.closed_at is None], [c for c in found if c.closed_at is not None]
+
+
+def campaign_names(found: list[Any]) -> str:
+    """Campaigns named for a message: “title” (deadline YYYY-MM-DD), comma-separated."""
+    return ", ".join(f"“{campaigns.name(c)}” ({c.deadline.isoformat()})" for c in found)
+
+
 def delete_guide(db: so.Session, user: Any, guide: Guide) -> None:
     """Delete a guide for good; refused with `guide_in_use` (409) once any session used it
-    (archive it then), and `forbidden` (403) for whoever may not edit it."""
+    (archive it then), `guide_in_campaign` (409, naming them) while an open campaign asks units to
+    hold it (close the campaign first: its units were told to hold this guide), and `forbidden`
+    (403) for whoever may not edit it. Closed campaigns of the guide go with it (the foreign key's
+    cascade); the confirmation page names them first."""
     if not can_edit(user, guide):
         raise _refuse_edit(guide)
     used = session_count(db, guide.id)
@@ -296,6 +310,11 @@ def delete_guide(db: so.Session, user: Any, guide: Guide) -> None:
         raise GuideChangeError("guide_in_use", ngettext(
             "%(num)d session used this guide, so it cannot be deleted. Archive it instead.",
             "%(num)d sessions used this guide, so it cannot be deleted. Archive it instead.", used))
+    open_campaigns, _closed = guide_campaigns(db, guide.id)
+    if open_campaigns:
+        raise GuideChangeError("guide_in_campaign", gettext(
+            "An open campaign asks units to hold this guide, so it cannot be deleted: %(campaigns)s. "
+            "Close the campaign first.", campaigns=campaign_names(open_campaigns)))
     db.delete(guide)
     db.flush()
 

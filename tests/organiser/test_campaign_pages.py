@@ -229,3 +229,40 @@ def test_the_public_page_lists_who_has_held_it_once(app, client, make, login, cs
     page = _public_page(app, client, csrf, other)
     assert "Vilka som har hållit dialogen" in page and page.count("Först ut var Region Väst") == 1
     assert "held-unasked" not in page
+
+
+def test_deleting_a_guide_names_its_campaigns_and_refuses_while_one_is_open(app, client, make, login, csrf):
+    """Issue 12 polish, point 4: deleting a guide no session used took its campaigns along without a
+    word. While an open campaign asks for it the page (409) and REST DELETE refuse, naming it; once
+    closed, the confirmation page names the campaign that goes with the guide."""
+    boss = make.user("organiser")
+    token = {"Authorization": f"Bearer {make.token(boss)}", "Accept-Language": "sv"}
+    guide_id = make.guide(REGIONS_GUIDE)
+    units = _units(app, "Region Väst")
+    login(boss)
+    assert _new_campaign(client, csrf, guide_id, units.values(), title="Vårens dialog").status_code == 302
+    with app.app_context():
+        campaign_id = get_db().session.scalar(sa.select(Campaign.id))
+        get_db().session.remove()
+
+    page = client.get(f"/guides/{guide_id}/delete?lang=sv")
+    assert page.status_code == 409
+    assert "En öppen kampanj ber enheter att hålla guiden" in page.text and "Vårens dialog" in page.text
+    assert f"/campaigns/{campaign_id}" in page.text and "Ja, radera guiden" not in page.text
+    assert client.post(f"/guides/{guide_id}/delete", data={"csrf_token": csrf(page.text)}).status_code == 409
+    refused = client.delete(f"/api/v1/guides/{guide_id}", headers=token)
+    assert refused.status_code == 409 and refused.get_json()["error"] == "guide_in_campaign"
+    message = refused.get_json()["message"]
+    assert "“Vårens dialog”" in message and "Avsluta kampanjen först" in message
+    assert client.get(f"/guides/{guide_id}").status_code == 200  # nothing was deleted
+
+    closed = client.get(f"/campaigns/{campaign_id}?lang=da").text
+    client.post(f"/campaigns/{campaign_id}/close", data={"csrf_token": csrf(closed), "closed": "1"})
+    page = client.get(f"/guides/{guide_id}/delete?lang=da")
+    assert page.status_code == 200 and "Ja, slet guiden" in page.text
+    named = re.search(r'<ul class="campaign-names">.*?</ul>', page.text, re.S).group()
+    assert "Vårens dialog" in named and "Denne lukkede kampagne slettes sammen med guiden" in page.text
+    assert client.delete(f"/api/v1/guides/{guide_id}", headers=token).status_code == 204
+    with app.app_context():
+        assert get_db().session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
+        get_db().session.remove()

@@ -160,14 +160,26 @@ def test_reminders_are_queued_per_facilitator_of_the_units_not_yet_held(db, make
 
 
 def test_deleting_a_guide_no_session_used_takes_its_campaigns_along(db, make, setup):
+    """An open campaign keeps its guide (`guide_in_campaign`, naming it: issue 12 polish, point 4);
+    once it is closed, deleting the guide takes the campaign along (the foreign key's cascade)."""
     from shared import library
 
     boss, _guide_id, units = setup
     unused = make.guide()
     boss = db.get(User, boss.id)
-    campaigns.save_campaign(db, boss, guide_id=unused, unit_ids=[units["Region Norr"].id], deadline="2027-06-30")
+    campaign_id = campaigns.save_campaign(db, boss, guide_id=unused, unit_ids=[units["Region Norr"].id],
+                                          deadline="2027-06-30", title="Vårens dialog").id
     db.commit()
     db.expunge_all()  # as a later request would: nothing of the campaign loaded
+    with pytest.raises(DialogrumError) as refused:
+        library.delete_guide(db, boss, library.get_guide(db, unused))
+    assert refused.value.code == "guide_in_campaign" and "“Vårens dialog” (2027-06-30)" in refused.value.message
+    db.rollback()
+    assert library.get_guide(db, unused) is not None
+    assert db.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 1
+    campaigns.close_campaign(db, campaign_id)
+    db.commit()
+    assert library.guide_campaigns(db, unused)[1][0].id == campaign_id  # closed: named, then deleted
     library.delete_guide(db, boss, library.get_guide(db, unused))
     db.commit()
     assert db.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
