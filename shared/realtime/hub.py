@@ -14,6 +14,12 @@ Three rules shape it (docs/architecture.md#realtime):
   through the message queue when there is one.
 * The projector never gets the split of the votes while results are hidden: it gets `voters`
   (how many voted, coalesced with `results`), and `results` only while they are visible.
+* A message queue that was down (shared/realtime/queue.py) gets this process's counts again
+  once it answers (`resync`), for the other processes' sockets.
+
+The module is long because one object holds a process's whole realtime state (its sockets, dirty
+marks and state versions) and the loop that acts on it; split up, the parts would reach into each
+other's fields.
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_socketio import SocketIO
+from limits import parse
 
 from shared import access, presence
 from shared import meeting as rules
 from shared.db import Database
+from shared.errors import DialogrumError
 from shared.events import (
     CommentAdded,
     CommentApproved,
@@ -55,6 +63,13 @@ TICK_SECONDS = 0.1
 #: CLI) closes them within about this long (issue 15, point 1).
 CREDENTIAL_CHECK_SECONDS = 1.0
 AUDIENCE = {"participant": "a", "facilitator": "f", "projector": "p"}
+#: Counts (`results`, `voters`, `presence`) to the projector and the phones of one session, over
+#: all processes together (issue 14, item 5). Each process recounts every tick, so without a
+#: shared window four processes sent up to 40 `results` a second to every phone; and the room
+#: also gets every comment, so the counts leave room for them. A refused round keeps its dirty
+#: mark and a later tick sends it, so the last value always arrives, at most about a second late.
+#: The consoles (a few sockets) get every tick's count: the exact count as soon as it is known.
+AUDIENCE_COUNTS_LIMIT = parse("5/second")
 
 
 @dataclass
@@ -83,14 +98,19 @@ def room(meeting_id: str, audience: str) -> str:
 class Hub:
     """Per-process realtime state: local sockets, dirty marks, and the broadcast loop."""
 
-    def __init__(self, socketio: SocketIO, database: Database) -> None:
+    def __init__(self, socketio: SocketIO, database: Database, limiter: Any = None) -> None:
         self.socketio = socketio
         self.db = database
+        #: the app's shared.ratelimit.Limiter (Redis when several processes share a queue): the
+        #: windows that bound the counts' emits over all processes; None sends every tick
+        self.limiter = limiter
         self.process_id = secrets.token_hex(8)
         self.clients: dict[str, Client] = {}
         self.by_meeting: dict[str, set[str]] = {}
         self.versions: dict[str, int] = {}
         self.dirty_results: set[tuple[str, str]] = set()
+        #: items whose counts the projector and phones still wait for (their window was full)
+        self.dirty_room_results: set[tuple[str, str]] = set()
         self.dirty_presence: set[str] = set()
         self.dirty_likes: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
@@ -340,30 +360,53 @@ class Hub:
 
     # -- results and presence -----------------------------------------------------------------
 
+    def _slot(self, limit: Any, *keys: str) -> bool:
+        """Whether an emit under `keys` fits `limit`'s window shared by all processes. Without a
+        limiter, or when its storage does not answer, it does: counts are never held back for
+        want of a window."""
+        if self.limiter is None:
+            return True
+        try:
+            return self.limiter.hit(limit, *keys)
+        except DialogrumError:
+            return True
+
     def flush_results(self) -> None:
-        """Recount every dirty item with one query per session and emit one `results` per item."""
+        """Recount every dirty item with one query per session and emit one `results` per item:
+        to the consoles every time, to the projector and phones within the room's window for
+        counts (a full window keeps the item dirty for them)."""
         with self._lock:
             dirty, self.dirty_results = self.dirty_results, set()
-        if not dirty:
+            waiting, self.dirty_room_results = self.dirty_room_results, set()
+        if not dirty and not waiting:
             return
-        per_meeting: dict[str, list[str]] = {}
-        for meeting_id, item_id in dirty:
-            per_meeting.setdefault(meeting_id, []).append(item_id)
+        per_meeting: dict[str, set[str]] = {}
+        for meeting_id, item_id in dirty | waiting:
+            per_meeting.setdefault(meeting_id, set()).add(item_id)
+        room_later: set[tuple[str, str]] = set()
         with self.db.begin() as conn:
             for row in rules.meeting_rows(conn, list(per_meeting)):
-                item_ids = per_meeting[row.id]
+                item_ids = sorted(per_meeting[row.id])
                 participants = rules.participant_count(conn, row.id)
                 all_counts = rules.counts(conn, row.id, item_ids)
                 for item_id in item_ids:
+                    key = (row.id, item_id)
                     payload = rules.results_payload(item_id, all_counts[item_id], participants)
-                    self._emit_queue("results", payload, room(row.id, "f"))
+                    if key in dirty:
+                        self._emit_queue("results", payload, room(row.id, "f"))
                     if row.current_item_id != item_id:
+                        continue
+                    if not self._slot(AUDIENCE_COUNTS_LIMIT, "room-counts", row.id):
+                        room_later.add(key)
                         continue
                     if row.results_visible:
                         self._emit_queue("results", payload, room(row.id, "p"))
                         self._emit_queue("results", payload, room(row.id, "a"))
                     else:  # "N of M have voted" on the projector: the count only, never the split
                         self._emit_queue("voters", rules.voters_payload(payload), room(row.id, "p"))
+        if room_later:
+            with self._lock:
+                self.dirty_room_results |= room_later
 
     def flush_likes(self) -> None:
         """Emit the thumbs-up counts of every item whose comments were liked or unliked since the
@@ -379,16 +422,24 @@ class Hub:
                     self._emit_queue("likes", payload, room(meeting_id, audience))
 
     def flush_presence(self) -> None:
-        """Emit the participant count of every session whose phones came or went."""
+        """Emit the participant count of every session whose phones came or went (to the
+        projector within the room's window for counts; a full window keeps it dirty for it)."""
         with self._lock:
             dirty, self.dirty_presence = self.dirty_presence, set()
         if not dirty:
             return
+        later = set()
         with self.db.begin() as conn:
             for meeting_id in dirty:
                 payload = {"participants": rules.participant_count(conn, meeting_id)}
                 self._emit_queue("presence", payload, room(meeting_id, "f"))
-                self._emit_queue("presence", payload, room(meeting_id, "p"))
+                if self._slot(AUDIENCE_COUNTS_LIMIT, "room-counts", meeting_id):
+                    self._emit_queue("presence", payload, room(meeting_id, "p"))
+                else:
+                    later.add(meeting_id)
+        if later:
+            with self._lock:
+                self.dirty_presence |= later
 
     # -- local sockets ----------------------------------------------------------------------------
 

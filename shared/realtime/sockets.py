@@ -305,7 +305,7 @@ def _measured(event: str, handler: Callable[..., dict], metrics: Any) -> Callabl
 
 def init_app(app: Flask, socketio: SocketIO, database: Database, limiter: Limiter) -> Hub:
     """Create the hub of this app and register the Socket.IO handlers."""
-    hub = Hub(socketio, database)
+    hub = Hub(socketio, database, limiter)
     limit = app.config.get("NEW_PARTICIPANT_LIMIT")
     sockets = Sockets(hub, database, limiter, parse_limit(limit) if limit else None)
     app.extensions["dialogrum.hub"] = hub

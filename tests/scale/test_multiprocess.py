@@ -351,3 +351,58 @@ def test_thumbs_up_and_the_summary_cross_processes_under_one_limit(cluster: Clus
                 await p.close()
 
     _run(scenario())
+
+
+def test_counts_to_the_room_are_windowed_across_processes_and_the_last_is_exact(cluster: Cluster) -> None:
+    """The projector's and phones' counts go through one window shared by both processes (issue
+    14, item 5): votes on both sides while results are hidden give the projector `voters` only,
+    never the split; after show_results more votes on both sides still end with the exact counts
+    on the projector and on a phone of each process."""
+    meeting = _meeting(cluster)
+    n = 20
+    choices = meeting["state"]["item"]["choices"]
+    key = vote_burst.api(cluster.a.url, cluster.token, "GET", f"/api/v1/sessions/{meeting['id']}")["projector_url"]
+
+    async def scenario() -> None:
+        fac = await _facilitator(cluster, meeting).connect()
+        projector = Peer(cluster.b.url, {"projector_key": key.rsplit("/", 1)[1]})
+        projector.sio.on("voters", projector._recorder("voters"))
+        await projector.connect()
+        phones = [Peer((cluster.a if i % 2 else cluster.b).url, {"code": meeting["code"]}) for i in range(n)]
+        try:
+            await asyncio.gather(*(p.connect() for p in phones))
+            await until(lambda: fac.events["presence"] and fac.events["presence"][-1]["participants"] == n,
+                        f"presence {n} at the facilitator")
+
+            async def vote_all(offset: int) -> dict:
+                acks = await asyncio.gather(*(p.call("vote", {"item_id": meeting["item_id"],
+                                                               "choice": choices[(i + offset) % len(choices)]})
+                                              for i, p in enumerate(phones)))
+                assert acks == [{"ok": True}] * n
+                expected = dict.fromkeys(("yes", "no", "unsure"), 0)
+                for i in range(n):
+                    expected[choices[(i + offset) % len(choices)]] += 1
+                return expected
+
+            await vote_all(0)
+            await until(lambda: projector.events["voters"] and projector.events["voters"][-1]["voters"] == n,
+                        f"voters {n} on the projector while results are hidden")
+            assert projector.events["results"] == [], "the split reached the projector while hidden"
+            assert all("counts" not in v for v in projector.events["voters"])
+
+            assert (await fac.call("control", {"action": "show_results"}))["results_visible"] is True
+            for offset in (1, 2):  # two waves of changed votes on both processes
+                expected = await vote_all(offset)
+
+            def exact(peer: Peer) -> bool:
+                mine = [r for r in peer.events["results"] if r["item_id"] == meeting["item_id"]]
+                return bool(mine) and mine[-1]["counts"] == expected and mine[-1]["voters"] == n
+
+            await until(lambda: exact(projector), "the exact counts on the projector")
+            await until(lambda: exact(phones[0]) and exact(phones[1]), "the exact counts on a phone of each process")
+        finally:
+            await asyncio.gather(*(p.close() for p in phones), return_exceptions=True)
+            await projector.close()
+            await fac.close()
+
+    _run(scenario())
