@@ -35,7 +35,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from load import _raise_nofile  # noqa: E402
+from load import PHONES_PER_ADDRESS, _raise_nofile  # noqa: E402
 from vote_burst import api, app_server  # noqa: E402
 
 # -- the hall (load-generator processes) ----------------------------------------------------
@@ -43,14 +43,24 @@ from vote_burst import api, app_server  # noqa: E402
 
 async def _worker(conn, url: str, code: str, item_id: str, choices: list[str], n: int, seconds: float,
                   votes_per_s: float, comments_per_s: float, timeout: float, seed: int) -> None:
+    import aiohttp
     import socketio
 
     loop = asyncio.get_running_loop()
     sem = asyncio.Semaphore(50)
     errors: dict[str, int] = {}
+    # A hall of several access points (as bench/load.py): at most PHONES_PER_ADDRESS phones per
+    # loopback source address, so the per-address limit on new participants is not the subject.
+    sessions: dict[str, aiohttp.ClientSession] = {}
 
-    async def connect_one() -> Any:
-        sio = socketio.AsyncClient(reconnection=False, request_timeout=timeout)
+    def session_for(i: int) -> aiohttp.ClientSession:
+        addr = f"127.0.{seed + 1}.{10 + i // PHONES_PER_ADDRESS}"
+        if addr not in sessions:
+            sessions[addr] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, local_addr=(addr, 0)))
+        return sessions[addr]
+
+    async def connect_one(i: int) -> Any:
+        sio = socketio.AsyncClient(reconnection=False, request_timeout=timeout, http_session=session_for(i))
         async with sem:
             try:
                 await sio.connect(url, auth={"code": code}, transports=["websocket"], wait_timeout=timeout)
@@ -61,7 +71,7 @@ async def _worker(conn, url: str, code: str, item_id: str, choices: list[str], n
 
     conn.send(("ready",))
     await loop.run_in_executor(None, conn.recv)
-    phones = [p for p in await asyncio.gather(*(connect_one() for _ in range(n))) if p is not None]
+    phones = [p for p in await asyncio.gather(*(connect_one(i) for i in range(n))) if p is not None]
     conn.send(("connected", len(phones), errors))
     await loop.run_in_executor(None, conn.recv)  # go
 
@@ -108,6 +118,8 @@ async def _worker(conn, url: str, code: str, item_id: str, choices: list[str], n
     conn.send(("done", acks))
     await loop.run_in_executor(None, conn.recv)
     await asyncio.gather(*(p.disconnect() for p in phones), return_exceptions=True)
+    for session in sessions.values():
+        await session.close()
 
 
 def _worker_main(conn, *args: Any) -> None:
