@@ -98,7 +98,7 @@ async def _phone_loop(phone: Phone, url: str, code: str, stop_at: float, tally: 
             why = (refused[0] or {}).get("message") if refused and isinstance(refused[0], dict) else type(exc).__name__
             tally["errors"][f"connect: {why}"] = tally["errors"].get(f"connect: {why}", 0) + 1
             await sio.disconnect()
-            await asyncio.sleep(rnd.uniform(1, 3))
+            await asyncio.sleep(min(rnd.uniform(1, 3), max(0.0, stop_at - time.monotonic())))
             continue
         tally["connects"] += 1
         tally["connect_seconds"].append(time.monotonic() - started)
@@ -120,10 +120,10 @@ async def _phone_loop(phone: Phone, url: str, code: str, stop_at: float, tally: 
                     await _call(sio, tally, "comment", {"item_id": item["id"],
                                                         "text": f"Soak {phone.index}: {secrets.token_hex(4)}"},
                                 phone, timeout)
-                await asyncio.sleep(rnd.uniform(2, 6))
+                await asyncio.sleep(min(rnd.uniform(2, 6), max(0.0, stay_until - time.monotonic())))
         finally:
             await sio.disconnect()
-        await asyncio.sleep(rnd.uniform(1, 5))
+        await asyncio.sleep(min(rnd.uniform(1, 5), max(0.0, stop_at - time.monotonic())))
 
 
 async def _call(sio, tally: dict, event: str, data: dict, phone: Phone, timeout: float) -> None:
