@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 DIST ?= dist
 
-.PHONY: setup run test lint browsers nginx translations bench soak flaky mutation coverage wheel clean
+.PHONY: setup run test lint browsers nginx translations bench soak flaky cluster room-traffic mutation coverage wheel clean
 
 setup: $(STAMP) node_modules/.package-lock.json $(VENDOR)/socket.io.min.js translations
 	@$(BIN)/dialogrum db upgrade
@@ -73,6 +73,14 @@ soak: setup
 # 100 phones vote while their network drops and returns: back within 3 s, no vote lost.
 flaky: setup
 	$(BIN)/python bench/flaky.py $(BENCH_ARGS)
+
+# Four processes behind nginx on PostgreSQL + Redis, 2,000 phones (docs/deploy.md#sizing).
+cluster: setup nginx
+	$(BIN)/python bench/cluster.py $(BENCH_ARGS)
+
+# What the projector and a phone receive with 1,000 phones, results shown, comments flowing.
+room-traffic: setup
+	$(BIN)/python bench/room_traffic.py $(BENCH_ARGS)
 
 # Branch coverage per module, the `dialogrum serve` processes the tests start included.
 coverage: setup browsers

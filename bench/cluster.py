@@ -225,6 +225,8 @@ class Meter:
         self.postgres = postgres
         self.marks: list[tuple[str, float, dict[str, float], float]] = []
         self.peak: dict[str, int] = {}
+        #: RSS of each group at each mark (memory per phone: "connected" minus "start")
+        self.rss: dict[str, dict[str, int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -256,13 +258,17 @@ class Meter:
 
     def mark(self, label: str) -> None:
         cpu = {}
+        self.rss[label] = {}
         for name, procs in self._all().items():
-            total = 0.0
+            total, rss = 0.0, 0
             for p in procs:
                 with contextlib.suppress(self.psutil.Error):
                     t = p.cpu_times()
                     total += t.user + t.system
+                    if name != "postgresql":
+                        rss += p.memory_info().rss
             cpu[name] = total
+            self.rss[label][name] = rss
         t = self.psutil.cpu_times()
         self.marks.append((label, time.monotonic(), cpu, t.user + t.system + getattr(t, "nice", 0)))
 
@@ -284,7 +290,10 @@ class Meter:
                 "others_cores_busy": round(max(0.0, (mb - ma) - ours) / wall, 2),
                 "cpu_s": {k: round(cb.get(k, 0) - ca.get(k, 0), 2) for k in cb},
             }
-        return {"phases": phases, "peak_memory_mb": {k: round(v / 2**20, 1) for k, v in self.peak.items()}}
+        grown = {k: round((self.rss["connected"][k] - self.rss["start"][k]) / 2**20, 1)
+                 for k in self.rss.get("connected", {}) if k != "postgresql" and k in self.rss.get("start", {})}
+        peak = {k: round(v / 2**20, 1) for k, v in self.peak.items()}
+        return {"phases": phases, "rss_growth_while_connecting_mb": grown, "peak_memory_mb": peak}
 
 
 def socket_counts(pids: list[int], ports: list[int]) -> list[int]:
@@ -649,10 +658,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"$ .venv/bin/python bench/cluster.py {' '.join(argv if argv is not None else sys.argv[1:])}")
         for key, value in res.items():
-            if key not in ("phases", "goals", "peak_memory_mb"):
+            if key not in ("phases", "goals", "peak_memory_mb", "rss_growth_while_connecting_mb"):
                 print(f"{key:32} {value}")
         print("peak memory MB (RSS; PostgreSQL: PSS of all its processes): "
               + ", ".join(f"{k} {v}" for k, v in res["peak_memory_mb"].items()))
+        print("RSS growth while the phones connected, MB: "
+              + ", ".join(f"{k} {v}" for k, v in res["rss_growth_while_connecting_mb"].items()))
         for phase, f in res["phases"].items():
             cpu = ", ".join(f"{k} {v}" for k, v in f["cpu_s"].items())
             print(f"{phase:28} {f['wall_s']:7.2f} s, machine {f['machine_cores_busy']:.2f} cores busy "
