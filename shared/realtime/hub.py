@@ -112,6 +112,8 @@ class Hub:
         #: items whose counts the projector and phones still wait for (their window was full)
         self.dirty_room_results: set[tuple[str, str]] = set()
         self.dirty_presence: set[str] = set()
+        #: sessions whose projector still waits for the participant count (its window was full)
+        self.dirty_room_presence: set[str] = set()
         self.dirty_likes: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._registered = False
@@ -422,24 +424,27 @@ class Hub:
                     self._emit_queue("likes", payload, room(meeting_id, audience))
 
     def flush_presence(self) -> None:
-        """Emit the participant count of every session whose phones came or went (to the
-        projector within the room's window for counts; a full window keeps it dirty for it)."""
+        """Emit the participant count of every session whose phones came or went: to the
+        consoles every time, to the projector within the room's window for counts (a full
+        window keeps it waiting for the projector only)."""
         with self._lock:
             dirty, self.dirty_presence = self.dirty_presence, set()
-        if not dirty:
+            waiting, self.dirty_room_presence = self.dirty_room_presence, set()
+        if not dirty and not waiting:
             return
         later = set()
         with self.db.begin() as conn:
-            for meeting_id in dirty:
+            for meeting_id in dirty | waiting:
                 payload = {"participants": rules.participant_count(conn, meeting_id)}
-                self._emit_queue("presence", payload, room(meeting_id, "f"))
+                if meeting_id in dirty:
+                    self._emit_queue("presence", payload, room(meeting_id, "f"))
                 if self._slot(AUDIENCE_COUNTS_LIMIT, "room-counts", meeting_id):
                     self._emit_queue("presence", payload, room(meeting_id, "p"))
                 else:
                     later.add(meeting_id)
         if later:
             with self._lock:
-                self.dirty_presence |= later
+                self.dirty_room_presence |= later
 
     # -- local sockets ----------------------------------------------------------------------------
 

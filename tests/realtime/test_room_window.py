@@ -80,3 +80,23 @@ def test_while_hidden_the_projector_gets_the_number_of_voters_only(app, live, mo
     assert [(e, to) for e, to, _ in sent] == [("results", hub_module.room(meeting_id, "f")),
                                                ("voters", hub_module.room(meeting_id, "p"))]
     assert "counts" not in sent[1][2]
+
+
+def test_presence_waits_for_the_window_on_the_projector_only(app, live, monkeypatch):
+    meeting_id, _item_id = live
+    now = [2000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: now[0])
+    sent: list = []
+    hub = Hub(Recorder(sent), get_db(app), Limiter("memory://"))
+    for _ in range(AUDIENCE_COUNTS_LIMIT.amount + 3):
+        hub.dirty_presence.add(meeting_id)
+        hub.flush_presence()
+    hub.flush_presence()  # nothing new: the consoles get nothing more
+    rooms = [to for event, to, _ in sent if event == "presence"]
+    assert rooms.count(hub_module.room(meeting_id, "f")) == AUDIENCE_COUNTS_LIMIT.amount + 3
+    assert rooms.count(hub_module.room(meeting_id, "p")) == AUDIENCE_COUNTS_LIMIT.amount
+    assert hub.dirty_room_presence == {meeting_id}
+    now[0] += AUDIENCE_COUNTS_LIMIT.get_expiry() + 0.01
+    sent.clear()
+    hub.flush_presence()
+    assert [to for _e, to, _d in sent] == [hub_module.room(meeting_id, "p")], "the last count reaches the projector"
