@@ -6,7 +6,9 @@ Three rules shape it (docs/architecture.md#realtime):
   (shared/uow.py); it never learns of a change that could still be rolled back.
 * Coalesce. A vote only marks its item dirty; the loop recounts dirty items every 100 ms with
   one GROUP BY and emits one `results` per item. Presence is coalesced the same way, so a room
-  filling up does not send N x N messages.
+  filling up does not send N x N messages. What reaches the projector and the phones is also
+  bounded over all processes together (`AUDIENCE_COUNTS_LIMIT`, a window in the rate limits'
+  storage), since every process recounts every tick.
 * Nothing that matters lives in one process. Participant counts come from shared.presence; a
   change of state bumps `meetings.state_version`, which every process polls for the sessions it
   has sockets for, then sends `state` to its own sockets (participants' states carry their own
