@@ -111,6 +111,22 @@ def open_links(db: so.Session) -> dict[int, dt.datetime]:
     return {row[0]: row[1] for row in rows.all()}
 
 
+def set_user_language(db: so.Session, user_id: int, language: object) -> User:
+    """Change the language of a user's e-mails (sv, da, en) after the invitation: later resets and
+    campaign reminders are written in it. None or "" clears it (the organiser's page language,
+    or the one the user chose their password in, is used then). Mails already queued keep theirs."""
+    if language == "":
+        language = None
+    if language is not None and language not in mail.LANGUAGES:
+        raise DialogrumError("invalid", "language must be one of " + ", ".join(mail.LANGUAGES))
+    user = db.get(User, user_id)
+    if user is None:
+        raise DialogrumError("not_found")
+    user.language = language
+    db.flush()
+    return user
+
+
 def invite(db: so.Session, *, email: object, role: object, name: object = "",
            language: object = None) -> tuple[User, str]:
     """Create a user without a password and a one-time link secret to choose one. `language`

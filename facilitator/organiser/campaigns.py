@@ -24,7 +24,8 @@ from shared import access, campaigns, library, mail, organiser
 from shared.db import get_db
 from shared.errors import DialogrumError
 from shared.forms import Form
-from shared.models import Campaign, Meeting
+from shared.i18n import LANGUAGE_NAMES
+from shared.models import Campaign, Meeting, User
 from shared.uow import unit_of_work
 from shared.urls import base_url
 
@@ -205,7 +206,8 @@ def remind(campaign_id: int):
 @bp.post("/users/<int:user_id>/unit")
 @organiser_required
 def set_user_unit(user_id: int):
-    """Put a user in a unit (or in none): what campaigns ask of them, and their sessions' default."""
+    """Put a user in a unit (or in none): what campaigns ask of them, and their sessions' default;
+    with `language` in the form, the language of their e-mails too (issue 12 polish, point 2)."""
     if not ActionForm().validate_on_submit():
         abort(400)
     db = get_db().session
@@ -214,18 +216,29 @@ def set_user_unit(user_id: int):
         unit_id = int(raw) if raw else None
     except ValueError:
         abort(400)
+    language = request.form.get("language")  # absent: the language stays as it is
+    user = db.get(User, user_id)
+    before, unit_before = getattr(user, "language", None), getattr(user, "unit_id", None)
     try:
         with unit_of_work(get_db(), session=db):
             user = campaigns.set_user_unit(db, user_id, unit_id)
+            if language is not None:
+                organiser.set_user_language(db, user_id, language)
     except DialogrumError as exc:
         if exc.code == "not_found":
             abort(404)
-        flash(_("Choose a unit from the list."), "error")
+        flash(_("Choose a language from the list.") if exc.message.startswith("language")
+              else _("Choose a unit from the list."), "error")
         return redirect(url_for("organiser.users"))
     unit = campaigns.unit_of(db, user)
     who = user.name or user.email
-    flash(_("%(who)s belongs to %(unit)s.", who=who, unit=unit.name) if unit
-          else _("%(who)s belongs to no unit.", who=who), "success")
+    new_language = bool(user.language) and user.language != before
+    if user.unit_id != unit_before or not new_language:  # say what changed; "saved" when nothing did
+        flash(_("%(who)s belongs to %(unit)s.", who=who, unit=unit.name) if unit
+              else _("%(who)s belongs to no unit.", who=who), "success")
+    if new_language:
+        flash(_("E-mails to %(who)s are written in %(language)s from now on.", who=who,
+                language=LANGUAGE_NAMES[user.language]), "success")
     return redirect(url_for("organiser.users"))
 
 

@@ -125,7 +125,7 @@ def test_a_facilitator_sees_what_the_region_is_asked_and_starts_a_session(office
     page = office.page
     page.goto(f"{office.server.url}/users?lang=sv")
     page.get_by_label("Enhet för Ledaren").select_option(label="Region Norr")
-    page.get_by_role("button", name="Spara enheten för Ledaren").click()
+    page.get_by_role("button", name="Spara enheten och e-postspråket för Ledaren").click()
     expect(page.locator(".flash, [role=status]").first).to_contain_text("Ledaren hör till Region Norr.")
     expect(page.get_by_label("Enhet för Ledaren")).to_have_value(
         page.get_by_label("Enhet för Ledaren").locator("option", has_text="Region Norr").get_attribute("value"))
@@ -189,3 +189,40 @@ def test_without_email_the_organiser_copies_the_reminder(office):
     page.goto(f"{office.server.url}/guides/{office.guide_id}/rollup?lang=da")
     expect(page.locator(".campaign-card .campaign-first")).to_contain_text("Region Stockholm")
     _shoot(page, office.shots, "rollup-campaign-da")
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_the_users_row_is_usable_on_a_phone_and_changes_the_email_language(office, lang):
+    """Issue 12 polish, point 2: at 360 px the unit's dropdown was cut off ("Inge…") in a six-column
+    table; each user is now a card whose unit and e-mail language read whole, nothing scrolls
+    sideways, and the e-mail language is changed beside the unit."""
+    page = office.page
+    names = {"sv": ("Enhet för Ledaren", "Språk i e-post till Ledaren", "Spara enheten och e-postspråket för Ledaren"),
+             "da": ("Enhed for Ledaren", "Sprog i e-mails til Ledaren", "Gem enheden og e-mailsproget for Ledaren")}
+    unit_label, lang_label, save = names[lang]
+    for size in ({"width": 1366, "height": 900}, PHONE):
+        page.set_viewport_size(size)
+        page.goto(f"{office.server.url}/users?lang={lang}")
+        _no_sideways_scroll(page)
+        for label in (unit_label, lang_label):
+            select = page.get_by_label(label, exact=True)
+            box = select.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"], (label, box)
+            # Every name in it is read whole: the select is wider than its longest option's text.
+            assert page.evaluate("""s => { const c = document.createElement('canvas').getContext('2d');
+                c.font = getComputedStyle(s).font;
+                return Math.max(...[...s.options].map(o => c.measureText(o.text).width)); }""",
+                                 select.element_handle()) + 24 <= box["width"], (label, size)
+            assert box["height"] >= 44
+    button = page.get_by_role("button", name=save)
+    assert button.bounding_box()["x"] + button.bounding_box()["width"] <= PHONE["width"]
+    page.get_by_label(lang_label, exact=True).select_option("da" if lang == "sv" else "sv")
+    button.click()
+    expect(page.locator(".flash-success").last).to_contain_text("Dansk" if lang == "sv" else "Svenska")
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(office.shots / f"users-language-360-{lang}.png"), full_page=True)
+    page.set_viewport_size(WIDE)
+    page.goto(f"{office.server.url}/users?lang={lang}")
+    expect(page.get_by_label(lang_label, exact=True)).to_have_value("da" if lang == "sv" else "sv")
+    page.screenshot(path=str(office.shots / f"users-language-1280-{lang}.png"), full_page=True)
+    assert not office.csp_errors

@@ -266,3 +266,41 @@ def test_deleting_a_guide_names_its_campaigns_and_refuses_while_one_is_open(app,
     with app.app_context():
         assert get_db().session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
         get_db().session.remove()
+
+
+def test_an_organiser_changes_a_users_email_language_beside_the_unit(app, client, make, login, csrf):
+    """Issue 12 polish, point 2: the language of a user's e-mails (users.language) is changed after
+    the invitation in the same per-user form as the unit; a bad language saves nothing (nor the
+    unit), and a form without the field leaves the language as it is."""
+    from shared import mail
+
+    boss = make.user("organiser")
+    kim = make.user("facilitator", email="kim@example.org")  # named "Facilitator"
+    units = _units(app, "Region Väst")
+    login(boss)
+    sv = {"Accept-Language": "sv"}
+    page = client.get("/users", headers=sv).text
+    form = re.search(rf'<form[^>]*action="/users/{kim.id}/unit".*?</form>', page, re.S).group()
+    assert f'<label for="lang-of-{kim.id}" class="visually-hidden">Språk i e-post till Facilitator</label>' in form
+    assert '<option value="" selected>E-postspråk inte valt</option>' in form  # never chosen yet
+
+    done = client.post(f"/users/{kim.id}/unit", data={"csrf_token": csrf(page), "unit_id": str(units["Region Väst"]),
+                                                      "language": "da"}, headers=sv, follow_redirects=True)
+    assert "E-post till Facilitator skrivs från och med nu på Dansk." in done.text
+    form = re.search(rf'<form[^>]*action="/users/{kim.id}/unit".*?</form>', done.text, re.S).group()
+    assert '<option value="da" lang="da" selected>Dansk</option>' in form and "inte valt" not in form
+    with app.app_context():
+        user = get_db().session.get(User, kim.id)
+        assert (user.language, user.unit_id) == ("da", units["Region Väst"])
+        assert mail.language_of(user, "sv") == "da"  # later resets and reminders come in Danish
+        get_db().session.remove()
+
+    bad = client.post(f"/users/{kim.id}/unit", data={"csrf_token": csrf(page), "unit_id": "", "language": "de"},
+                      headers=sv, follow_redirects=True)
+    assert "Välj ett språk i listan." in bad.text
+    unit_only = client.post(f"/users/{kim.id}/unit", data={"csrf_token": csrf(page), "unit_id": ""}, headers=sv)
+    assert unit_only.status_code == 302
+    with app.app_context():
+        user = get_db().session.get(User, kim.id)
+        assert (user.language, user.unit_id) == ("da", None)  # the bad post saved nothing; no field: kept
+        get_db().session.remove()
