@@ -166,6 +166,8 @@ def test_the_public_page_lists_who_has_not_held_it_yet(office):
         expect(card.locator(".not-yet-list li")).to_have_count(1)
         expect(card.locator(".not-yet-list")).to_contain_text("Region Norr")
         expect(card.locator(".campaign-held li").first).to_contain_text("Region Stockholm")
+        expect(view.locator(".held-list")).to_have_count(0)  # who has held it is listed once (issue 12 polish)
+        expect(view.locator(".first-out, .campaign-first")).to_have_count(1)
         _shoot(view, office.shots, f"public-campaign-{lang}")
     public.close()
 
@@ -225,4 +227,39 @@ def test_the_users_row_is_usable_on_a_phone_and_changes_the_email_language(offic
     page.goto(f"{office.server.url}/users?lang={lang}")
     expect(page.get_by_label(lang_label, exact=True)).to_have_value("da" if lang == "sv" else "sv")
     page.screenshot(path=str(office.shots / f"users-language-1280-{lang}.png"), full_page=True)
+    assert not office.csp_errors
+
+
+def test_the_delete_page_names_the_campaigns_of_a_guide(office):
+    """Issue 12 polish, point 4, as the organiser sees it in sv and da at 1280 and 360 px: an open
+    campaign keeps its guide (the page says which and links it), a closed one is named as going
+    with the guide."""
+    from shared import campaigns, library
+    from shared.models import Campaign, Guide, Unit, User
+
+    engine = sa.create_engine(office.server.database_url)
+    with so.Session(engine) as db:
+        boss = db.scalar(sa.select(User).where(User.email == "kansli@example.org"))
+        copy = library.duplicate_guide(db, db.get(Guide, office.guide_id), owner_id=boss.id, title="Höstens dialog")
+        norr = db.scalar(sa.select(Unit).where(Unit.name == "Region Norr"))
+        campaign = campaigns.save_campaign(db, boss, guide_id=copy.id, unit_ids=[norr.id], deadline="2099-10-31",
+                                           title="Höstkampanjen")
+        guide_id, campaign_id = copy.id, campaign.id
+        db.commit()
+    page = office.page
+    for lang, refused in (("sv", "En öppen kampanj ber enheter"), ("da", "En åben kampagne beder enheder")):
+        answer = page.goto(f"{office.server.url}/guides/{guide_id}/delete?lang={lang}")
+        assert answer.status == 409
+        expect(page.locator(".warning-card")).to_contain_text(refused)
+        expect(page.locator(".campaign-names a")).to_have_text("Höstkampanjen")
+        expect(page.locator("button.danger")).to_have_count(0)
+        _shoot(page, office.shots, f"guide-delete-open-campaign-{lang}")
+    with engine.begin() as conn:
+        conn.execute(sa.update(Campaign).where(Campaign.id == campaign_id).values(closed_at=sa.func.now()))
+    engine.dispose()
+    for lang, closed in (("sv", "Den här avslutade kampanjen raderas"), ("da", "Denne lukkede kampagne slettes")):
+        page.goto(f"{office.server.url}/guides/{guide_id}/delete?lang={lang}")
+        expect(page.locator("form.card")).to_contain_text(closed)
+        expect(page.locator(".campaign-names")).to_contain_text("Höstkampanjen")
+        _shoot(page, office.shots, f"guide-delete-closed-campaign-{lang}")
     assert not office.csp_errors
