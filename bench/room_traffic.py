@@ -25,6 +25,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -186,13 +187,16 @@ class Observer:
 def run(args: argparse.Namespace) -> dict:
     _raise_nofile()
     work = Path(tempfile.mkdtemp(prefix="room-traffic-"))
-    with app_server("eventlet", None, work) as (server, target):
-        token = target.facilitator_auth["api_token"]
-        sid = target.facilitator_auth["session_id"]
-        api(server.url, token, "POST", f"/api/v1/sessions/{sid}/control", {"action": "show_results"})
-        session = api(server.url, token, "GET", f"/api/v1/sessions/{sid}")
-        projector_key = session["projector_url"].rstrip("/").rsplit("/", 1)[-1]
-        return asyncio.run(_coordinate(args, server.url, target, projector_key))
+    try:
+        with app_server("eventlet", None, work) as (server, target):
+            token = target.facilitator_auth["api_token"]
+            sid = target.facilitator_auth["session_id"]
+            api(server.url, token, "POST", f"/api/v1/sessions/{sid}/control", {"action": "show_results"})
+            session = api(server.url, token, "GET", f"/api/v1/sessions/{sid}")
+            projector_key = session["projector_url"].rstrip("/").rsplit("/", 1)[-1]
+            return asyncio.run(_coordinate(args, server.url, target, projector_key))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 async def _coordinate(args: argparse.Namespace, url: str, target: Any, projector_key: str) -> dict:
