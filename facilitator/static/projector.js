@@ -109,11 +109,14 @@
 
   function current(itemId) { return state && state.item && state.item.id === itemId; }
 
-  function upsert(comment) {
-    if (!current(comment.item_id)) { return; }
+  function keep(comment) {
+    if (!current(comment.item_id)) { return false; }
     comments = comments.filter(function (c) { return c.id !== comment.id; });
     if (!comment.hidden) { comments.push(comment); }
-    renderWall();
+    return true;
+  }
+  function upsert(comment) {
+    if (keep(comment)) { renderWall(); }
   }
 
   /* The stage: a full-screen button, and controls and cursor that fade while the mouse rests. */
@@ -142,7 +145,9 @@
   });
   wake();
 
-  var socket = window.io({auth: {projector_key: cfg.projector_key}, reconnectionDelayMax: 5000});
+  // batch: new comments come together, a few times a second (`comments_added`), so a room that
+  // writes fast redraws the wall at most a few times a second, not once per comment.
+  var socket = window.io({auth: {projector_key: cfg.projector_key, batch: true}, reconnectionDelayMax: 5000});
   // The closing summary (summary.js) listens on the same socket.
   if (D.onProjectorSocket) { D.onProjectorSocket(socket); }
   socket.on("likes", function (data) {
@@ -176,6 +181,11 @@
     }
   });
   socket.on("comment", upsert);
+  socket.on("comments_added", function (data) {
+    var changed = false;
+    data.comments.forEach(function (c) { changed = keep(c) || changed; });
+    if (changed) { renderWall(); }
+  });
   socket.on("comment_update", upsert);
   socket.on("comment_hidden", function (data) {
     comments = comments.filter(function (c) { return c.id !== data.id; });

@@ -258,6 +258,18 @@ def comments_for(conn: sa.Connection, meeting_id: str, item_id: str | None, *, i
     return [comment_payload(r, likes.get(r.id, 0)) for r in conn.execute(stmt)]
 
 
+def comments_by_id(conn: sa.Connection, meeting_id: str, ids: list[int]) -> list[dict]:
+    """The comments of a session with these ids as they are now (hidden or not), oldest first."""
+    if not ids:
+        return []
+    stmt = (sa.select(_comments).where(_comments.c.meeting_id == meeting_id, _comments.c.id.in_(ids))
+            .order_by(_comments.c.created_at, _comments.c.id))
+    rows = conn.execute(stmt).all()
+    items = {r.item_id for r in rows}
+    likes = like_counts(conn, meeting_id, items.pop()) if len(items) == 1 else like_counts(conn, meeting_id)
+    return [comment_payload(r, likes.get(r.id, 0)) for r in rows]
+
+
 def conclusions(conn: sa.Connection, meeting_id: str) -> dict[str, str]:
     """The conclusions of a session by item id."""
     return dict(conn.execute(sa.select(_conclusions.c.item_id, _conclusions.c.text)

@@ -72,6 +72,12 @@ AUDIENCE = {"participant": "a", "facilitator": "f", "projector": "p"}
 #: mark and a later tick sends it, so the last value always arrives, at most about a second late.
 #: The consoles (a few sockets) get every tick's count: the exact count as soon as it is known.
 AUDIENCE_COUNTS_LIMIT = parse("5/second")
+#: New comments to a projector that asked for them together (`auth.batch`, the projector page):
+#: one `comments_added` per round, at most this many rounds a second over all processes, so a
+#: room writing 10 comments a second costs the projector 5 updates, not 10, and with the counts'
+#: window it gets at most 10 a second in all (issue 14, item 5). Other projectors get one
+#: `comment` per comment, as the v1 contract says.
+AUDIENCE_COMMENTS_LIMIT = parse("5/second")
 
 
 @dataclass
@@ -86,6 +92,8 @@ class Client:
     #: what let a facilitator in: the API token's id, or the login's session version
     token_id: int | None = None
     session_version: int | None = None
+    #: a projector that takes new comments together (`comments_added`) instead of one by one
+    batch: bool = False
 
     def grant(self) -> tuple[int, int | None, int | None, str]:
         """What `access.lapsed_grants` re-checks for a facilitator's socket."""
@@ -117,6 +125,8 @@ class Hub:
         #: sessions whose projector still waits for the participant count (its window was full)
         self.dirty_room_presence: set[str] = set()
         self.dirty_likes: set[tuple[str, str]] = set()
+        #: {session id: comment ids} committed here that the batching projectors still wait for
+        self.pending_comments: dict[str, list[int]] = {}
         self._lock = threading.Lock()
         self._registered = False
         self._running = False
@@ -181,6 +191,7 @@ class Hub:
         self.flush_results()
         self.flush_presence()
         self.flush_likes()
+        self.flush_comments()
 
     def _queue_recovered(self) -> None:
         self._resync = True  # done by the loop, in its own order
@@ -215,13 +226,13 @@ class Hub:
             elif isinstance(event, StateChanged):
                 self._state_changed(event)
             elif isinstance(event, CommentAdded):
+                self._emit_queue("comment", event.comment, room(event.meeting_id, "f"))
                 # One waiting for approval reaches only the facilitators (its author has the ack).
-                for audience in ("f", "p", "a") if room_may_see(event.comment) else ("f",):
-                    self._emit_queue("comment", event.comment, room(event.meeting_id, audience))
+                if room_may_see(event.comment):
+                    self._new_to_room(event.meeting_id, event.comment)
             elif isinstance(event, CommentApproved):  # new to the room, an update to the facilitators
                 self._emit_queue("comment_update", event.comment, room(event.meeting_id, "f"))
-                for audience in ("p", "a"):
-                    self._emit_queue("comment", event.comment, room(event.meeting_id, audience))
+                self._new_to_room(event.meeting_id, event.comment)
             elif isinstance(event, CommentModerated):
                 self._comment_moderated(event.meeting_id, event.comment)
             elif isinstance(event, ConclusionSaved):
@@ -231,6 +242,14 @@ class Hub:
                 self._let_go(event.meeting_id)
             elif isinstance(event, JoinWarning):
                 self._emit_queue("join_warning", event.warning, room(event.meeting_id, "f"))
+
+    def _new_to_room(self, meeting_id: str, comment: dict) -> None:
+        """A comment the room may now see: at once to the phones and to the projectors that take
+        comments one by one; to the batching projectors with the next round (flush_comments)."""
+        self._emit_queue("comment", comment, room(meeting_id, "a"))
+        self._emit_queue("comment", comment, room(meeting_id, "p1"))
+        with self._lock:
+            self.pending_comments.setdefault(meeting_id, []).append(comment["id"])
 
     def _resend_summary(self, meeting_id: str) -> None:
         """A conclusion saved while a closing summary is on the projector: the summary again, to the
@@ -425,6 +444,29 @@ class Hub:
                 for audience in ("f", "p", "a"):
                     self._emit_queue("likes", payload, room(meeting_id, audience))
 
+    def flush_comments(self) -> None:
+        """Send the batching projectors the comments committed here since the last round, one
+        `comments_added {"comments": [...]}` per session, within the session's window shared by
+        all processes (a full window keeps them for a later tick). They are read again from the
+        database first, so a comment hidden in the meantime (on any process) is not shown."""
+        with self._lock:
+            pending, self.pending_comments = self.pending_comments, {}
+        if not pending:
+            return
+        later: dict[str, list[int]] = {}
+        with self.db.begin() as conn:
+            for meeting_id, ids in pending.items():
+                if not self._slot(AUDIENCE_COMMENTS_LIMIT, "room-comments", meeting_id):
+                    later[meeting_id] = ids
+                    continue
+                shown = [c for c in rules.comments_by_id(conn, meeting_id, ids) if room_may_see(c)]
+                if shown:
+                    self._emit_queue("comments_added", {"comments": shown}, room(meeting_id, "pn"))
+        if later:
+            with self._lock:
+                for meeting_id, ids in later.items():
+                    self.pending_comments[meeting_id] = ids + self.pending_comments.get(meeting_id, [])
+
     def flush_presence(self) -> None:
         """Emit the participant count of every session whose phones came or went: to the
         consoles every time, to the projector within the room's window for counts (a full
@@ -455,6 +497,8 @@ class Hub:
         self.clients[client.sid] = client
         self.by_meeting.setdefault(client.meeting_id, set()).add(client.sid)
         self.socketio.server.enter_room(client.sid, room(client.meeting_id, AUDIENCE[client.role]))
+        if client.role == "projector":  # how it takes new comments: `pn` together, `p1` one by one
+            self.socketio.server.enter_room(client.sid, room(client.meeting_id, "pn" if client.batch else "p1"))
         if client.role == "participant":
             with self._lock:
                 self.dirty_presence.add(client.meeting_id)

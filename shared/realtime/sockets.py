@@ -85,7 +85,7 @@ class Sockets:
                     meeting = rules.find_by_projector_key(conn, auth.get("projector_key"))
                     if meeting is None:
                         raise DialogrumError("unknown_session")
-                    client = Client(sid, meeting.id, "projector")
+                    client = Client(sid, meeting.id, "projector", batch=auth.get("batch") is True)
                 elif "session_id" in auth:
                     if user is None:
                         raise DialogrumError("unauthorized")

@@ -296,6 +296,35 @@ def test_comments_reach_facilitator_and_room_and_hidden_ones_vanish(meeting, cli
     assert exported["comments"][0]["hidden"] is True
 
 
+def test_a_batching_projector_gets_the_rooms_new_comments_together(meeting, clients):
+    """The projector page asks for `batch`: the room's new comments come as `comments_added`, a
+    few rounds a second, every comment once; a projector that does not ask still gets one
+    `comment` per comment (v1), and the phones too (issue 14, item 5)."""
+    key = meeting.session["projector_url"].rsplit("/", 1)[1]
+    batching = Phone(meeting.server.url, {"projector_key": key, "batch": True}).connect()
+    classic = meeting.projector()
+    phones = [meeting.phone() for _ in range(4)]
+    clients.extend([batching, classic, *phones])
+    item = meeting.to_kind("prompt")["item"]
+    for phone in phones:
+        phone.wait_for("state", lambda s: s["item"] and s["item"]["id"] == item["id"])
+    began = time.monotonic()
+    acks = [phone.call("comment", {"item_id": item["id"], "text": f"idé {n} <b>fra</b> {i}"})
+            for n in range(3) for i, phone in enumerate(phones)]
+    assert all(a["ok"] for a in acks)
+    ids = sorted(a["id"] for a in acks)
+    batching.wait_for("comments_added", lambda _d: sorted(
+        c["id"] for b in batching.of("comments_added") for c in b["comments"]) == ids)
+    classic.wait_for("comment", lambda _d: sorted(c["id"] for c in classic.of("comment")) == ids)
+    phones[0].wait_for("comment", lambda _d: sorted(c["id"] for c in phones[0].of("comment")) == ids)
+    elapsed = time.monotonic() - began
+    assert batching.of("comment") == [], "nothing one by one to the batching projector"
+    # At most AUDIENCE_COMMENTS_LIMIT (5) rounds in any second, however slow the machine is.
+    assert len(batching.of("comments_added")) <= 5 * (elapsed + 1)
+    seen = {c["id"]: c for b in batching.of("comments_added") for c in b["comments"]}
+    assert seen[acks[0]["id"]]["text"] == "idé 0 <b>fra</b> 0" and seen[acks[0]["id"]]["item_id"] == item["id"]
+
+
 def test_vote_rate_limit_over_the_socket(meeting, clients):
     """The socket passes the limiter to the vote rule (60 a minute per phone): without it one
     phone could change its vote as fast as it can send (issue 15, the mutation check)."""
