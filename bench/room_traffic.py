@@ -4,10 +4,11 @@ One `dialogrum serve` process on a fresh SQLite file, a live session on a consid
 voting open and results shown. `--phones` (1,000) phones connect (in `--workers` load-generator
 processes, websocket); then for `--seconds` (20) the phones vote and change their votes
 (`--votes-per-s`, 50) and write comments (`--comments-per-s`, 10) spread over the hall. The
-projector (a `projector_key` socket) and `--sample` (3) phones are observers in this process:
-every event they receive is counted with its size (the Socket.IO payload as JSON, without the
-websocket frame's few bytes). Reported per observer: events per second on average and in the
-busiest one-second window, the same by event name, and bytes per second.
+projector (a `projector_key` socket with `batch`, as the projector page) and `--sample` (3) phones
+are observers in this process: every event they receive is counted with its size (the Socket.IO
+payload as JSON, without the websocket frame's few bytes). Reported per observer: events per
+second on average and in the busiest one-second window, the same by event name, and bytes per
+second.
 
 The issue's goal: the projector gets at most 10 updates a second, and a phone under 100 KB/s.
 
@@ -227,7 +228,9 @@ async def _coordinate(args: argparse.Namespace, url: str, target: Any, projector
         for parent in pipes:
             connected += (await recv(parent, args.timeout * 4))[1]
         projector = Observer("projector")
-        await projector.sio.connect(url, auth={"projector_key": projector_key}, transports=["websocket"])
+        # As the projector page connects: new comments together (`comments_added`).
+        await projector.sio.connect(url, auth={"projector_key": projector_key, "batch": True},
+                                    transports=["websocket"])
         sample = [Observer(f"phone{k}") for k in range(args.sample)]
         for ob in sample:
             await ob.sio.connect(url, auth={"code": code}, transports=["websocket"])
