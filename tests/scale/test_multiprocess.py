@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -99,9 +100,12 @@ def cluster() -> Iterator[Cluster]:
         servers.append(vote_burst.start_app(env("b"), vote_burst.free_port(), tmp / "b.log"))
         yield Cluster(servers[0], servers[1], token)
     finally:
-        for s in servers:
-            s.stop()
-        _drop_pg_database(name)
+        try:
+            for s in servers:
+                s.stop()
+            _drop_pg_database(name)
+        finally:  # the instance directories and the servers' logs
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class Peer:
