@@ -75,3 +75,45 @@ def test_public_page_shows_ended_sessions_only(client, app, login, regions, csrf
     login(regions["organiser"])
     html = app.test_client().get(_publish(client, regions, csrf)).text
     assert "Region Väst" not in html and "Region Norr" in html
+
+
+def _link(app, regions, guide_id=None) -> tuple[int, str]:
+    """A public link of the guide (the regions' one unless told), published by the regions' organiser: (id, key)."""
+    from shared import organiser
+    from shared.models import User
+
+    with app.app_context():
+        db = get_db().session
+        link = organiser.publish_rollup(db, guide_id or regions["guide"], db.get(User, regions["organiser"].id))
+        db.commit()
+        found = (link.id, link.key)
+        db.remove()
+    return found
+
+
+def test_a_facilitator_cannot_revoke_a_public_link(client, app, login, regions, csrf):
+    link_id, key = _link(app, regions)
+    anonymous = app.test_client()
+    assert anonymous.get(f"/f/{key}").status_code == 200
+    login(regions["facilitator"])
+    token = csrf(client.get("/tokens").text)  # a valid CSRF token of the facilitator's own session
+    resp = client.post(f"/guides/{regions['guide']}/public/{link_id}/revoke",
+                       data={"csrf_token": token, "confirmed": "1"})
+    assert resp.status_code == 403
+    assert anonymous.get(f"/f/{key}").status_code == 200
+
+
+def test_revoking_a_link_through_another_guide_is_404(client, app, login, regions, csrf, make):
+    other_guide = make.guide()
+    link_id, key = _link(app, regions)  # the regions' guide's link
+    anonymous = app.test_client()
+    login(regions["organiser"])
+    token = csrf(client.get(f"/guides/{other_guide}/rollup").text)
+    resp = client.post(f"/guides/{other_guide}/public/{link_id}/revoke", data={"csrf_token": token, "confirmed": "1"})
+    assert resp.status_code == 404
+    assert anonymous.get(f"/f/{key}").status_code == 200
+    # Through its own guide the same request revokes it: the 404 was the guide's, not the form's.
+    resp = client.post(f"/guides/{regions['guide']}/public/{link_id}/revoke",
+                       data={"csrf_token": token, "confirmed": "1"})
+    assert resp.status_code == 302
+    assert anonymous.get(f"/f/{key}").status_code == 410
