@@ -122,11 +122,42 @@ def test_unknown_code_is_a_404_in_the_users_language(client):
     assert "Der findes intet møde med den kode" in resp.text
 
 
+#: One dark module of the `qrcode` package's SvgPathFillImage: "M4,4H5V5H4z".
+_MODULE = re.compile(r"M(\d+),(\d+)H(\d+)V(\d+)H(\d+)z")
+
+
+def _raster(svg: bytes, scale: int = 8):
+    """Draw an SVG QR code of square modules (one path of `M x,y H x+1 V y+1 H x z`) as a picture."""
+    from xml.etree import ElementTree
+
+    from PIL import Image, ImageDraw
+
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    root = ElementTree.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    x0, y0, width, height = (int(v) for v in root.get("viewBox").split())
+    assert (x0, y0) == (0, 0) and width == height
+    (path,) = root.findall("svg:path", ns)
+    d = path.get("d")
+    modules = [tuple(map(int, m.groups())) for m in _MODULE.finditer(d)]
+    assert "".join(m.group(0) for m in _MODULE.finditer(d)) == d, "the path holds something other than modules"
+    image = Image.new("L", (width * scale, height * scale), 255)
+    draw = ImageDraw.Draw(image)
+    for x, y, right, bottom, back in modules:
+        assert (right, bottom, back) == (x + 1, y + 1, x)
+        draw.rectangle((x * scale, y * scale, right * scale - 1, bottom * scale - 1), fill=0)
+    return image
+
+
 def test_qr_code_is_an_svg_of_the_join_url(client, phone_code):
+    import zxingcpp
+
     resp = client.get(f"/j/{phone_code}/qr.svg")
     assert resp.status_code == 200
     assert resp.mimetype == "image/svg+xml"
-    assert resp.data.lstrip().startswith(b"<?xml") or b"<svg" in resp.data[:400]
+    found = zxingcpp.read_barcodes(_raster(resp.data))
+    assert [(r.format, r.text) for r in found] == [(zxingcpp.BarcodeFormat.QRCode,
+                                                    f"http://dialogrum.test/j/{phone_code}")]
 
 
 def test_static_files_are_served(client):
