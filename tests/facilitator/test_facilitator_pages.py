@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
 
+import openpyxl
 import pytest
 
 from shared.app import CSP
@@ -224,6 +226,26 @@ def test_export_includes_the_conclusion(client, signed_in, make, app):
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
     data = json.loads(resp.data)
     assert data["items"][1]["conclusion"] == "Vi er enige."
-    assert client.get(f"/sessions/{meeting_id}/export.csv").status_code == 200
-    assert client.get(f"/sessions/{meeting_id}/export.xlsx").status_code == 200
+    english = {"Accept-Language": "en"}
+
+    def conclusions(rows) -> dict:
+        """{item text: conclusion} from the items table (its header row first)."""
+        rows = iter(rows)
+        header = list(next(rows))
+        text, conclusion = header.index("Text"), header.index("Conclusion")
+        return {row[text]: row[conclusion] or "" for row in rows}
+
+    resp = client.get(f"/sessions/{meeting_id}/export.csv", headers=english)
+    assert resp.status_code == 200
+    items_block = resp.data.decode("utf-8-sig").split("\r\n\r\n")[0]  # the items, before the comments
+    in_csv = conclusions(csv.reader(io.StringIO(items_block)))
+    assert in_csv["Er der tillid til os?"] == "Vi er enige."
+    assert [text for text, said in in_csv.items() if said] == ["Er der tillid til os?"]
+
+    resp = client.get(f"/sessions/{meeting_id}/export.xlsx", headers=english)
+    assert resp.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(resp.data), read_only=True)
+    in_xlsx = conclusions(book.worksheets[0].iter_rows(values_only=True))
+    assert in_xlsx["Er der tillid til os?"] == "Vi er enige."
+    assert [text for text, said in in_xlsx.items() if said] == ["Er der tillid til os?"]
     assert client.get(f"/sessions/{meeting_id}/export.pdf").status_code == 404
