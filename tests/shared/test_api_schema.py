@@ -163,8 +163,9 @@ def test_the_api_keeps_its_generated_schema(app, seeded, monkeypatch):
     total = sum(sent.values())
     print(f"schemathesis: {total} requests over {len(sent)} operations in {elapsed:.1f}s; statuses {statuses}")
     assert set(sent) == {op.label for op in operations}
+    # The run's length is bounded by the number of examples, not by a clock (a busy CI machine
+    # took 156 s where a quiet one takes 5 s); the elapsed time is only printed.
     assert 200 <= total <= 700  # about 25 per operation, fewer for those with little to vary
-    assert elapsed < 60
     # The seeded ids make most requests reach the handlers: plenty of successes, not only 404s.
     assert sum(n for status, n in statuses.items() if status < 300) > total / 4
 
