@@ -56,7 +56,6 @@ import json
 import multiprocessing as mp
 import os
 import re
-import resource
 import secrets
 import shutil
 import statistics
@@ -65,7 +64,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,7 +72,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from load import PAGE_TRANSPORTS, TRANSPORTS  # noqa: E402
+from load import PAGE_TRANSPORTS, TRANSPORTS, _raise_nofile, _recv, run_worker  # noqa: E402
 from vote_burst import (  # noqa: E402
     api,
     app_env,
@@ -88,14 +86,6 @@ from vote_burst import (  # noqa: E402
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 RECIPE = ROOT / "deploy" / "nginx.conf"
-
-
-def raise_nofile() -> tuple[int, int]:
-    """Raise this process's (and so its children's) open-file limit to the hard limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
 def source_address(i: int, per_address: int) -> str:
@@ -424,20 +414,7 @@ async def _worker(conn, url: str, code: str, item_id: str, choices: list[str], i
 
 
 def _worker_main(conn, *args: Any) -> None:
-    raise_nofile()
-    try:
-        asyncio.run(_worker(conn, *args))
-    except Exception:  # pragma: no cover - reported to the coordinator
-        conn.send(("error", traceback.format_exc()))
-
-
-def _recv(conn, timeout: float) -> tuple:
-    if not conn.poll(timeout):
-        raise TimeoutError("a load worker did not answer in time")
-    msg = conn.recv()
-    if msg[0] == "error":
-        raise RuntimeError("load worker failed:\n" + msg[1])
-    return msg
+    run_worker(conn, _worker, *args)
 
 
 # -- the run --------------------------------------------------------------------------------
@@ -467,7 +444,7 @@ async def _consoles(ports: list[int], token: str, meeting_id: str, item_id: str,
 
 
 def run(args: argparse.Namespace) -> dict:
-    nofile = raise_nofile()
+    nofile = _raise_nofile()
     work = Path(tempfile.mkdtemp(prefix="cluster-"))
     out: dict[str, Any] = {"phones": args.phones, "processes": args.processes, "workers": args.workers,
                            "nofile": nofile[0], "cores": os.cpu_count()}
@@ -528,18 +505,15 @@ def _drive(args: argparse.Namespace, url: str, token: str, m: dict, servers: lis
         consoles = asyncio.create_task(_consoles(ports, token, m["id"], m["item_id"], seen, ready, stop))
         await ready.wait()
 
-        async def recv(conn, timeout: float) -> tuple:
-            return await loop.run_in_executor(None, _recv, conn, timeout)
-
         for parent in pipes:
-            await recv(parent, 120)
+            await _recv(parent, 120)
         meter.mark("start")
         t = time.monotonic()
         for parent in pipes:
             parent.send(("connect",))
         connected, errors = 0, {}
         for parent in pipes:
-            _tag, k, errs, _secs = await recv(parent, args.timeout * 4 + 60)
+            _tag, k, errs, _secs = await _recv(parent, args.timeout * 4 + 60)
             connected += k
             for key, v in errs.items():
                 errors[key] = errors.get(key, 0) + v
@@ -552,7 +526,7 @@ def _drive(args: argparse.Namespace, url: str, token: str, m: dict, servers: lis
         t0 = time.monotonic()
         for parent in pipes:
             parent.send(("go",))
-        voted = [(await recv(parent, args.timeout + 30))[1] for parent in pipes]
+        voted = [(await _recv(parent, args.timeout + 30))[1] for parent in pipes]
         last_ack = max(v["last_ack"] for v in voted)
         ok = sum(v["ok"] for v in voted)
 
@@ -588,7 +562,7 @@ def _drive(args: argparse.Namespace, url: str, token: str, m: dict, servers: lis
             parent.send(("watch",))
         await loop.run_in_executor(None, lambda: api(url, token, "POST", f"/api/v1/sessions/{m['id']}/control",
                                                      {"action": "close_voting"}))
-        states = [(await recv(parent, args.timeout + 30))[1] for parent in pipes]
+        states = [(await _recv(parent, args.timeout + 30))[1] for parent in pipes]
         meter.mark("state_everywhere")
         lasts = [s["last"] for s in states if s["last"] is not None]
         res["state_reached"] = sum(s["got"] for s in states)
@@ -597,7 +571,7 @@ def _drive(args: argparse.Namespace, url: str, token: str, m: dict, servers: lis
         for parent in pipes:
             parent.send(("collect",))
         for parent in pipes:
-            leaked += (await recv(parent, args.timeout))[1]
+            leaked += (await _recv(parent, args.timeout))[1]
         res["results_leaked_to_phones"] = leaked
         stop.set()
         await consoles

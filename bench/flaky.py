@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import vote_burst  # noqa: E402
-from load import _percentile, _raise_nofile  # noqa: E402
+from load import _percentile, _raise_nofile, print_figures  # noqa: E402
 
 # -- the network: a TCP proxy that can be cut (its own process) -----------------------------------
 
@@ -381,14 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     figures = run(args)
     if args.json:
         print(json.dumps(figures, indent=2))
-    else:
-        print(f"\nFlaky network: {args.phones} phones, {args.cuts} cuts of {args.down:g} s")
-        for key, value in figures.items():
-            if key != "targets":
-                print(f"  {key}: {value}")
-        for name, ok in figures["targets"].items():
-            print(f"  [{'x' if ok else ' '}] {name}")
-    return 0 if all(figures["targets"].values()) else 1
+        return 0 if all(figures["targets"].values()) else 1
+    return print_figures(f"Flaky network: {args.phones} phones, {args.cuts} cuts of {args.down:g} s", figures)
 
 
 if __name__ == "__main__":

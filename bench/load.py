@@ -63,15 +63,40 @@ class Target:
     page_path: str | None = None
 
 
-def _raise_nofile() -> None:
+def _raise_nofile() -> tuple[int, int] | None:
+    """Raise this process's (and so its children's) open-file limit to the hard limit; returns the
+    limits now in force (None where the platform has none)."""
     try:
         import resource
 
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if soft < hard:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        return resource.getrlimit(resource.RLIMIT_NOFILE)
     except (ImportError, ValueError, OSError):  # pragma: no cover - platform dependent
-        pass
+        return None
+
+
+def print_figures(title: str, figures: dict) -> int:
+    """Print a bench's figures under `title`, then its targets as a checklist; returns the exit
+    status (0 when every target is met)."""
+    print(f"\n{title}")
+    for key, value in figures.items():
+        if key != "targets":
+            print(f"  {key}: {value}")
+    for name, ok in figures["targets"].items():
+        print(f"  [{'x' if ok else ' '}] {name}")
+    return 0 if all(figures["targets"].values()) else 1
+
+
+def run_worker(conn, worker: Callable[..., Any], *args: Any) -> None:
+    """The body of a load-generator process: run the coroutine `worker(conn, *args)` with the
+    open-file limit raised; a failure goes to the coordinator as ("error", traceback)."""
+    _raise_nofile()
+    try:
+        asyncio.run(worker(conn, *args))
+    except Exception:  # pragma: no cover - reported to the coordinator
+        conn.send(("error", traceback.format_exc()))
 
 
 # -- the worker process ---------------------------------------------------------------------
@@ -211,11 +236,7 @@ async def _worker(conn, target: Target, indices: list[int], concurrency: int, ti
 
 def _worker_main(conn, target: Target, indices: list[int], concurrency: int, timeout: float, spread: bool,
                  transports: str, pages: bool) -> None:
-    _raise_nofile()
-    try:
-        asyncio.run(_worker(conn, target, indices, concurrency, timeout, spread, transports, pages))
-    except Exception:  # pragma: no cover - reported to the coordinator
-        conn.send(("error", traceback.format_exc()))
+    run_worker(conn, _worker, target, indices, concurrency, timeout, spread, transports, pages)
 
 
 # -- the coordinator ------------------------------------------------------------------------

@@ -31,14 +31,13 @@ import shutil
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from load import PHONES_PER_ADDRESS, _raise_nofile  # noqa: E402
+from load import PHONES_PER_ADDRESS, _raise_nofile, _recv, run_worker  # noqa: E402
 from vote_burst import api, app_server  # noqa: E402
 
 # -- the hall (load-generator processes) ----------------------------------------------------
@@ -126,20 +125,7 @@ async def _worker(conn, url: str, code: str, item_id: str, choices: list[str], n
 
 
 def _worker_main(conn, *args: Any) -> None:
-    _raise_nofile()
-    try:
-        asyncio.run(_worker(conn, *args))
-    except Exception:  # pragma: no cover - reported to the coordinator
-        conn.send(("error", traceback.format_exc()))
-
-
-def _recv(conn, timeout: float) -> tuple:
-    if not conn.poll(timeout):
-        raise TimeoutError("a load worker did not answer in time")
-    msg = conn.recv()
-    if msg[0] == "error":
-        raise RuntimeError("load worker failed:\n" + msg[1])
-    return msg
+    run_worker(conn, _worker, *args)
 
 
 # -- the observers --------------------------------------------------------------------------
@@ -217,17 +203,14 @@ async def _coordinate(args: argparse.Namespace, url: str, target: Any, projector
         pipes.append(parent)
         procs.append(p)
 
-    async def recv(conn, timeout: float) -> tuple:
-        return await loop.run_in_executor(None, _recv, conn, timeout)
-
     try:
         for parent in pipes:
-            await recv(parent, 120)
+            await _recv(parent, 120)
         for parent in pipes:
             parent.send(("connect",))
         connected = 0
         for parent in pipes:
-            connected += (await recv(parent, args.timeout * 4))[1]
+            connected += (await _recv(parent, args.timeout * 4))[1]
         projector = Observer("projector")
         # As the projector page connects: new comments together (`comments_added`).
         await projector.sio.connect(url, auth={"projector_key": projector_key, "batch": True},
@@ -241,7 +224,7 @@ async def _coordinate(args: argparse.Namespace, url: str, target: Any, projector
             parent.send(("go",))
         acks: dict[str, int] = {}
         for parent in pipes:
-            for key, v in (await recv(parent, args.seconds + args.timeout))[1].items():
+            for key, v in (await _recv(parent, args.seconds + args.timeout))[1].items():
                 acks[key] = acks.get(key, 0) + v
         t1 = time.monotonic()
         await asyncio.sleep(1)

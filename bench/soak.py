@@ -43,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import vote_burst  # noqa: E402
-from load import PHONES_PER_ADDRESS, _percentile, _raise_nofile, _recv  # noqa: E402
+from load import PHONES_PER_ADDRESS, _percentile, _raise_nofile, _recv, print_figures, run_worker  # noqa: E402
 
 #: Refusals that are part of a meeting, not failures: the facilitator moved on or closed voting
 #: between the phone seeing the state and its vote arriving.
@@ -181,13 +181,7 @@ async def _worker(conn, url: str, code: str, indices: list[int], seconds: float,
 
 
 def _worker_main(conn, url: str, code: str, indices: list[int], seconds: float, timeout: float, seed: int) -> None:
-    _raise_nofile()
-    try:
-        asyncio.run(_worker(conn, url, code, indices, seconds, timeout, seed))
-    except Exception:  # pragma: no cover - reported to the coordinator
-        import traceback
-
-        conn.send(("error", traceback.format_exc()))
+    run_worker(conn, _worker, url, code, indices, seconds, timeout, seed)
 
 
 # -- the coordinator ------------------------------------------------------------------------------
@@ -425,14 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     figures = run(args)
     if args.json:
         print(json.dumps(figures, indent=2))
-    else:
-        print(f"\nSoak: {args.phones} phones for {args.minutes:g} min")
-        for key, value in figures.items():
-            if key != "targets":
-                print(f"  {key}: {value}")
-        for name, ok in figures["targets"].items():
-            print(f"  [{'x' if ok else ' '}] {name}")
-    return 0 if all(figures["targets"].values()) else 1
+        return 0 if all(figures["targets"].values()) else 1
+    return print_figures(f"Soak: {args.phones} phones for {args.minutes:g} min", figures)
 
 
 if __name__ == "__main__":
