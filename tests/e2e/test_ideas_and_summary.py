@@ -40,6 +40,16 @@ def room(server, browser, facilitator, ui, screenshots):
         ctx.close()
 
 
+def _standing_box(locator, tries: int = 50) -> dict:
+    """The element's box, waiting while a redraw leaves it without one for a moment."""
+    for _ in range(tries):
+        box = locator.bounding_box()
+        if box is not None:
+            return box
+        locator.page.wait_for_timeout(100)
+    raise AssertionError(f"{locator} has no box")
+
+
 def test_thumbs_up_on_phones_and_top_ideas_on_the_projector(room):
     console, projector, (da, sv), shots, ui, browser, _ctx, code = room
     console.get_by_role("button", name="Start mødet").click()
@@ -55,7 +65,10 @@ def test_thumbs_up_on_phones_and_top_ideas_on_the_projector(room):
     expect(like).to_have_attribute("aria-pressed", "false")
     expect(da.locator("#ideas-list li", has_text="Flere fælles")).to_contain_text("Din egen")
     expect(da.locator("#ideas-list li", has_text="Flere fælles").locator("button")).to_have_count(0)
-    box = like.bounding_box()
+    # The list is drawn again when the other phone's idea or a count arrives: measure it once it
+    # stands (a box read while it is being replaced is None).
+    expect(like).to_be_visible()
+    box = _standing_box(like)
     assert box["height"] >= 44 and box["width"] >= 44
     assert sv.evaluate("document.documentElement.scrollWidth") <= 360
 
