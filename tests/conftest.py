@@ -388,6 +388,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_own_redis() -> tuple[subprocess.Popen, str]:
+    """A redis-server of the calling test's own on a free loopback port, without persistence (the
+    machine's Redis is never stopped or paused): (process, url), once it answers PING."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server", FileNotFoundError("redis-server"))
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    deadline = time.monotonic() + 10
+    try:
+        while True:
+            try:
+                client.ping()
+                return proc, url
+            except redis.RedisError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    proc.kill()
+                    pytest.fail("the test's own redis-server did not start")
+                time.sleep(0.05)
+    finally:
+        client.close()
+
+
 class _PortTakenError(RuntimeError):
     """The server could not bind its port: another process took it after free_port() chose it."""
 

@@ -5,19 +5,14 @@ test's own Redis is stopped once the page has loaded). Not "reconnecting": the r
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
-
 import pytest
-import redis as redis_client
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from shared import meeting as rules
 from shared.models import Guide
 from shared.uow import Work
-from tests.conftest import ServerProcess, free_port, unavailable
+from tests.conftest import ServerProcess, start_own_redis
 from tests.realtime.test_server import Phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -34,27 +29,7 @@ class _OwnRedis:
     """A redis-server of this test's own on a free loopback port (the machine's is never touched)."""
 
     def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            unavailable("redis-server", FileNotFoundError("redis-server"))
-        port = free_port()
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis_client.Redis.from_url(self.url, socket_connect_timeout=1)
-        try:
-            for _ in range(200):
-                try:
-                    client.ping()
-                    return
-                except redis_client.RedisError:
-                    if self.proc.poll() is not None:
-                        break
-                    time.sleep(0.05)
-        finally:
-            client.close()
-        self.stop()
-        pytest.fail("the test's own redis-server did not start")
+        self.proc, self.url = start_own_redis()
 
     def stop(self) -> None:
         if self.proc.poll() is None:

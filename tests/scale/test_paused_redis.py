@@ -25,10 +25,8 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,7 +38,7 @@ import socketio
 import sqlalchemy as sa
 import vote_burst
 
-from tests.conftest import PG_ADMIN_URL, unavailable
+from tests.conftest import PG_ADMIN_URL, start_own_redis
 from tests.scale.test_multiprocess import _drop_pg_database, _pg_database, until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.server]
@@ -81,36 +79,10 @@ class Client:
         await self.sio.disconnect()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def own_redis() -> Iterator[tuple[subprocess.Popen, str]]:
     """A redis-server of this test's own, on a free loopback port, without persistence."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        unavailable("redis-server", FileNotFoundError("redis-server"))
-    port = _free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=1)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.RedisError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("the test's own redis-server did not start")
-            time.sleep(0.05)
-    client.close()
+    proc, url = start_own_redis()
     yield proc, url
     os.kill(proc.pid, signal.SIGCONT)  # never leave it stopped
     proc.terminate()
