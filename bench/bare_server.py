@@ -1,7 +1,11 @@
 """The bare stack: the least a correct vote server must do, as the benchmark's floor.
 
-python-socketio on eventlet's WSGI server, no Flask. A phone joins the participants' room; a
-`vote` commits one SQLite row (an upsert) before its acknowledgement; a background task recounts
+python-socketio on eventlet's WSGI server, no Flask. A phone's connect does what any server must
+for a phone to resume as itself and see the meeting at once: it commits one participant row (a new
+token's hash) and, once the client knows it is connected, sends `welcome` and a first `state` of
+the app's shape and size, whose participant count is one COUNT shared by the connects of 100 ms.
+It joins the participants' room; a `vote` commits one SQLite row (an upsert) before its
+acknowledgement; a background task recounts
 with one GROUP BY every 100 ms when something changed and emits `results` to the facilitators'
 room only. The same connection cap and listen backlog as `dialogrum serve`, the same SQLite
 settings as the app (WAL, synchronous=NORMAL). For the page phase it serves a phone page at
@@ -23,7 +27,10 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()
 
 import gzip  # noqa: E402
+import hashlib  # noqa: E402
+import secrets  # noqa: E402
 import sqlite3  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import eventlet.wsgi  # noqa: E402
@@ -33,6 +40,21 @@ MAX_CONNECTIONS = 10_000
 BACKLOG = 2048
 TICK_SECONDS = 0.1
 ROOT = Path(__file__).resolve().parent.parent
+#: A first `state` of the app's shape and size (the built-in Danish guide's first consideration).
+STATE = {
+    "session": {"id": "5f0c9d6e8a7b4c3d2e1f0a9b8c7d6e5f", "code": "K7QX2M", "title": "Vote burst", "status": "live"},
+    "position": {"index": 2, "count": 31},
+    "item": {"id": "item-1", "kind": "consideration",
+             "text": "Skal afdelingsbestyrelsen invitere alle beboere til et fælles møde om husordenen, "
+                     "før der stemmes om ændringer på afdelingsmødet?",
+             "section": {"index": 0, "title": "Fællesskab og husorden", "statement":
+                         "Vi vil have en husorden, som alle beboere kender og kan se sig selv i."},
+             "choices": ["yes", "no"]},
+    "voting_open": True, "results_visible": False, "participants": 0, "voting_opened": True,
+    "join_display": "corner", "comment_order": "newest", "summary": None, "language": "da",
+    "labels": {"yes": "Ja", "no": "Nej", "unsure": "Ved ikke"}, "version": 4,
+    "timer": {"duration": None, "remaining": None, "running": False, "shown": False}, "approve_comments": False,
+}
 #: The phone page's static files (participant/templates/participant/phone.html and base.html).
 PAGE_FILES = {
     "/static/css/dialogrum.css": ROOT / "shared/static/css/dialogrum.css",
@@ -83,12 +105,40 @@ def build(db_path: str) -> tuple[socketio.Server, socketio.WSGIApp]:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("CREATE TABLE IF NOT EXISTS votes (participant TEXT NOT NULL, item TEXT NOT NULL, "
                "choice TEXT NOT NULL, PRIMARY KEY (participant, item))")
+    db.execute("CREATE TABLE IF NOT EXISTS participants (id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, "
+               "created_at REAL NOT NULL)")
     dirty: set[str] = set()
+    shared_state: list = [0.0, None]  # (when, state): one count per 100 ms, as the app's hub shares it
+
+    def _state() -> dict:
+        now = time.monotonic()
+        if shared_state[1] is None or now - shared_state[0] >= TICK_SECONDS:
+            count = db.execute("SELECT COUNT(*) FROM participants").fetchone()[0]
+            shared_state[:] = [now, {**STATE, "participants": count}]
+        return shared_state[1]
+
+    def _greet(sid: str, welcome: dict) -> None:
+        # Like the app: the first events wait until the client knows it is connected.
+        for _ in range(200):
+            if sio.manager.is_connected(sid, "/"):
+                break
+            sio.sleep(0.005)
+        sio.emit("welcome", welcome, to=sid)
+        sio.emit("state", {**_state(), "me": {"vote": None, "comments": 0}}, to=sid)
 
     @sio.on("connect")
     def _connect(sid, _environ, auth=None):
         role = auth.get("role") if isinstance(auth, dict) else None
-        sio.enter_room(sid, "f" if role == "facilitator" else "a")
+        if role == "facilitator":
+            sio.enter_room(sid, "f")
+            return
+        token, pid = secrets.token_urlsafe(24), secrets.token_hex(16)
+        db.execute("BEGIN")
+        db.execute("INSERT INTO participants (id, token_hash, created_at) VALUES (?, ?, ?)",
+                   (pid, hashlib.sha256(token.encode()).hexdigest(), time.time()))
+        db.execute("COMMIT")
+        sio.enter_room(sid, "a")
+        sio.start_background_task(_greet, sid, {"token": token, "participant_id": pid})
 
     @sio.on("vote")
     def _vote(sid, data):

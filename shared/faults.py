@@ -64,10 +64,15 @@ def request_id() -> str:
         return "-"
     rid = g.get("request_id")
     if rid is None:
-        incoming = request.headers.get("X-Request-ID", "")
-        trusted = current_app.config.get("TRUST_PROXY") and _INCOMING_ID.match(incoming)
-        rid = g.request_id = incoming if trusted else secrets.token_hex(8)
+        rid = g.request_id = new_request_id(request.headers.get("X-Request-ID", ""),
+                                            bool(current_app.config.get("TRUST_PROXY")))
     return rid
+
+
+def new_request_id(incoming: str, trust_proxy: bool) -> str:
+    """A request's id: the proxy's `X-Request-ID` when the proxy is trusted and the id is sane,
+    else a new random one (also for a socket's connect, which has no request context)."""
+    return incoming if trust_proxy and _INCOMING_ID.match(incoming) else secrets.token_hex(8)
 
 
 def _field_name(name: str) -> str:

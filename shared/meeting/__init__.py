@@ -48,6 +48,7 @@ from shared.meeting.read import (
     results,
     results_payload,
     state,
+    state_versions,
     voters_payload,
 )
 from shared.meeting.snapshot import Snapshot, snapshot
@@ -99,5 +100,6 @@ __all__ = [
     "set_hands",
     "snapshot",
     "state",
+    "state_versions",
     "voters_payload",
 ]

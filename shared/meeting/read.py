@@ -51,6 +51,16 @@ def meeting_rows(conn: sa.Connection, meeting_ids: list[str]) -> list[sa.Row]:
     return list(conn.execute(sa.select(*MEETING_COLUMNS).where(_meetings.c.id.in_(meeting_ids))))
 
 
+_VERSIONS = sa.select(_meetings.c.id, _meetings.c.state_version).where(
+    _meetings.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+def state_versions(conn: sa.Connection, meeting_ids: list[str]) -> dict[str, int]:
+    """{meeting id: state version} of the meetings that still exist: what each process polls
+    every tick to notice a step taken in another process, two narrow columns instead of the row."""
+    return dict(conn.execute(_VERSIONS, {"ids": meeting_ids}).all())
+
+
 def find_by_code(conn: sa.Connection, raw_code: object) -> sa.Row | None:
     """The meeting with this join code (any case, spaces and dashes ignored)."""
     code = normalise_code(raw_code)

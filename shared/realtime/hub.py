@@ -117,6 +117,9 @@ class Hub:
         self.limiter = limiter
         self.process_id = secrets.token_hex(8)
         self.clients: dict[str, Client] = {}
+        #: the facilitators among `clients`, whose grants are re-checked every second (a hall's
+        #: thousand phones are not walked for the few consoles)
+        self.consoles: dict[str, Client] = {}
         self.by_meeting: dict[str, set[str]] = {}
         self.versions: dict[str, int] = {}
         self.dirty_results: set[tuple[str, str]] = set()
@@ -287,7 +290,7 @@ class Hub:
         """Close this process's facilitator sockets whose user was deactivated or lost the right to
         manage the session, whose token was revoked or whose sign-in ended. Every process does
         this for its own sockets from the database, so a change made anywhere reaches them all."""
-        grants = {sid: c.grant() for sid, c in list(self.clients.items()) if c.role == "facilitator"}
+        grants = {sid: c.grant() for sid, c in list(self.consoles.items())}
         if not grants:
             return []
         with self.db.begin() as conn:
@@ -309,11 +312,11 @@ class Hub:
         if not meeting_ids:
             return
         with self.db.begin() as conn:
-            rows = rules.meeting_rows(conn, meeting_ids)
-            for row in rows:
-                if self.versions.get(row.id) != row.state_version:
-                    self._send_state(conn, row)
-        for gone in set(meeting_ids) - {row.id for row in rows}:
+            versions = rules.state_versions(conn, meeting_ids)
+            moved = [m for m, v in versions.items() if self.versions.get(m) != v]
+            for row in rules.meeting_rows(conn, moved) if moved else ():
+                self._send_state(conn, row)
+        for gone in set(meeting_ids) - set(versions):
             self._let_go(gone)
 
     def recent_state(self, conn: sa.Connection, row: Any) -> dict:
@@ -496,6 +499,8 @@ class Hub:
     def attach(self, client: Client) -> None:
         """Remember a socket that was let in, and put it in its audience's room."""
         self.clients[client.sid] = client
+        if client.role == "facilitator":
+            self.consoles[client.sid] = client
         self.by_meeting.setdefault(client.meeting_id, set()).add(client.sid)
         self.socketio.server.enter_room(client.sid, room(client.meeting_id, AUDIENCE[client.role]))
         if client.role == "projector":  # how it takes new comments: `pn` together, `p1` one by one
@@ -507,6 +512,7 @@ class Hub:
     def detach(self, sid: str) -> None:
         """Forget a socket that went away."""
         client = self.clients.pop(sid, None)
+        self.consoles.pop(sid, None)
         if client is None:
             return
         sids = self.by_meeting.get(client.meeting_id)

@@ -16,17 +16,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO
 from limits import parse as parse_limit
 
-from shared import faults, joining, logs, presence
+from shared import joining, logs, presence
 from shared import meeting as rules
 from shared.access import lapsed_grants
 from shared.accounts import token_for
 from shared.db import Database
 from shared.errors import DialogrumError
+from shared.faults import new_request_id
 from shared.meeting import likes
 from shared.models import User
 from shared.ratelimit import NEW_PARTICIPANT_LIMIT, Limiter
@@ -52,8 +53,7 @@ class Sockets:
         ConnectionRefusedError with the contract's code when it may not connect."""
         self.hub.start()
         auth = auth if isinstance(auth, dict) else {}
-        welcome = None
-        fresh = False  # a participant made by this connect (nothing of theirs to look up yet)
+        greeting = None  # a phone's welcome and first state, made in the connect's own transaction
         if "session_id" in auth and "api_token" in auth:
             token = token_for(self.db.session, auth.get("api_token"))
             user, token_id, version = (token.user, token.id, None) if token is not None else (None, None, None)
@@ -79,8 +79,7 @@ class Sockets:
                         joining.new_participant(work, meeting.id, self.limiter, remote_addr,
                                                 self.new_participant_limit)
                     client = Client(sid, meeting.id, "participant", participant_id=participant_id)
-                    welcome = {"token": token, "participant_id": participant_id}
-                    fresh = token != sent
+                    greeting = self._phone_greeting(conn, meeting, participant_id, token, fresh=token != sent)
                 elif "projector_key" in auth:
                     meeting = rules.find_by_projector_key(conn, auth.get("projector_key"))
                     if meeting is None:
@@ -109,10 +108,23 @@ class Sockets:
             log.exception("socket connect failed")
             raise ConnectionRefusedError("server_error") from None
         self.hub.attach(client)
-        self.hub.socketio.start_background_task(self._greet, sid, welcome, fresh)
+        self.hub.socketio.start_background_task(self._greet, sid, greeting)
         return client
 
-    def _greet(self, sid: str, welcome: dict | None, fresh: bool = False) -> None:
+    def _phone_greeting(self, conn: Any, meeting: Any, participant_id: str, token: str, *, fresh: bool) -> dict:
+        """A phone's `welcome` and first `state`, read in the connect's transaction: a hall of
+        phones connecting at once costs one transaction each, not two (issue 14, item 1). Phones
+        share a state computed once per tick; a participant this connect made has neither voted
+        nor commented, so its `me` needs no query."""
+        st = self.hub.recent_state(conn, meeting)
+        item_id = st["item"]["id"] if st["item"] else None
+        me = dict(rules.read.NOBODY) if fresh else rules.me(conn, meeting.id, participant_id, item_id)
+        # Results the phone may see (shown by the facilitator) are sent by _greet, from the database.
+        extras = meeting.status == "live" and item_id is not None and bool(meeting.results_visible)
+        return {"welcome": {"token": token, "participant_id": participant_id}, "state": {**st, "me": me},
+                "extras": extras}
+
+    def _wait_connected(self, sid: str) -> bool:
         # The CONNECT packet goes out after the connect handler returns; wait for it so the
         # first events are never sent before the client knows it is connected.
         hub = self.hub
@@ -121,21 +133,29 @@ class Sockets:
             if manager.is_connected(sid, "/"):
                 break
             hub.socketio.sleep(0.005)
-        client = hub.clients.get(sid)
-        if client is None:
+        return sid in hub.clients
+
+    def _greet(self, sid: str, greeting: dict | None) -> None:
+        if not self._wait_connected(sid):
             return
-        if welcome is not None:
-            hub._emit_local("welcome", welcome, sid)
+        hub = self.hub
+        client = hub.clients[sid]
+        if greeting is not None:
+            hub._emit_local("welcome", greeting["welcome"], sid)
+            st = greeting["state"]
+            # This process already sent a newer state to the session's sockets (a step between the
+            # connect and now): the phone's first state must not take it back.
+            if hub.versions.get(client.meeting_id, -1) <= st["version"] and not greeting["extras"]:
+                hub._emit_local("state", st, sid)
+                hub.versions.setdefault(client.meeting_id, st["version"])
+                return
         with self.db.begin() as conn:
             row = rules.get_meeting(conn, client.meeting_id)
-            # Phones share a state computed once per tick (a hall connects at once); a console or
-            # a projector, one at a time, gets the exact count of this moment.
+            # A console or a projector, one at a time, gets the exact count of this moment.
             st = hub.recent_state(conn, row) if client.role == "participant" else rules.state(conn, row)
             if client.role == "participant":
                 item_id = st["item"]["id"] if st["item"] else None
-                # A participant this connect made has neither voted nor commented: no queries.
-                me = dict(rules.read.NOBODY) if fresh else rules.me(conn, row.id, client.participant_id, item_id)
-                st = {**st, "me": me}
+                st = {**st, "me": rules.me(conn, row.id, client.participant_id, item_id)}
             hub._emit_local("state", st, sid)
             if row.status == "live":
                 hub.send_item_extras(conn, row, st, to_sid=sid, role=client.role)
@@ -315,19 +335,30 @@ def init_app(app: Flask, socketio: SocketIO, database: Database, limiter: Limite
     # The request id of each open socket's connect, so that its disconnect line carries it too.
     request_ids: dict[str, str] = {}
 
-    @socketio.on("connect")
-    def _on_connect(auth=None):
-        user = current_user._get_current_object() if current_user and current_user.is_authenticated else None
+    trust_proxy = bool(app.config.get("TRUST_PROXY"))
+
+    def _on_connect(sid: str, environ: dict, auth: object = None) -> None:
+        # Registered on python-socketio's server like the commands, not through Flask-SocketIO,
+        # which would copy the Flask session and push an app and a request context for every
+        # connect: a tenth of a hall's connect storm (issue 14, item 1). Only a console signed in
+        # by its login cookie needs the request (for `current_user`); the client's address is the
+        # environ's, ProxyFix having run.
+        if isinstance(auth, dict) and "code" not in auth and "projector_key" not in auth and "api_token" not in auth:
+            with app.request_context(environ):
+                user = current_user._get_current_object() if current_user.is_authenticated else None
+        else:
+            user = None
+        rid = new_request_id(environ.get("HTTP_X_REQUEST_ID", ""), trust_proxy)
         try:
-            client = sockets.connect(request.sid, auth, remote_addr=request.remote_addr, user=user)
+            client = sockets.connect(sid, auth, remote_addr=environ.get("REMOTE_ADDR"), user=user)
         except ConnectionRefusedError as exc:
             reason = exc.error_args["message"]
             metrics.refusals.labels(reason).inc()
-            logs.socket_event("socket_refused", sid=request.sid, role=_role_asked(auth), reason=reason)
+            logs.socket_event("socket_refused", request_id=rid, sid=sid, role=_role_asked(auth), reason=reason)
             raise
-        request_ids[request.sid] = faults.request_id()
+        request_ids[sid] = rid
         metrics.connects.labels(client.role).inc()
-        logs.socket_event("socket_connect", sid=request.sid, role=client.role, meeting=client.meeting_id)
+        logs.socket_event("socket_connect", request_id=rid, sid=sid, role=client.role, meeting=client.meeting_id)
 
     def _on_disconnect(sid: str, *reason: object) -> None:
         client = hub.clients.get(sid)
@@ -342,6 +373,7 @@ def init_app(app: Flask, socketio: SocketIO, database: Database, limiter: Limite
         return {"ok": False, "error": "unknown_event"}
 
     server = socketio.server
+    server.on("connect", _on_connect)
     server.on("disconnect", _on_disconnect)
     server.on("*", _on_unknown)
     for event, handler in (("vote", sockets.vote), ("comment", sockets.comment), ("control", sockets.control),
