@@ -18,7 +18,9 @@ ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 def random_id(n: int = 12) -> str:
     """A random id from an alphabet without look-alike characters."""
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(n))
+    # 32 letters: the low five bits of a random byte pick one without bias, in one call to the OS
+    # rather than one per letter (a hall's connect storm makes a thousand at once).
+    return "".join(ID_ALPHABET[b & 31] for b in secrets.token_bytes(n))
 
 
 def new_code() -> str:

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import gc
 import hmac
 import logging
 import time
@@ -118,6 +119,10 @@ class _Live(Collector):
         yield sockets
         yield GaugeMetricFamily("dialogrum_sessions_with_sockets", "Sessions this process has sockets open for.",
                                 value=len({c.meeting_id for c in clients}))
+        yield GaugeMetricFamily("dialogrum_gc_frozen_objects",
+                                "Objects made while starting that the garbage collector no longer walks "
+                                "(shared/server.py freeze_heap; 0 outside `dialogrum serve`).",
+                                value=gc.get_freeze_count())
         self._check()
         if self._live is not None:
             yield GaugeMetricFamily("dialogrum_sessions_live",

@@ -27,18 +27,21 @@ def _timeout() -> dt.timedelta:
     return dt.timedelta(seconds=PROCESS_TIMEOUT_SECONDS)
 
 
+#: Built once, like the other statements a hall's connect storm runs often.
+_PARTICIPANT_COUNT = (
+    sa.select(sa.func.count(sa.distinct(_connections.c.participant_id)))
+    .select_from(_connections.join(_processes, _processes.c.id == _connections.c.process_id))
+    .where(
+        _connections.c.meeting_id == sa.bindparam("meeting_id"),
+        _connections.c.role == "participant",
+        _processes.c.heartbeat_at > sa.bindparam("cutoff", type_=_processes.c.heartbeat_at.type),
+    )
+)
+
+
 def participant_count(conn: sa.Connection, meeting_id: str) -> int:
     """Phones connected to the session right now, across all live server processes."""
-    cutoff = utcnow() - _timeout()
-    return conn.execute(
-        sa.select(sa.func.count(sa.distinct(_connections.c.participant_id)))
-        .select_from(_connections.join(_processes, _processes.c.id == _connections.c.process_id))
-        .where(
-            _connections.c.meeting_id == meeting_id,
-            _connections.c.role == "participant",
-            _processes.c.heartbeat_at > cutoff,
-        )
-    ).scalar_one()
+    return conn.execute(_PARTICIPANT_COUNT, {"meeting_id": meeting_id, "cutoff": utcnow() - _timeout()}).scalar_one()
 
 
 def register_process(conn: sa.Connection, process_id: str) -> None:

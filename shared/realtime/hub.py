@@ -140,6 +140,8 @@ class Hub:
         #: {meeting id: (state_version, monotonic time, state)}: the state a connecting socket is
         #: greeted with, shared by the sockets that connect within one tick (see recent_state)
         self._recent_states: dict[str, tuple[int, float, dict]] = {}
+        #: {session id: (monotonic time, connected phones)}: `participants`' count of this tick
+        self._counts: dict[str, tuple[float, int]] = {}
         database.subscribers.append(self.publish)
         # A queue that was down (shared/realtime/queue.py) says when it answers again.
         callbacks = getattr(getattr(socketio.server, "manager", None), "on_recovered", None)
@@ -330,9 +332,21 @@ class Hub:
         hit = self._recent_states.get(row.id)
         if hit is not None and hit[0] == row.state_version and now - hit[1] < TICK_SECONDS:
             return hit[2]
-        st = rules.state(conn, row)
+        st = rules.state(conn, row, participants=self.participants(conn, row.id))
         self._recent_states[row.id] = (row.state_version, now, st)
         return st
+
+    def participants(self, conn: sa.Connection, meeting_id: str, *, fresh: bool = False) -> int:
+        """The session's connected phones (a query over its connection rows), counted at most
+        once per tick for the phones that connect meanwhile; `fresh` counts now (the presence
+        flush, whose count is the last word after a change, and which renews the shared one)."""
+        now = time.monotonic()
+        hit = self._counts.get(meeting_id)
+        if not fresh and hit is not None and now - hit[0] < TICK_SECONDS:
+            return hit[1]
+        count = rules.participant_count(conn, meeting_id)
+        self._counts[meeting_id] = (now, count)
+        return count
 
     def _emit_local(self, event: str, data: Any, to: str) -> None:
         self.socketio.emit(event, data, to=to, ignore_queue=True)
@@ -483,7 +497,7 @@ class Hub:
         later = set()
         with self.db.begin() as conn:
             for meeting_id in dirty | waiting:
-                payload = {"participants": rules.participant_count(conn, meeting_id)}
+                payload = {"participants": self.participants(conn, meeting_id, fresh=True)}
                 if meeting_id in dirty:
                     self._emit_queue("presence", payload, room(meeting_id, "f"))
                 if self._slot(AUDIENCE_COUNTS_LIMIT, "room-counts", meeting_id):
@@ -522,6 +536,7 @@ class Hub:
                 self.by_meeting.pop(client.meeting_id, None)
                 self.versions.pop(client.meeting_id, None)
                 self._recent_states.pop(client.meeting_id, None)
+                self._counts.pop(client.meeting_id, None)
         try:
             with self.db.begin() as conn:
                 presence.remove_connection(conn, sid)

@@ -77,7 +77,7 @@ class Sockets:
                     participant_id, token = rules.join(work, meeting, sent)
                     if token != sent:  # a new participant: a hall's pace per address; reconnects never count
                         joining.new_participant(work, meeting.id, self.limiter, remote_addr,
-                                                self.new_participant_limit)
+                                                self.new_participant_limit, connected=self.hub.participants)
                     client = Client(sid, meeting.id, "participant", participant_id=participant_id)
                     greeting = self._phone_greeting(conn, meeting, participant_id, token, fresh=token != sent)
                 elif "projector_key" in auth:
