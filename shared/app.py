@@ -139,16 +139,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Pages name the SVG icon; this answers what browsers ask for by themselves (JSON, files).
         return redirect(url_for("static", filename="favicon.svg"), 301)
 
+    def security_headers(secure: bool) -> list[tuple[str, str]]:
+        """The headers every answer carries (pages, the API, static files)."""
+        headers = [("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+                   ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY")]
+        if app.config.get("HSTS_SECONDS") and secure:
+            # Only over HTTPS (RFC 6797 8.1), and only when chosen: DIALOGRUM_HSTS_SECONDS.
+            headers.append(("Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}"))
+        return headers
+
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if app.config.get("HSTS_SECONDS") and request.is_secure:
-            # Only over HTTPS (RFC 6797 8.1), and only when chosen: DIALOGRUM_HSTS_SECONDS.
-            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}")
+        for name, value in security_headers(request.is_secure):
+            response.headers.setdefault(name, value)
         return response
+
+    # Inside ProxyFix (set below), so that a file answered from memory sees the client's scheme.
+    app.wsgi_app = assets.StaticFiles(app, app.wsgi_app, security_headers)
 
     return app
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import os
 from functools import lru_cache
 from typing import Any
@@ -88,12 +89,7 @@ def _add_version(endpoint: str, values: dict[str, Any]) -> None:
 
 
 def _accepts_gzip() -> bool:
-    # "gzip;q=0" refuses it; anything else naming gzip accepts it.
-    for part in request.headers.get("Accept-Encoding", "").split(","):
-        token, _, params = part.strip().partition(";")
-        if token.strip().lower() in ("gzip", "*"):
-            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
-    return False
+    return _accepts(request.headers.get("Accept-Encoding", ""))
 
 
 def _finish(response: Response) -> Response:
@@ -130,3 +126,112 @@ def init_app(app: Flask) -> None:
     """Version every static URL and compress static answers."""
     app.url_defaults(_add_version)
     app.after_request(_finish)
+
+
+class StaticFiles:
+    """WSGI middleware: a static file asked for at its current version answered from memory,
+    before Flask.
+
+    A hall of phones scanning the QR code at once makes five static requests per phone; through
+    Flask each paid a request context, the session, the translations' set-up, the after-request
+    hooks and a log line, and a first load cost the server several times the bare stack's CPU
+    (issue 14, the page phase). A request here is only `GET`/`HEAD` of `/static/...?v=<the file's
+    current hash>`, the URL every page names, whose answer never changes: the whole file (gzip when
+    accepted), cached for a year, with the content hash as ETag (`If-None-Match` answers 304) and
+    the headers every answer carries. Anything else, an old or missing version, a `Range`, goes to
+    Flask as before. Answers are logged at DEBUG, like the health probes: a hall's five thousand
+    file loads would drown the log's INFO lines.
+    """
+
+    def __init__(self, app: Flask, wsgi_app: Any, headers: Any) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        #: `headers(secure) -> [(name, value)]`: the security headers of every answer (shared/app.py)
+        self.headers = headers
+        self._folders: list[tuple[str, str]] | None = None
+
+    def _prefixes(self) -> list[tuple[str, str]]:
+        # Built on first use: the blueprints are registered after the middleware is.
+        if self._folders is None:
+            folders = [(self.app.static_url_path, self.app.static_folder)]
+            folders += [(bp.static_url_path, bp.static_folder) for bp in self.app.blueprints.values()
+                        if bp.static_folder and bp.static_url_path]
+            self._folders = [(url.rstrip("/") + "/", folder) for url, folder in folders if url and folder]
+        return self._folders
+
+    def _find(self, path: str) -> str | None:
+        from werkzeug.security import safe_join
+
+        for prefix, folder in self._prefixes():
+            if path.startswith(prefix):
+                found = safe_join(folder, path[len(prefix):])
+                if found and os.path.isfile(found):
+                    return found
+        return None
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        method = environ.get("REQUEST_METHOD")
+        query = environ.get("QUERY_STRING", "")
+        if method not in ("GET", "HEAD") or not query.startswith("v=") or "HTTP_RANGE" in environ:
+            return self.wsgi_app(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        found = self._find(path) if path.startswith("/static/") else None
+        if found is None:
+            return self.wsgi_app(environ, start_response)
+        stat = os.stat(found)
+        digest = _digest(found, stat.st_mtime_ns, stat.st_size)
+        if query != f"v={digest}":
+            return self.wsgi_app(environ, start_response)
+        return self._answer(environ, start_response, (found, stat, digest))
+
+    def _answer(self, environ: dict, start_response: Any, hit: tuple[str, os.stat_result, str]) -> list[bytes]:
+        import mimetypes
+
+        from werkzeug.http import parse_etags
+        from werkzeug.utils import get_content_type
+
+        found, stat, digest = hit
+        method = environ["REQUEST_METHOD"]
+        mimetype = mimetypes.guess_type(found)[0] or "application/octet-stream"
+        accept = environ.get("HTTP_ACCEPT_ENCODING", "")
+        packed = (stat.st_size >= MIN_SIZE and mimetype.startswith(COMPRESSIBLE) and _accepts(accept))
+        etag = f"{digest}-gz" if packed else digest
+        headers = [("Cache-Control", IMMUTABLE), ("Vary", "Accept-Encoding"), ("ETag", f'"{etag}"')]
+        headers += self.headers(environ.get("wsgi.url_scheme") == "https")
+        from shared.faults import new_request_id
+
+        headers.append(("X-Request-ID", new_request_id(environ.get("HTTP_X_REQUEST_ID", ""),
+                                                       bool(self.app.config.get("TRUST_PROXY")))))
+        if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains(etag):
+            status, body = "304 Not Modified", b""
+        else:
+            if packed:
+                body = _gzipped(found, stat.st_mtime_ns, stat.st_size)
+                headers.append(("Content-Encoding", "gzip"))
+            else:
+                with open(found, "rb") as fh:
+                    body = fh.read()
+            status = "200 OK"
+            headers += [("Content-Type", get_content_type(mimetype, "utf-8")), ("Content-Length", str(len(body)))]
+        start_response(status, headers)
+        self._count(status[:3], environ, method)
+        return [b"" if method == "HEAD" else body]
+
+    def _count(self, status: str, environ: dict, method: str) -> None:
+        metrics = self.app.extensions.get("dialogrum.metrics")
+        if metrics is not None:
+            metrics.requests.labels(status).inc()
+        log = logging.getLogger("dialogrum.access")
+        if log.isEnabledFor(logging.DEBUG):
+            path = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+            log.debug("%s %s %s", method, path, status, extra={"event": "http_request", "method": method,
+                                                              "path": path, "status": int(status)})
+
+
+def _accepts(header: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip ("gzip;q=0" refuses it)."""
+    for part in header.split(","):
+        token, _, params = part.strip().partition(";")
+        if token.strip().lower() in ("gzip", "*"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False

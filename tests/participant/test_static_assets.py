@@ -79,3 +79,47 @@ def test_range_requests_and_conditional_requests_still_work(client):
     status, _, part = _get(client, "/static/css/dialogrum.css", Range="bytes=0-9", **{"Accept-Encoding": "gzip"})
     assert status == 206 and part == full[:10]
     assert _get(client, "/static/css/dialogrum.css", **{"If-None-Match": headers["ETag"]})[0] == 304
+
+
+def test_a_file_at_its_current_version_is_answered_before_the_app_with_the_same_bytes_and_headers(
+        app, client, phone_code):
+    """The URLs pages name (`?v=<hash>`) are answered from memory by shared/assets.py `StaticFiles`,
+    never reaching Flask's request handling; what the phone gets is what Flask would have sent."""
+    from flask import request
+
+    reached: list[str] = []
+
+    @app.before_request
+    def _reached() -> None:
+        reached.append(request.path)
+
+    page = client.get(f"/j/{phone_code}", headers={"Accept-Language": "da"}).text
+    reached.clear()
+    script = next(a for a in _assets(page) if "dialogrum.js" in a)
+    stale = script.split("?")[0]
+
+    status, headers, body = _get(client, script, **{"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == _get(client, stale)[2]  # the file Flask serves, byte for byte
+    assert reached == [stale]  # only the unversioned one went through the app
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert headers["Content-Type"].startswith("text/javascript") and "Accept-Encoding" in headers["Vary"]
+    assert headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+    assert re.fullmatch(r'"[0-9a-f]{12}-gz"', headers["ETag"]) and headers["X-Request-ID"]
+
+    plain = _get(client, script)
+    assert plain[0] == 200 and "Content-Encoding" not in plain[1] and plain[2] == _get(client, stale)[2]
+    assert plain[1]["ETag"] == headers["ETag"].replace("-gz", "")
+    # Asked again with its ETag: 304, no body; HEAD: the headers only.
+    again = _get(client, script, **{"Accept-Encoding": "gzip", "If-None-Match": headers["ETag"]})
+    assert again[0] == 304 and again[2] == b""
+    head = client.head(script)
+    assert head.status_code == 200 and head.data == b"" and head.headers["Content-Length"] == str(len(plain[2]))
+    # A Range, an old version, a file that does not exist: Flask answers, as before.
+    reached.clear()
+    assert _get(client, script, Range="bytes=0-9")[0] == 206
+    assert _get(client, stale + "?v=000000000000")[1]["Cache-Control"] == "public, max-age=3600"
+    assert _get(client, "/static/js/nope.js?v=000000000000")[0] == 404
+    assert _get(client, "/static/../shared/app.py?v=000000000000")[0] == 404
+    assert len(reached) == 4
