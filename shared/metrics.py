@@ -121,7 +121,7 @@ class _Live(Collector):
                                 value=len({c.meeting_id for c in clients}))
         yield GaugeMetricFamily("dialogrum_gc_frozen_objects",
                                 "Objects made while starting that the garbage collector no longer walks "
-                                "(shared/server.py freeze_heap; 0 outside `dialogrum serve`).",
+                                "(shared/heap.py; 0 outside `dialogrum serve`).",
                                 value=gc.get_freeze_count())
         self._check()
         if self._live is not None:

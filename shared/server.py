@@ -42,23 +42,6 @@ def _patch(mode: str) -> None:
         raise SystemExit(f"dialogrum: DIALOGRUM_ASYNC_MODE must be eventlet or gevent, not {mode!r}")
 
 
-def freeze_heap() -> None:
-    """Move every object made while starting (the app, its modules, templates, catalogues) out of
-    the garbage collector's reach, just before serving.
-
-    They live as long as the process, yet each full collection walked them all: with a hall voting
-    at once, those walks cost the server a quarter of its time, and the app did the same socket
-    work at 0.73 x the bare stack's pace even when its vote handler did nothing. Frozen, the
-    collector walks only what the meeting made; the app's votes/s went to 0.91 x the bare
-    stack's (bench/vote_burst.py, docs/deploy.md#how-fast). Nothing is leaked: the frozen objects
-    were to live until exit anyway.
-    """
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
 def _raise_open_files_limit() -> None:
     try:
         import resource
@@ -82,7 +65,7 @@ def serve(host: str, port: int, *, lan: bool = False) -> int:
 
     import logging
 
-    from shared import accounts, logs, migrate
+    from shared import accounts, heap, logs, migrate
     from shared.app import create_app, get_hub
     from shared.db import get_db
 
@@ -150,7 +133,7 @@ def serve(host: str, port: int, *, lan: bool = False) -> int:
     # SIGTERM (systemd, Procfile platforms, a rolling restart) and Ctrl-C drain the process.
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    freeze_heap()
+    heap.tune()  # just before serving: what starting built is frozen (shared/heap.py)
     try:
         serve_forever()
     except KeyboardInterrupt:

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from flask_socketio import SocketIO
 from limits import parse
 
-from shared import access, presence
+from shared import access, heap, presence
 from shared import meeting as rules
 from shared.db import Database
 from shared.errors import DialogrumError
@@ -194,10 +194,15 @@ class Hub:
         if time.monotonic() - self._last_credential_check >= CREDENTIAL_CHECK_SECONDS:
             self._last_credential_check = time.monotonic()
             self.check_credentials()
+        # Work since the last tick (votes, connects and leaves, thumbs-up, comments): the garbage
+        # collector's full walk waits for a quiet room (shared/heap.py).
+        busy = bool(self.dirty_results or self.dirty_room_results or self.dirty_presence
+                    or self.dirty_room_presence or self.dirty_likes or self.pending_comments)
         self.flush_results()
         self.flush_presence()
         self.flush_likes()
         self.flush_comments()
+        heap.tick(busy)
 
     def _queue_recovered(self) -> None:
         self._resync = True  # done by the loop, in its own order
