@@ -240,63 +240,57 @@ class GroupCommit:
         return self._sql
 
     def _commit(self, batch: list[_Pending]) -> None:
-        if not self._postgres:
-            self._commit_sqlite(batch)
-            return
-        from psycopg2.extras import execute_values
-
+        """Store a batch in one transaction; then tell each vote whether it was stored, or the
+        error that failed the batch (none of its votes was acknowledged)."""
         try:
-            sql = self._statement()
-            raw = self.db.engine.raw_connection()
-            try:
-                # One statement is its own transaction: in autocommit it is committed (WAL flushed,
-                # with synchronous_commit on) when it returns, without a BEGIN and a COMMIT round trip.
-                driver = raw.driver_connection
-                driver.autocommit = True
-                try:
-                    cursor = driver.cursor()
-                    try:
-                        rows = execute_values(cursor, sql, [p.row for p in batch], page_size=len(batch), fetch=True)
-                    finally:
-                        cursor.close()
-                finally:
-                    if not driver.closed:  # a lost connection is discarded by the pool anyway
-                        driver.autocommit = False
-            finally:
-                raw.close()
-            stored = {(pid, item) for pid, item in rows}
-            for pending in batch:
-                pending.stored = (pending.row[1], pending.row[2]) in stored
-        except BaseException as exc:  # every vote of the batch is told; none was acknowledged
-            for pending in batch:
-                pending.error = exc
-        finally:
-            for pending in batch:
-                pending.done = True
-
-
-    def _commit_sqlite(self, batch: list[_Pending]) -> None:
-        dialect = self.db.engine.dialect
-        stmt = _vote_statement(dialect.name)
-        try:
-            stored = []
-            with self.db.driver_transaction() as raw:
-                cursor = raw.cursor()
-                try:
-                    for pending in batch:
-                        sql, params = _driver_statement(dialect, stmt, dict(zip("mpict", pending.row, strict=True)))
-                        cursor.execute(sql, params)
-                        stored.append(cursor.rowcount != 0)
-                finally:
-                    cursor.close()
+            stored = self._write_postgres(batch) if self._postgres else self._write_sqlite(batch)
             for pending, ok in zip(batch, stored, strict=True):  # committed: now each may be told
                 pending.stored = ok
-        except BaseException as exc:  # every vote of the batch is told; none was acknowledged
+        except BaseException as exc:
             for pending in batch:
                 pending.error = exc
         finally:
             for pending in batch:
                 pending.done = True
+
+    def _write_postgres(self, batch: list[_Pending]) -> list[bool]:
+        from psycopg2.extras import execute_values
+
+        sql = self._statement()
+        raw = self.db.engine.raw_connection()
+        try:
+            # One statement is its own transaction: in autocommit it is committed (WAL flushed,
+            # with synchronous_commit on) when it returns, without a BEGIN and a COMMIT round trip.
+            driver = raw.driver_connection
+            driver.autocommit = True
+            try:
+                cursor = driver.cursor()
+                try:
+                    rows = execute_values(cursor, sql, [p.row for p in batch], page_size=len(batch), fetch=True)
+                finally:
+                    cursor.close()
+            finally:
+                if not driver.closed:  # a lost connection is discarded by the pool anyway
+                    driver.autocommit = False
+        finally:
+            raw.close()
+        stored = {(pid, item) for pid, item in rows}
+        return [(p.row[1], p.row[2]) in stored for p in batch]
+
+    def _write_sqlite(self, batch: list[_Pending]) -> list[bool]:
+        dialect = self.db.engine.dialect
+        stmt = _vote_statement(dialect.name)
+        stored = []
+        with self.db.driver_transaction() as raw:
+            cursor = raw.cursor()
+            try:
+                for pending in batch:
+                    sql, params = _driver_statement(dialect, stmt, dict(zip("mpict", pending.row, strict=True)))
+                    cursor.execute(sql, params)
+                    stored.append(cursor.rowcount != 0)  # whether its guard let it in
+            finally:
+                cursor.close()
+        return stored
 
 
 _group_commits: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
