@@ -544,11 +544,17 @@ def test_assign_ids_never_reuses_an_id_the_document_already_uses():
     assert len(set(ids)) == len(ids)
 
 
+def _spelling(letters: str):
+    """A stand-in for `secrets.token_bytes` that makes `shared.ids.random_id` spell `letters`."""
+    sequence = iter(letters)
+    return lambda n: bytes(id_module.ID_ALPHABET.index(next(sequence)) for _ in range(n))
+
+
 def test_fresh_ids_skip_collisions(monkeypatch):
-    # secrets.choice (through shared.ids) yields "aaaaaaaaaa" (taken by the document), then "aaaaaaaaaa" again for
-    # the retry, then a free id: the generator has to go round until it finds one.
-    sequence = iter("a" * 20 + "b" * 10 + "c" * 10 + "d" * 10 + "e" * 10)
-    monkeypatch.setattr(id_module.secrets, "choice", lambda alphabet: next(sequence))
+    # The random bytes (through shared.ids) spell "aaaaaaaaaa" (taken by the document), then "aaaaaaaaaa" again
+    # for the retry, then a free id: the generator has to go round until it finds one.
+    letters = "a" * 20 + "b" * 10 + "c" * 10 + "d" * 10 + "e" * 10
+    monkeypatch.setattr(id_module.secrets, "token_bytes", _spelling(letters))
     raw = make_doc()
     raw["sections"][0]["items"][0]["id"] = "aaaaaaaaaa"
     ids = all_ids(guides.assign_ids(guides.validate(raw)))
@@ -558,8 +564,7 @@ def test_fresh_ids_skip_collisions(monkeypatch):
 def test_fresh_ids_do_not_revive_removed_items(monkeypatch):
     first = guides.assign_ids(guides.validate(make_doc()))
     removed = all_ids(first)[1]
-    sequence = iter(removed + "z" * 10)
-    monkeypatch.setattr(id_module.secrets, "choice", lambda alphabet: next(sequence))
+    monkeypatch.setattr(id_module.secrets, "token_bytes", _spelling(removed + "z" * 10))
     raw = make_doc()
     raw["sections"][0]["items"][1]["text"] = "Nyt spørgsmål"
     ids = all_ids(guides.assign_ids(guides.validate(raw), previous=first))
