@@ -121,5 +121,5 @@ def test_a_file_at_its_current_version_is_answered_before_the_app_with_the_same_
     assert _get(client, script, Range="bytes=0-9")[0] == 206
     assert _get(client, stale + "?v=000000000000")[1]["Cache-Control"] == "public, max-age=3600"
     assert _get(client, "/static/js/nope.js?v=000000000000")[0] == 404
-    assert _get(client, "/static/../shared/app.py?v=000000000000")[0] == 404
+    assert _get(client, "/static/../participant/views.py?v=000000000000")[0] == 404
     assert len(reached) == 4
