@@ -155,8 +155,9 @@ class GroupCommit:
     Here the first vote to find no batch in flight leads: it takes every vote waiting (at most
     `MAX_BATCH`, each participant and item once) and stores them in one transaction. On
     PostgreSQL that is one guarded upsert for all of them as one statement in autocommit (its own
-    transaction: no BEGIN or COMMIT round trip); on SQLite, the one-vote guarded upsert per vote
-    and one commit, so each vote's own `rowcount` says whether its guard let it in. When the
+    transaction: no BEGIN or COMMIT round trip); on SQLite (and any driver but psycopg2), the
+    one-vote guarded upsert per vote and one commit, so each vote's own `rowcount` says whether
+    its guard let it in. When the
     commit has returned, it marks each vote stored or not and wakes the others. Votes that came
     meanwhile form the next batch, led by one of them. SQLite's statements do not yield to other
     green threads, so its leader yields once before it takes the batch: the votes already read
@@ -175,7 +176,11 @@ class GroupCommit:
         self._queue: list[_Pending] = []
         self._busy = False
         self._sql: str | None = None
-        self._postgres = db.engine.dialect.name == "postgresql"
+        dialect = db.engine.dialect
+        #: psycopg2 stores a batch as one statement (`execute_values`); any other driver, one per vote
+        self._one_statement = dialect.name == "postgresql" and dialect.driver == "psycopg2"
+        #: SQLite's calls never yield to other green threads (see `submit`)
+        self._sqlite = dialect.name == "sqlite"
 
     def submit(self, row: tuple) -> bool:
         """Store one vote (the guarded upsert's five values); True when stored, after the commit."""
@@ -190,7 +195,7 @@ class GroupCommit:
                     break
                 self._busy = True
             try:
-                if not self._postgres:
+                if self._sqlite:
                     time.sleep(0)  # one turn of the event loop: the votes read meanwhile join this batch
                 with self._cond:
                     batch = self._take()
@@ -243,7 +248,7 @@ class GroupCommit:
         """Store a batch in one transaction; then tell each vote whether it was stored, or the
         error that failed the batch (none of its votes was acknowledged)."""
         try:
-            stored = self._write_postgres(batch) if self._postgres else self._write_sqlite(batch)
+            stored = self._write_one_statement(batch) if self._one_statement else self._write_each(batch)
             for pending, ok in zip(batch, stored, strict=True):  # committed: now each may be told
                 pending.stored = ok
         except BaseException as exc:
@@ -253,7 +258,7 @@ class GroupCommit:
             for pending in batch:
                 pending.done = True
 
-    def _write_postgres(self, batch: list[_Pending]) -> list[bool]:
+    def _write_one_statement(self, batch: list[_Pending]) -> list[bool]:
         from psycopg2.extras import execute_values
 
         sql = self._statement()
@@ -277,7 +282,8 @@ class GroupCommit:
         stored = {(pid, item) for pid, item in rows}
         return [(p.row[1], p.row[2]) in stored for p in batch]
 
-    def _write_sqlite(self, batch: list[_Pending]) -> list[bool]:
+    def _write_each(self, batch: list[_Pending]) -> list[bool]:
+        """The one-vote guarded upsert for each vote, in one transaction (SQLite, other drivers)."""
         dialect = self.db.engine.dialect
         stmt = _vote_statement(dialect.name)
         stored = []
@@ -297,13 +303,9 @@ _group_commits: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _group_lock = threading.Lock()
 
 
-def group_commit(db: Any) -> GroupCommit | None:
-    """The group commit of `db`'s engine: on SQLite, and on PostgreSQL with psycopg2 (its batch
-    statement is psycopg2's `execute_values`); None for another driver (one vote at a time)."""
+def group_commit(db: Any) -> GroupCommit:
+    """The group commit of `db`'s engine (one per engine)."""
     engine = db.engine
-    if engine.dialect.name not in ("postgresql", "sqlite") or (
-            engine.dialect.name == "postgresql" and engine.dialect.driver != "psycopg2"):
-        return None
     with _group_lock:
         gc = _group_commits.get(engine)
         if gc is None:
@@ -325,28 +327,10 @@ def cast_vote(db: Any, meeting_id: str, participant_id: str, item_id: object, ch
         with db.engine.connect() as conn:
             snap = snapshot(conn, meeting_id)
     check_vote(snap, item_id, choice)
-    gc = group_commit(db)
-    if gc is not None:
-        stored = gc.submit((meeting_id, participant_id, item_id, choice, utcnow()))
-    else:
-        stored = _store_one(db, meeting_id, participant_id, item_id, choice)
+    stored = group_commit(db).submit((meeting_id, participant_id, item_id, choice, utcnow()))
     if not stored:  # rare: one more read to say why
         with db.engine.connect() as conn:
             raise _refusal(conn, meeting_id, item_id)
     event = VotesChanged(meeting_id, item_id)
     publish(db, [event])
     return event
-
-
-def _store_one(db: Any, meeting_id: str, participant_id: str, item_id: str, choice: str) -> bool:
-    """The guarded upsert of one vote in its own transaction; True when stored."""
-    dialect = db.engine.dialect
-    sql, params = _driver_statement(dialect, _vote_statement(dialect.name),
-                                    {"m": meeting_id, "p": participant_id, "i": item_id, "c": choice, "t": utcnow()})
-    with db.driver_transaction() as raw:
-        cursor = raw.cursor()
-        try:
-            cursor.execute(sql, params)
-            return cursor.rowcount != 0
-        finally:
-            cursor.close()
