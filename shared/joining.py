@@ -90,10 +90,10 @@ def new_participant(work: Any, meeting_id: str, limiter: Limiter, address: str |
     made = limiter.count(WARN_WINDOW, "made", meeting_id, address)
     if made < WARN_AT_LEAST or made % 10:  # checked every tenth: a count of connections is a query
         return
-    now = connected(work.conn, meeting_id)
-    if made > WARN_FACTOR * now and connected is not participant_count:
-        # A count shared over a tick lags a hall filling up from one address: warn on a fresh one.
-        now = participant_count(work.conn, meeting_id)
+    if made <= WARN_FACTOR * connected(work.conn, meeting_id):
+        return
+    # A count shared over a tick lags a hall filling up from one address: warn on a fresh one.
+    now = participant_count(work.conn, meeting_id)
     if made > WARN_FACTOR * now:
         warning = {"from_one_address": made, "participants": now}
         limiter.raise_to(made, WARN_WINDOW, "warned", meeting_id)

@@ -117,9 +117,6 @@ class Hub:
         self.limiter = limiter
         self.process_id = secrets.token_hex(8)
         self.clients: dict[str, Client] = {}
-        #: the facilitators among `clients`, whose grants are re-checked every second (a hall's
-        #: thousand phones are not walked for the few consoles)
-        self.consoles: dict[str, Client] = {}
         self.by_meeting: dict[str, set[str]] = {}
         self.versions: dict[str, int] = {}
         self.dirty_results: set[tuple[str, str]] = set()
@@ -297,7 +294,7 @@ class Hub:
         """Close this process's facilitator sockets whose user was deactivated or lost the right to
         manage the session, whose token was revoked or whose sign-in ended. Every process does
         this for its own sockets from the database, so a change made anywhere reaches them all."""
-        grants = {sid: c.grant() for sid, c in list(self.consoles.items())}
+        grants = {sid: c.grant() for sid, c in list(self.clients.items()) if c.role == "facilitator"}
         if not grants:
             return []
         with self.db.begin() as conn:
@@ -518,8 +515,6 @@ class Hub:
     def attach(self, client: Client) -> None:
         """Remember a socket that was let in, and put it in its audience's room."""
         self.clients[client.sid] = client
-        if client.role == "facilitator":
-            self.consoles[client.sid] = client
         self.by_meeting.setdefault(client.meeting_id, set()).add(client.sid)
         self.socketio.server.enter_room(client.sid, room(client.meeting_id, AUDIENCE[client.role]))
         if client.role == "projector":  # how it takes new comments: `pn` together, `p1` one by one
@@ -531,7 +526,6 @@ class Hub:
     def detach(self, sid: str) -> None:
         """Forget a socket that went away."""
         client = self.clients.pop(sid, None)
-        self.consoles.pop(sid, None)
         if client is None:
             return
         sids = self.by_meeting.get(client.meeting_id)
