@@ -88,8 +88,9 @@ def _add_version(endpoint: str, values: dict[str, Any]) -> None:
             values["v"] = digest
 
 
-def _accepts_gzip() -> bool:
-    return _accepts(request.headers.get("Accept-Encoding", ""))
+def _compresses(size: int, mimetype: str, accept_encoding: str) -> bool:
+    """Whether a static file is sent gzipped: big enough to gain, a text type, and gzip accepted."""
+    return size >= MIN_SIZE and mimetype.startswith(COMPRESSIBLE) and _accepts(accept_encoding)
 
 
 def _finish(response: Response) -> Response:
@@ -106,8 +107,8 @@ def _finish(response: Response) -> Response:
     response.headers["Cache-Control"] = IMMUTABLE if current else SHORT
     response.vary.add("Accept-Encoding")
     mimetype = response.mimetype or ""
-    if (response.status_code != 200 or "Range" in request.headers or stat.st_size < MIN_SIZE
-            or not mimetype.startswith(COMPRESSIBLE) or not _accepts_gzip()):
+    if (response.status_code != 200 or "Range" in request.headers
+            or not _compresses(stat.st_size, mimetype, request.headers.get("Accept-Encoding", ""))):
         return response
     body = _gzipped(path, stat.st_mtime_ns, stat.st_size)
     response.close()  # the file send_file opened is not read now
@@ -148,24 +149,23 @@ class StaticFiles:
         self.wsgi_app = wsgi_app
         #: `headers(secure) -> [(name, value)]`: the security headers of every answer (shared/app.py)
         self.headers = headers
-        self._folders: list[tuple[str, str]] | None = None
+        self._endpoints: list[tuple[str, str]] | None = None
 
     def _prefixes(self) -> list[tuple[str, str]]:
-        # Built on first use: the blueprints are registered after the middleware is.
-        if self._folders is None:
-            folders = [(self.app.static_url_path, self.app.static_folder)]
-            folders += [(bp.static_url_path, bp.static_folder) for bp in self.app.blueprints.values()
-                        if bp.static_folder and bp.static_url_path]
-            self._folders = [(url.rstrip("/") + "/", folder) for url, folder in folders if url and folder]
-        return self._folders
+        """(URL prefix, static endpoint) of the app and each blueprint with static files; built on
+        first use, as the blueprints are registered after the middleware is."""
+        if self._endpoints is None:
+            found = [(self.app.static_url_path, "static")]
+            found += [(bp.static_url_path, f"{name}.static") for name, bp in self.app.blueprints.items()
+                      if bp.static_folder and bp.static_url_path]
+            self._endpoints = [(url.rstrip("/") + "/", endpoint) for url, endpoint in found if url]
+        return self._endpoints
 
     def _find(self, path: str) -> str | None:
-        from werkzeug.security import safe_join
-
-        for prefix, folder in self._prefixes():
+        for prefix, endpoint in self._prefixes():
             if path.startswith(prefix):
-                found = safe_join(folder, path[len(prefix):])
-                if found and os.path.isfile(found):
+                found = _file_path(self.app, endpoint, path[len(prefix):])
+                if found is not None:
                     return found
         return None
 
@@ -193,8 +193,7 @@ class StaticFiles:
         found, stat, digest = hit
         method = environ["REQUEST_METHOD"]
         mimetype = mimetypes.guess_type(found)[0] or "application/octet-stream"
-        accept = environ.get("HTTP_ACCEPT_ENCODING", "")
-        packed = (stat.st_size >= MIN_SIZE and mimetype.startswith(COMPRESSIBLE) and _accepts(accept))
+        packed = _compresses(stat.st_size, mimetype, environ.get("HTTP_ACCEPT_ENCODING", ""))
         etag = f"{digest}-gz" if packed else digest
         headers = [("Cache-Control", IMMUTABLE), ("Vary", "Accept-Encoding"), ("ETag", f'"{etag}"')]
         headers += self.headers(environ.get("wsgi.url_scheme") == "https")
@@ -221,7 +220,8 @@ class StaticFiles:
         metrics = self.app.extensions.get("dialogrum.metrics")
         if metrics is not None:
             metrics.requests.labels(status).inc()
-        log = logging.getLogger("dialogrum.access")
+        from shared.logs import access_log as log
+
         if log.isEnabledFor(logging.DEBUG):
             path = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
             log.debug("%s %s %s", method, path, status, extra={"event": "http_request", "method": method,
