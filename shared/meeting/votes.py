@@ -209,12 +209,19 @@ class GroupCommit:
         return me.stored
 
     def _store(self, batch: list[_Pending]) -> None:
-        """Commit a batch; when it fails as a whole, each of its votes on its own."""
-        self._commit(batch)
-        if len(batch) > 1 and all(p.error is not None for p in batch):
-            for pending in batch:
-                pending.error, pending.done = None, False
-                self._commit([pending])
+        """Commit a batch; when it fails as a whole, each of its votes on its own. Its votes are
+        marked done only at the end, under the lock: a voter that checks between the failed batch
+        and its own retry must not take the batch's error for its own."""
+        try:
+            self._commit(batch)
+            if len(batch) > 1 and all(p.error is not None for p in batch):
+                for pending in batch:
+                    pending.error = None
+                    self._commit([pending])
+        finally:
+            with self._cond:
+                for pending in batch:
+                    pending.done = True
 
     def _take(self) -> list[_Pending]:
         """The next batch in arrival order: a participant's second vote on an item waits for the
@@ -245,8 +252,8 @@ class GroupCommit:
         return self._sql
 
     def _commit(self, batch: list[_Pending]) -> None:
-        """Store a batch in one transaction; then tell each vote whether it was stored, or the
-        error that failed the batch (none of its votes was acknowledged)."""
+        """Store a batch in one transaction; then note for each vote whether it was stored, or the
+        error that failed the batch (none of its votes was acknowledged). `_store` marks them done."""
         try:
             stored = self._write_one_statement(batch) if self._one_statement else self._write_each(batch)
             for pending, ok in zip(batch, stored, strict=True):  # committed: now each may be told
@@ -254,9 +261,6 @@ class GroupCommit:
         except BaseException as exc:
             for pending in batch:
                 pending.error = exc
-        finally:
-            for pending in batch:
-                pending.done = True
 
     def _write_one_statement(self, batch: list[_Pending]) -> list[bool]:
         from psycopg2.extras import execute_values

@@ -143,12 +143,28 @@ def test_a_failed_batch_fails_each_of_its_votes_and_the_next_batch_works(databas
     assert _stored_rows(database, meeting_id) == {pids[0]: "yes"}
 
 
-def test_a_vote_the_database_refuses_fails_alone_and_its_batch_is_stored(database, make):
+@pytest.mark.parametrize("woken", [False, True], ids=["waiting", "woken-between"])
+def test_a_vote_the_database_refuses_fails_alone_and_its_batch_is_stored(database, make, woken):
     """One vote of a batch names a participant that does not exist (the foreign key refuses it):
-    the batch fails as a whole, is stored again vote by vote, and only that vote fails."""
+    the batch fails as a whole, is stored again vote by vote, and only that vote fails.
+
+    `woken-between`: the waiting voters wake (and look at their vote) after the batch failed and
+    before its votes are retried. CI once caught a voter that checked in that moment (the batch's
+    error marked its vote done) and answered the batch's error for a vote that was then stored."""
     meeting_id, item, pids = _live_item(database, make)
     gc = votes.group_commit(database)
     sizes, holding = _held_first_batch(gc, 4)
+    if woken:
+        held = gc._commit
+
+        def then_wake(batch):
+            held(batch)
+            if len(batch) > 1 and all(p.error is not None for p in batch):
+                with gc._cond:
+                    gc._cond.notify_all()
+                time.sleep(0.2)  # the woken voters look at their votes now
+
+        gc._commit = then_wake
     outcome: dict[str, object] = {}
 
     def vote(pid: str) -> None:
