@@ -77,27 +77,29 @@ def find(conn: sa.Connection, raw_code: object, limiter: Limiter, address: str |
     return meeting
 
 
-def new_participant(work: Any, meeting_id: str, limiter: Limiter, address: str | None, limit: Any = None, *,
-                    connected: Callable[[sa.Connection, str], int] = participant_count) -> None:
-    """Count a participant made from `address` (call it inside the unit of work that made it: a
-    refusal rolls the participant back); warn the facilitators when one address makes far more
-    participants than the room holds. `connected` counts the phones connected now (the sockets
-    pass their hub's count, shared by the connects of one tick: only a count that would warn is
-    taken again)."""
+def new_participant(conn: sa.Connection, meeting_id: str, limiter: Limiter, address: str | None,
+                    limit: Any = None, *,
+                    connected: Callable[[sa.Connection, str], int] = participant_count) -> JoinWarning | None:
+    """Count a participant about to be made from `address` (before its row is stored: a refusal
+    stores nothing); the warning to publish once it is stored when one address makes far more
+    participants than the room holds, else None. `connected` counts the phones connected now (the
+    sockets pass their hub's count, shared by the connects of one tick: only a count that would
+    warn is taken again)."""
     address = address or "?"
     if not limiter.hit(limit or NEW_PARTICIPANT_LIMIT, "new-participant", address):
         raise DialogrumError("rate_limited")
     made = limiter.count(WARN_WINDOW, "made", meeting_id, address)
     if made < WARN_AT_LEAST or made % 10:  # checked every tenth: a count of connections is a query
-        return
-    if made <= WARN_FACTOR * connected(work.conn, meeting_id):
-        return
+        return None
+    if made <= WARN_FACTOR * connected(conn, meeting_id):
+        return None
     # A count shared over a tick lags a hall filling up from one address: warn on a fresh one.
-    now = participant_count(work.conn, meeting_id)
+    now = participant_count(conn, meeting_id)
     if made > WARN_FACTOR * now:
         warning = {"from_one_address": made, "participants": now}
         limiter.raise_to(made, WARN_WINDOW, "warned", meeting_id)
-        work.emit(JoinWarning(meeting_id, warning))
+        return JoinWarning(meeting_id, warning)
+    return None
 
 
 def warning_for(conn: sa.Connection, meeting_id: str, limiter: Limiter) -> dict[str, int] | None:

@@ -9,10 +9,12 @@ process writes a row per socket it holds and refreshes its heartbeat; a process 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 
-from shared.models import Connection, ServerProcess, utcnow
+from shared.batching import GroupCommit, driver_statement, for_engine
+from shared.models import Connection, Participant, ServerProcess, utcnow
 
 #: a process whose heartbeat is older than this no longer counts its connections
 PROCESS_TIMEOUT_SECONDS = 30
@@ -21,6 +23,7 @@ HEARTBEAT_SECONDS = 5.0
 
 _connections = Connection.__table__
 _processes = ServerProcess.__table__
+_participants = Participant.__table__
 
 
 def _timeout() -> dt.timedelta:
@@ -74,6 +77,49 @@ def add_connection(conn: sa.Connection, *, sid: str, process_id: str, meeting_id
     """Record an open socket."""
     conn.execute(_ADD_CONNECTION, {"sid": sid, "process_id": process_id, "meeting_id": meeting_id, "role": role,
                                    "participant_id": participant_id, "connected_at": utcnow()})
+
+
+#: Every column of each, so that the driver-level insert leaves nothing to a default.
+_INSERT_PARTICIPANT = _participants.insert()
+
+
+class JoinCommit(GroupCommit):
+    """Phones connecting at the same moment store their rows in one transaction (shared/batching.py).
+
+    When the QR code appears a whole hall connects within seconds, and each phone's connect
+    writes its new participant row (none when it resumes with its token) and its socket's row.
+    Alone, each connect paid for a transaction and a commit that writes the same index pages to
+    SQLite's WAL again, or on PostgreSQL a BEGIN and a COMMIT round trip and a WAL flush (issue 14,
+    item 1). A row is `(participant row or None, connection row)`, both as dicts of every column.
+    """
+
+    def key(self, row: tuple) -> str:
+        """A socket's id (each connects once)."""
+        return row[1]["sid"]
+
+    def write(self, rows: list[tuple]) -> list[bool]:
+        """Insert the participants, then the connections that name them, and commit."""
+        dialect = self.db.engine.dialect
+        with self.db.driver_transaction() as raw:
+            cursor = raw.cursor()
+            try:
+                for participant, _ in rows:
+                    if participant is not None:
+                        cursor.execute(*driver_statement(dialect, _INSERT_PARTICIPANT, participant))
+                for _, connection in rows:
+                    cursor.execute(*driver_statement(dialect, _ADD_CONNECTION, connection))
+            finally:
+                cursor.close()
+        return [True] * len(rows)
+
+
+def store_join(db: Any, participant: dict | None, *, sid: str, process_id: str, meeting_id: str,
+               participant_id: str) -> None:
+    """Commit a phone's new participant row (None: it resumed) and its socket's row, together
+    with the other phones connecting now; returns after the commit."""
+    connection = {"sid": sid, "process_id": process_id, "meeting_id": meeting_id, "role": "participant",
+                  "participant_id": participant_id, "connected_at": utcnow()}
+    for_engine(db, JoinCommit).submit((participant, connection))
 
 
 def remove_connection(conn: sa.Connection, sid: str) -> None:

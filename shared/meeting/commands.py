@@ -220,19 +220,28 @@ _PARTICIPANT_BY_TOKEN = sa.select(_participants.c.id).where(
 _NEW_PARTICIPANT = _participants.insert()
 
 
-def join(work: Work, meeting: Any, token: object = None) -> tuple[str, str]:
-    """Return (participant_id, token): the same participant when the phone sends its token back."""
-    conn = work.conn
+def admit(conn: sa.Connection, meeting: Any, token: object = None) -> tuple[str, str, dict | None]:
+    """Who a phone joining `meeting` is, read only: (participant_id, token, row). `row` is the new
+    participant's row to insert (None: the phone sent its token back and is that participant).
+
+    The sockets insert the row together with the other phones connecting at the same moment
+    (shared/presence.py `JoinCommit`); `join` inserts it at once."""
     if meeting.status == MeetingStatus.ENDED:
         raise DialogrumError("session_ended")
     if isinstance(token, str) and 16 <= len(token) <= 128:
         pid = conn.execute(_PARTICIPANT_BY_TOKEN, {"token_hash": hash_token(token), "meeting_id": meeting.id}).scalar()
         if pid is not None:
-            return pid, token
+            return pid, token, None
     token = secrets.token_urlsafe(24)
     pid = random_id()
-    conn.execute(_NEW_PARTICIPANT, {"id": pid, "meeting_id": meeting.id, "token_hash": hash_token(token),
-                                    "created_at": utcnow()})
+    return pid, token, {"id": pid, "meeting_id": meeting.id, "token_hash": hash_token(token), "created_at": utcnow()}
+
+
+def join(work: Work, meeting: Any, token: object = None) -> tuple[str, str]:
+    """Return (participant_id, token): the same participant when the phone sends its token back."""
+    pid, token, row = admit(work.conn, meeting, token)
+    if row is not None:
+        work.conn.execute(_NEW_PARTICIPANT, row)
     return pid, token
 
 

@@ -5,21 +5,20 @@ purpose (docs/architecture.md#the-vote-path): the participant and session were r
 connect, the snapshot comes from a per-process cache, the rate limit is checked before any
 database connection is taken, and one guarded `INSERT … SELECT … ON CONFLICT` statement, compiled
 once per dialect, runs on a pooled DB-API connection. The votes that arrive together share one
-transaction and one commit (`GroupCommit`; on PostgreSQL also one statement: a commit there waits
-for a WAL flush, and every statement is a round trip). It is still a unit of work: the batch
-commits, and only then is `VotesChanged` published and the vote acknowledged.
+transaction and one commit (`VoteCommit`, a group commit of shared/batching.py; on PostgreSQL
+also one statement: a commit there waits for a WAL flush, and every statement is a round trip).
+It is still a unit of work: the batch commits, and only then is `VotesChanged` published and the
+vote acknowledged.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from shared.batching import GroupCommit, driver_statement, for_engine
 from shared.errors import DialogrumError
 from shared.events import VotesChanged
 from shared.meeting.snapshot import Snapshot, cached, snapshot
@@ -66,31 +65,6 @@ def _vote_statement(dialect: str) -> sa.Insert:
     return stmt
 
 
-_compiled: dict[tuple[int, str], tuple[str, tuple[str, ...] | None, dict, dict]] = {}
-
-
-def _driver_statement(dialect: sa.Dialect, stmt: sa.Executable, params: dict[str, Any]) -> tuple[str, Any]:
-    """A statement compiled once per dialect, as SQL text and driver parameters.
-
-    Skipping SQLAlchemy's per-execution cache-key walk and its Connection machinery halves the
-    vote's cost. Bind processors are applied from the compiled statement, so types (UTC
-    timestamps) are handled exactly as SQLAlchemy would.
-    """
-    key = (id(stmt), dialect.name)
-    entry = _compiled.get(key)
-    if entry is None:
-        compiled = stmt.compile(dialect=dialect)
-        processors = {name: proc for name, proc in compiled._bind_processors.items() if proc is not None}
-        # Literal values of the statement (e.g. status = 'live') are bound parameters too.
-        defaults = {name: value for name, value in compiled.params.items() if name not in params}
-        entry = (str(compiled), compiled.positiontup, processors, defaults)
-        _compiled[key] = entry
-    sql, order, processors, defaults = entry
-    merged = {**defaults, **params}
-    values = {name: (processors[name](value) if name in processors else value) for name, value in merged.items()}
-    return sql, (tuple(values[name] for name in order) if order else values)
-
-
 def check_rate(limiter: Any, limit: Any, kind: str, participant_id: str) -> None:
     """Refuse with `rate_limited` when a participant exceeds a limit (shared across processes)."""
     if limiter is not None and not limiter.hit(limit, kind, participant_id):
@@ -131,20 +105,9 @@ ON CONFLICT (participant_id, item_id) DO UPDATE SET choice = excluded.choice, up
 RETURNING participant_id, item_id"""
 
 
-class _Pending:
-    """One vote waiting for its batch's commit."""
-
-    __slots__ = ("done", "error", "row", "stored")
-
-    def __init__(self, row: tuple) -> None:
-        self.row = row  # (meeting_id, participant_id, item_id, choice, updated_at)
-        self.stored = False
-        self.error: BaseException | None = None
-        self.done = False
-
-
-class GroupCommit:
-    """Votes that arrive together share one commit (on PostgreSQL also one statement).
+class VoteCommit(GroupCommit):
+    """Votes that arrive together share one commit (shared/batching.py); on PostgreSQL also one
+    statement.
 
     On PostgreSQL each commit waits for its WAL flush and each statement is a network round trip,
     so a vote on its own costs four round trips (pool ping, BEGIN, the upsert, COMMIT) and a
@@ -152,89 +115,28 @@ class GroupCommit:
     a vote's own pool checkout, transaction and commit cost more than its statement: a thousand
     phones voting at once ran at 0.7 x the bare stack (issue 14, item 2).
 
-    Here the first vote to find no batch in flight leads: it takes every vote waiting (at most
-    `MAX_BATCH`, each participant and item once) and stores them in one transaction. On
-    PostgreSQL that is one guarded upsert for all of them as one statement in autocommit (its own
-    transaction: no BEGIN or COMMIT round trip); on SQLite (and any driver but psycopg2), the
-    one-vote guarded upsert per vote and one commit, so each vote's own `rowcount` says whether
-    its guard let it in. When the
-    commit has returned, it marks each vote stored or not and wakes the others. Votes that came
-    meanwhile form the next batch, led by one of them. SQLite's statements do not yield to other
-    green threads, so its leader yields once before it takes the batch: the votes already read
-    from their sockets join it.
-
-    An acknowledgement still means committed: `submit` returns only after the commit of the
-    vote's batch. Latency is bounded by at most two batches (the one in flight, then the vote's
-    own), each at most `MAX_BATCH` rows, with no timer: a lone vote is sent at once (on SQLite
-    after one turn of the event loop). A batch that fails as a whole (one row the database
-    refuses) is stored again one vote at a time, so one bad vote does not fail the others.
+    On PostgreSQL a batch is one guarded upsert for all its votes as one statement in autocommit
+    (its own transaction: no BEGIN or COMMIT round trip); on SQLite (and any driver but psycopg2),
+    the one-vote guarded upsert per vote and one commit, so each vote's own `rowcount` says
+    whether its guard let it in. A participant's second vote on an item waits for the next batch.
     """
 
+    max_batch = MAX_BATCH
+
     def __init__(self, db: Any) -> None:
-        self.db = db
-        self._cond = threading.Condition()
-        self._queue: list[_Pending] = []
-        self._busy = False
+        super().__init__(db)
         self._sql: str | None = None
         dialect = db.engine.dialect
         #: psycopg2 stores a batch as one statement (`execute_values`); any other driver, one per vote
         self._one_statement = dialect.name == "postgresql" and dialect.driver == "psycopg2"
-        #: SQLite's calls never yield to other green threads (see `submit`)
-        self._sqlite = dialect.name == "sqlite"
 
-    def submit(self, row: tuple) -> bool:
-        """Store one vote (the guarded upsert's five values); True when stored, after the commit."""
-        me = _Pending(row)
-        with self._cond:
-            self._queue.append(me)
-        while True:
-            with self._cond:
-                while not me.done and self._busy:
-                    self._cond.wait()
-                if me.done:
-                    break
-                self._busy = True
-            try:
-                if self._sqlite:
-                    time.sleep(0)  # one turn of the event loop: the votes read meanwhile join this batch
-                with self._cond:
-                    batch = self._take()
-                self._store(batch)
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
-        if me.error is not None:
-            raise me.error
-        return me.stored
+    def key(self, row: tuple) -> tuple:
+        """A participant and an item: one statement cannot upsert the same row twice."""
+        return row[1], row[2]
 
-    def _store(self, batch: list[_Pending]) -> None:
-        """Commit a batch; when it fails as a whole, each of its votes on its own. Its votes are
-        marked done only at the end, under the lock: a voter that checks between the failed batch
-        and its own retry must not take the batch's error for its own."""
-        try:
-            self._commit(batch)
-            if len(batch) > 1 and all(p.error is not None for p in batch):
-                for pending in batch:
-                    pending.error = None
-                    self._commit([pending])
-        finally:
-            with self._cond:
-                for pending in batch:
-                    pending.done = True
-
-    def _take(self) -> list[_Pending]:
-        """The next batch in arrival order: a participant's second vote on an item waits for the
-        next batch (one statement cannot upsert the same row twice)."""
-        batch, keys = [], set()
-        for pending in self._queue:
-            key = (pending.row[1], pending.row[2])
-            if key in keys or len(batch) >= MAX_BATCH:
-                break
-            keys.add(key)
-            batch.append(pending)
-        del self._queue[: len(batch)]
-        return batch
+    def write(self, rows: list[tuple]) -> list[bool]:
+        """Store the votes in one transaction; whether each vote's guard let it in."""
+        return self._write_one_statement(rows) if self._one_statement else self._write_each(rows)
 
     def _statement(self) -> str:
         if self._sql is None:
@@ -251,18 +153,7 @@ class GroupCommit:
             self._sql = _BATCH_SQL.replace("{live}", literal)
         return self._sql
 
-    def _commit(self, batch: list[_Pending]) -> None:
-        """Store a batch in one transaction; then note for each vote whether it was stored, or the
-        error that failed the batch (none of its votes was acknowledged). `_store` marks them done."""
-        try:
-            stored = self._write_one_statement(batch) if self._one_statement else self._write_each(batch)
-            for pending, ok in zip(batch, stored, strict=True):  # committed: now each may be told
-                pending.stored = ok
-        except BaseException as exc:
-            for pending in batch:
-                pending.error = exc
-
-    def _write_one_statement(self, batch: list[_Pending]) -> list[bool]:
+    def _write_one_statement(self, rows: list[tuple]) -> list[bool]:
         from psycopg2.extras import execute_values
 
         sql = self._statement()
@@ -275,7 +166,7 @@ class GroupCommit:
             try:
                 cursor = driver.cursor()
                 try:
-                    rows = execute_values(cursor, sql, [p.row for p in batch], page_size=len(batch), fetch=True)
+                    returned = execute_values(cursor, sql, rows, page_size=len(rows), fetch=True)
                 finally:
                     cursor.close()
             finally:
@@ -283,10 +174,10 @@ class GroupCommit:
                     driver.autocommit = False
         finally:
             raw.close()
-        stored = {(pid, item) for pid, item in rows}
-        return [(p.row[1], p.row[2]) in stored for p in batch]
+        stored = {(pid, item) for pid, item in returned}
+        return [(row[1], row[2]) in stored for row in rows]
 
-    def _write_each(self, batch: list[_Pending]) -> list[bool]:
+    def _write_each(self, rows: list[tuple]) -> list[bool]:
         """The one-vote guarded upsert for each vote, in one transaction (SQLite, other drivers)."""
         dialect = self.db.engine.dialect
         stmt = _vote_statement(dialect.name)
@@ -294,8 +185,8 @@ class GroupCommit:
         with self.db.driver_transaction() as raw:
             cursor = raw.cursor()
             try:
-                for pending in batch:
-                    sql, params = _driver_statement(dialect, stmt, dict(zip("mpict", pending.row, strict=True)))
+                for row in rows:
+                    sql, params = driver_statement(dialect, stmt, dict(zip("mpict", row, strict=True)))
                     cursor.execute(sql, params)
                     stored.append(cursor.rowcount != 0)  # whether its guard let it in
             finally:
@@ -303,18 +194,9 @@ class GroupCommit:
         return stored
 
 
-_group_commits: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_group_lock = threading.Lock()
-
-
-def group_commit(db: Any) -> GroupCommit:
-    """The group commit of `db`'s engine (one per engine)."""
-    engine = db.engine
-    with _group_lock:
-        gc = _group_commits.get(engine)
-        if gc is None:
-            gc = _group_commits[engine] = GroupCommit(db)
-        return gc
+def group_commit(db: Any) -> VoteCommit:
+    """The votes' group commit of `db`'s engine (one per engine)."""
+    return for_engine(db, VoteCommit)
 
 
 def cast_vote(db: Any, meeting_id: str, participant_id: str, item_id: object, choice: object, *,

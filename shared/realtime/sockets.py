@@ -32,7 +32,7 @@ from shared.meeting import likes
 from shared.models import User
 from shared.ratelimit import NEW_PARTICIPANT_LIMIT, Limiter
 from shared.realtime.hub import Client, Hub
-from shared.uow import Work, unit_of_work
+from shared.uow import Work, publish, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class Sockets:
         ConnectionRefusedError with the contract's code when it may not connect."""
         self.hub.start()
         auth = auth if isinstance(auth, dict) else {}
-        greeting = None  # a phone's welcome and first state, made in the connect's own transaction
+        greeting = None  # a phone's welcome and first state, read with who it is
         if "session_id" in auth and "api_token" in auth:
             token = token_for(self.db.session, auth.get("api_token"))
             user, token_id, version = (token.user, token.id, None) if token is not None else (None, None, None)
@@ -63,43 +63,10 @@ class Sockets:
         # before the transaction below: SQLite has exactly one.
         self.db.session.remove()
         try:
-            # Asked before a pooled connection is taken: with Redis it is a network round trip.
-            allowed = joining.may_look_up(self.limiter, remote_addr or "?") if "code" in auth else True
-            with unit_of_work(self.db) as work:
-                conn = work.conn
-                if "code" in auth:
-                    sent = auth.get("token")
-                    # Wrong codes count per address, the right one never (shared/joining.py).
-                    meeting = joining.find(conn, auth.get("code"), self.limiter, remote_addr, token=sent,
-                                           allowed=allowed)
-                    if meeting is None:
-                        raise DialogrumError("unknown_session")
-                    participant_id, token = rules.join(work, meeting, sent)
-                    if token != sent:  # a new participant: a hall's pace per address; reconnects never count
-                        joining.new_participant(work, meeting.id, self.limiter, remote_addr,
-                                                self.new_participant_limit, connected=self.hub.participants)
-                    client = Client(sid, meeting.id, "participant", participant_id=participant_id)
-                    greeting = self._phone_greeting(conn, meeting, participant_id, token, fresh=token != sent)
-                elif "projector_key" in auth:
-                    meeting = rules.find_by_projector_key(conn, auth.get("projector_key"))
-                    if meeting is None:
-                        raise DialogrumError("unknown_session")
-                    client = Client(sid, meeting.id, "projector", batch=auth.get("batch") is True)
-                elif "session_id" in auth:
-                    if user is None:
-                        raise DialogrumError("unauthorized")
-                    try:
-                        meeting = rules.get_meeting(conn, auth.get("session_id"))
-                    except DialogrumError:
-                        raise DialogrumError("unknown_session") from None
-                    if not rules.may_manage(user, meeting):
-                        raise DialogrumError("forbidden")
-                    client = Client(sid, meeting.id, "facilitator", user_id=user.id, token_id=token_id,
-                                    session_version=version)
-                else:
-                    raise DialogrumError("unauthorized")
-                presence.add_connection(conn, sid=sid, process_id=self.hub.process_id, meeting_id=client.meeting_id,
-                                        role=client.role, participant_id=client.participant_id)
+            if "code" in auth:
+                client, greeting = self._join(sid, auth, remote_addr)
+            else:
+                client = self._console(sid, auth, user, token_id, version)
         except DialogrumError as exc:
             raise ConnectionRefusedError(exc.code) from None
         except Exception:
@@ -109,6 +76,55 @@ class Sockets:
             raise ConnectionRefusedError("server_error") from None
         self.hub.attach(client)
         self.hub.socketio.start_background_task(self._greet, sid, greeting)
+        return client
+
+    def _join(self, sid: str, auth: dict, remote_addr: str | None) -> tuple[Client, dict]:
+        """A phone: who it is and its greeting are read; its rows are committed together with
+        those of the other phones connecting at the same moment (shared/presence.py `JoinCommit`)."""
+        # Asked before a pooled connection is taken: with Redis it is a network round trip.
+        allowed = joining.may_look_up(self.limiter, remote_addr or "?")
+        sent = auth.get("token")
+        warning = None
+        with self.db.engine.connect() as conn:  # reads only: nothing is written in this connection
+            # Wrong codes count per address, the right one never (shared/joining.py).
+            meeting = joining.find(conn, auth.get("code"), self.limiter, remote_addr, token=sent, allowed=allowed)
+            if meeting is None:
+                raise DialogrumError("unknown_session")
+            participant_id, token, row = rules.admit(conn, meeting, sent)
+            if row is not None:  # a new participant: a hall's pace per address; reconnects never count
+                warning = joining.new_participant(conn, meeting.id, self.limiter, remote_addr,
+                                                  self.new_participant_limit, connected=self.hub.participants)
+            greeting = self._phone_greeting(conn, meeting, participant_id, token, fresh=row is not None)
+        presence.store_join(self.db, row, sid=sid, process_id=self.hub.process_id, meeting_id=meeting.id,
+                            participant_id=participant_id)
+        if warning is not None:  # after the commit, like every event
+            publish(self.db, [warning])
+        return Client(sid, meeting.id, "participant", participant_id=participant_id), greeting
+
+    def _console(self, sid: str, auth: dict, user: User | None, token_id: Any, version: Any) -> Client:
+        """A projector (by its key) or a facilitator's console (by token or login cookie)."""
+        with unit_of_work(self.db) as work:
+            conn = work.conn
+            if "projector_key" in auth:
+                meeting = rules.find_by_projector_key(conn, auth.get("projector_key"))
+                if meeting is None:
+                    raise DialogrumError("unknown_session")
+                client = Client(sid, meeting.id, "projector", batch=auth.get("batch") is True)
+            elif "session_id" in auth:
+                if user is None:
+                    raise DialogrumError("unauthorized")
+                try:
+                    meeting = rules.get_meeting(conn, auth.get("session_id"))
+                except DialogrumError:
+                    raise DialogrumError("unknown_session") from None
+                if not rules.may_manage(user, meeting):
+                    raise DialogrumError("forbidden")
+                client = Client(sid, meeting.id, "facilitator", user_id=user.id, token_id=token_id,
+                                session_version=version)
+            else:
+                raise DialogrumError("unauthorized")
+            presence.add_connection(conn, sid=sid, process_id=self.hub.process_id, meeting_id=client.meeting_id,
+                                    role=client.role, participant_id=None)
         return client
 
     def _phone_greeting(self, conn: Any, meeting: Any, participant_id: str, token: str, *, fresh: bool) -> dict:

@@ -1,5 +1,5 @@
 """Votes that arrive together share one commit (on PostgreSQL also one statement:
-shared/meeting/votes.py `GroupCommit`), and each is still acknowledged only after that commit.
+shared/batching.py `GroupCommit`, the votes' `VoteCommit`), and each is still acknowledged only after that commit.
 Each test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from shared import batching, presence
 from shared import meeting as rules
 from shared.db import get_db
 from shared.errors import DialogrumError
 from shared.meeting import votes
-from shared.models import Vote
+from shared.models import Connection, Participant, Vote
 from shared.uow import Work, run
 
 N = 30
@@ -37,7 +38,7 @@ def _live_item(db, make) -> tuple[str, str, list[str]]:
     return meeting_id, item, pids
 
 
-def _held_first_batch(gc: votes.GroupCommit, waiting: int) -> tuple[list[int], threading.Event]:
+def _held_first_batch(gc: batching.GroupCommit, waiting: int) -> tuple[list[int], threading.Event]:
     """Hold the first batch until `waiting` votes queue behind it; record every batch's size.
     The event is set once the first batch is being held."""
     sizes: list[int] = []
@@ -190,3 +191,79 @@ def test_a_vote_the_database_refuses_fails_alone_and_its_batch_is_stored(databas
     assert outcome.pop(ghost) == "IntegrityError"  # the socket handler answers it as server_error
     assert set(outcome.values()) == {"ok"} and len(outcome) == 4
     assert set(_stored_rows(database, meeting_id)) == set(pids[:4])
+
+
+# -- phones connecting together (shared/presence.py `JoinCommit`) --------------------------------
+
+
+def _joins(database, make, process_id: str) -> tuple[str, list[tuple[str, dict]]]:
+    """A live session and N phones about to join it: (participant id, new participant row) each."""
+    meeting_id = make.meeting(make.user())
+    run(database, rules.control, meeting_id, "start")
+    with database.begin() as conn:
+        presence.register_process(conn, process_id)
+        meeting = rules.get_meeting(conn, meeting_id)
+        phones = [rules.admit(conn, meeting) for _ in range(N)]
+    return meeting_id, [(pid, row) for pid, _token, row in phones]
+
+
+def _store_join(database, meeting_id: str, pid: str, row: dict, k: int, process_id: str) -> None:
+    presence.store_join(database, row, sid=f"sid-{k}", process_id=process_id, meeting_id=meeting_id,
+                        participant_id=pid)
+
+
+def test_phones_connecting_together_share_one_commit_and_are_counted_once_it_returns(database, make):
+    meeting_id, phones = _joins(database, make, "proc-a")
+    sizes, holding = _held_first_batch(batching.for_engine(database, presence.JoinCommit), N - 1)
+    seen_after_return: dict[int, bool] = {}
+
+    def connect(k: int, pid: str, row: dict) -> None:
+        _store_join(database, meeting_id, pid, row, k, "proc-a")
+        with database.begin() as conn:  # returned means committed: another connection sees both rows
+            seen_after_return[k] = conn.execute(
+                sa.select(sa.func.count()).select_from(Connection).where(Connection.participant_id == pid)
+            ).scalar_one() == 1
+
+    threads = [threading.Thread(target=connect, args=(k, pid, row)) for k, (pid, row) in enumerate(phones)]
+    threads[0].start()
+    assert holding.wait(10)
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sizes == [1, N - 1]
+    assert len(seen_after_return) == N and all(seen_after_return.values())
+    with database.begin() as conn:
+        assert presence.participant_count(conn, meeting_id) == N
+        assert conn.execute(sa.select(sa.func.count()).select_from(Participant)
+                            .where(Participant.meeting_id == meeting_id)).scalar_one() == N
+
+
+def test_a_connect_the_database_refuses_fails_alone_and_the_others_are_stored(database, make):
+    """One phone's socket row names a process that is not registered (the foreign key refuses
+    it): its batch is stored again row by row, and only that connect fails, storing nothing."""
+    meeting_id, phones = _joins(database, make, "proc-b")
+    sizes, holding = _held_first_batch(batching.for_engine(database, presence.JoinCommit), 4)
+    outcome: dict[int, str] = {}
+
+    def connect(k: int, pid: str, row: dict) -> None:
+        try:
+            _store_join(database, meeting_id, pid, row, k, "no-such-process" if k == 2 else "proc-b")
+            outcome[k] = "ok"
+        except Exception as exc:  # the driver's own error: the socket handler answers server_error
+            outcome[k] = "IntegrityError" if any(c.__name__ == "IntegrityError" for c in type(exc).__mro__) else exc
+
+    threads = [threading.Thread(target=connect, args=(k, pid, row)) for k, (pid, row) in enumerate(phones[:5])]
+    threads[0].start()
+    assert holding.wait(10)
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sizes == [1, 4, 1, 1, 1, 1]
+    assert outcome.pop(2) == "IntegrityError"
+    assert set(outcome.values()) == {"ok"} and len(outcome) == 4
+    with database.begin() as conn:
+        stored = set(conn.execute(sa.select(Participant.id).where(Participant.meeting_id == meeting_id)).scalars())
+        assert presence.participant_count(conn, meeting_id) == 4
+    assert stored == {pid for k, (pid, _row) in enumerate(phones[:5]) if k != 2}
