@@ -260,9 +260,11 @@ class Probe:
         self.peak = max(self.peak, rss)
         self.marks[name] = (t.user + t.system, rss)
         if self.profile is not None and name == self.phase[0]:
-            self._spy = subprocess.Popen([_bin("py-spy"), "record", "--pid", str(self.p.pid), "--rate", "1000",
-                                          "--format", "raw", "-o", str(self.profile.with_suffix(".txt")),
-                                          "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # Blocking samples (the process is paused for each): `--nonblocking` read the stacks
+            # of a running eventlet process torn and charged time to the wrong functions.
+            self._spy = subprocess.Popen([_bin("py-spy"), "record", "--pid", str(self.p.pid), "--rate", "250",
+                                          "--format", "raw", "-o", str(self.profile.with_suffix(".txt"))],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)  # let py-spy attach before the phase
         if self._spy is not None and name == self.phase[1]:
             self._spy.send_signal(signal.SIGINT)

@@ -56,18 +56,18 @@ def may_look_up(limiter: Limiter, address: str) -> bool:
 
 
 def find(conn: sa.Connection, raw_code: object, limiter: Limiter, address: str | None, *,
-         token: object = None, allowed: bool | None = None) -> Any:
+         token: object = None, allowed: bool | None = None, narrow: bool = False) -> Any:
     """The session with this join code, or None (a wrong code, counted against the address).
 
     Raises `rate_limited` while the address has sent too many wrong codes, unless `token` is a
     participant token of the session the code names. `allowed` is `may_look_up`'s answer when the
     caller asked before taking a database connection (the sockets do: a Redis round trip must not
-    hold a pooled connection).
+    hold a pooled connection). `narrow`: only the columns a phone's connect needs (`JOIN_COLUMNS`).
     """
     address = address or "?"
     if allowed is None:
         allowed = may_look_up(limiter, address)
-    meeting = find_by_code(conn, raw_code)
+    meeting = find_by_code(conn, raw_code, narrow=narrow)
     if not allowed:
         if meeting is not None and _owns(conn, meeting, token):
             return meeting
@@ -77,28 +77,36 @@ def find(conn: sa.Connection, raw_code: object, limiter: Limiter, address: str |
     return meeting
 
 
-def new_participant(conn: sa.Connection, meeting_id: str, limiter: Limiter, address: str | None,
-                    limit: Any = None, *,
-                    connected: Callable[[sa.Connection, str], int] = participant_count) -> JoinWarning | None:
-    """Count a participant about to be made from `address` (before its row is stored: a refusal
-    stores nothing); the warning to publish once it is stored when one address makes far more
-    participants than the room holds, else None. `connected` counts the phones connected now (the
-    sockets pass their hub's count, shared by the connects of one tick: only a count that would
-    warn is taken again)."""
+def new_participant(meeting_id: str, limiter: Limiter, address: str | None, limit: Any = None) -> int:
+    """Count a participant about to be made from `address` in a session (before its row is
+    stored: a refusal stores nothing); how many this address made there lately, for
+    `join_warning` once the row is stored."""
     address = address or "?"
     if not limiter.hit(limit or NEW_PARTICIPANT_LIMIT, "new-participant", address):
         raise DialogrumError("rate_limited")
-    made = limiter.count(WARN_WINDOW, "made", meeting_id, address)
-    if made < WARN_AT_LEAST or made % 10:  # checked every tenth: a count of connections is a query
-        return None
-    if made <= WARN_FACTOR * connected(conn, meeting_id):
+    return limiter.count(WARN_WINDOW, "made", meeting_id, address)
+
+
+def may_warn(made: int) -> bool:
+    """Whether `join_warning` has anything to check (every tenth participant past the threshold:
+    a count of connections is a query)."""
+    return made >= WARN_AT_LEAST and made % 10 == 0
+
+
+def join_warning(conn: sa.Connection, meeting_id: str, limiter: Limiter, made: int, *,
+                 connected: Callable[[sa.Connection, str], int] = participant_count) -> JoinWarning | None:
+    """The warning for the session's facilitators when one address made `made` participants and
+    that is far more than the room holds, else None. Called after the participant is stored, so
+    the count includes it and the phones stored with it. `connected` counts the phones connected
+    now (the sockets pass their hub's count, shared by the connects of one tick: only a count that
+    would warn is taken again)."""
+    if not may_warn(made) or made <= WARN_FACTOR * connected(conn, meeting_id):
         return None
     # A count shared over a tick lags a hall filling up from one address: warn on a fresh one.
     now = participant_count(conn, meeting_id)
     if made > WARN_FACTOR * now:
-        warning = {"from_one_address": made, "participants": now}
         limiter.raise_to(made, WARN_WINDOW, "warned", meeting_id)
-        return JoinWarning(meeting_id, warning)
+        return JoinWarning(meeting_id, {"from_one_address": made, "participants": now})
     return None
 
 

@@ -34,6 +34,10 @@ MEETING_COLUMNS = tuple(c for c in _meetings.c if c.name != "guide_snapshot")
 #: thousand times over (issue 14's connect storm, profiled with py-spy).
 _MEETING_BY_ID = sa.select(*MEETING_COLUMNS).where(_meetings.c.id == sa.bindparam("meeting_id"))
 _MEETING_BY_CODE = sa.select(*MEETING_COLUMNS).where(_meetings.c.code == sa.bindparam("code"))
+#: What a phone's connect needs of its session: the whole row (its JSON settings and timestamps
+#: decoded, a tenth of a hall's connect storm) only when the tick's shared state is computed.
+JOIN_COLUMNS = (_meetings.c.id, _meetings.c.status, _meetings.c.state_version)
+_JOIN_BY_CODE = sa.select(*JOIN_COLUMNS).where(_meetings.c.code == sa.bindparam("code"))
 
 
 def get_meeting(conn: sa.Connection, meeting_id: object) -> sa.Row:
@@ -61,12 +65,13 @@ def state_versions(conn: sa.Connection, meeting_ids: list[str]) -> dict[str, int
     return dict(conn.execute(_VERSIONS, {"ids": meeting_ids}).all())
 
 
-def find_by_code(conn: sa.Connection, raw_code: object) -> sa.Row | None:
-    """The meeting with this join code (any case, spaces and dashes ignored)."""
+def find_by_code(conn: sa.Connection, raw_code: object, *, narrow: bool = False) -> sa.Row | None:
+    """The meeting with this join code (any case, spaces and dashes ignored); `narrow`: only its
+    `JOIN_COLUMNS`."""
     code = normalise_code(raw_code)
     if code is None:
         return None
-    return conn.execute(_MEETING_BY_CODE, {"code": code}).first()
+    return conn.execute(_JOIN_BY_CODE if narrow else _MEETING_BY_CODE, {"code": code}).first()
 
 
 def find_by_projector_key(conn: sa.Connection, key: object) -> sa.Row | None:

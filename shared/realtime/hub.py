@@ -323,17 +323,20 @@ class Hub:
         for gone in set(meeting_ids) - set(versions):
             self._let_go(gone)
 
-    def recent_state(self, conn: sa.Connection, row: Any) -> dict:
-        """The state of `row` for a phone that just connected, computed at most once per tick
-        and state version. A hall connecting at once would otherwise count the connected phones
-        (a query over every connection row) once per phone, a thousand times in a few seconds.
-        What the reuse may miss is bounded like presence itself: a `participants` up to one tick
-        (100 ms) old, and a countdown read up to 100 ms earlier; any change of state bumps the
-        version, so nothing else can be stale."""
+    def recent_state(self, conn: sa.Connection, meeting_id: str, version: int, row: Any = None) -> dict:
+        """The state of a session at `version` for a phone that just connected, computed at most
+        once per tick and state version (from `row`, or the session's row read now). A hall
+        connecting at once would otherwise count the connected phones (a query over every
+        connection row) once per phone, a thousand times in a few seconds. What the reuse may
+        miss is bounded like presence itself: a `participants` up to one tick (100 ms) old, and a
+        countdown read up to 100 ms earlier; any change of state bumps the version, so nothing
+        else can be stale."""
         now = time.monotonic()
-        hit = self._recent_states.get(row.id)
-        if hit is not None and hit[0] == row.state_version and now - hit[1] < TICK_SECONDS:
+        hit = self._recent_states.get(meeting_id)
+        if hit is not None and hit[0] == version and now - hit[1] < TICK_SECONDS:
             return hit[2]
+        if row is None:
+            row = rules.get_meeting(conn, meeting_id)
         st = rules.state(conn, row, participants=self.participants(conn, row.id))
         self._recent_states[row.id] = (row.state_version, now, st)
         return st

@@ -84,21 +84,24 @@ class Sockets:
         # Asked before a pooled connection is taken: with Redis it is a network round trip.
         allowed = joining.may_look_up(self.limiter, remote_addr or "?")
         sent = auth.get("token")
-        warning = None
+        made = 0
         with self.db.engine.connect() as conn:  # reads only: nothing is written in this connection
             # Wrong codes count per address, the right one never (shared/joining.py).
-            meeting = joining.find(conn, auth.get("code"), self.limiter, remote_addr, token=sent, allowed=allowed)
+            meeting = joining.find(conn, auth.get("code"), self.limiter, remote_addr, token=sent, allowed=allowed,
+                                   narrow=True)
             if meeting is None:
                 raise DialogrumError("unknown_session")
             participant_id, token, row = rules.admit(conn, meeting, sent)
             if row is not None:  # a new participant: a hall's pace per address; reconnects never count
-                warning = joining.new_participant(conn, meeting.id, self.limiter, remote_addr,
-                                                  self.new_participant_limit, connected=self.hub.participants)
+                made = joining.new_participant(meeting.id, self.limiter, remote_addr, self.new_participant_limit)
             greeting = self._phone_greeting(conn, meeting, participant_id, token, fresh=row is not None)
         presence.store_join(self.db, row, sid=sid, process_id=self.hub.process_id, meeting_id=meeting.id,
                             participant_id=participant_id)
-        if warning is not None:  # after the commit, like every event
-            publish(self.db, [warning])
+        if joining.may_warn(made):  # counted once stored: the phones stored with this one are in the room
+            with self.db.engine.connect() as conn:
+                warning = joining.join_warning(conn, meeting.id, self.limiter, made, connected=self.hub.participants)
+            if warning is not None:  # after the commit, like every event
+                publish(self.db, [warning])
         return Client(sid, meeting.id, "participant", participant_id=participant_id), greeting
 
     def _console(self, sid: str, auth: dict, user: User | None, token_id: Any, version: Any) -> Client:
@@ -128,15 +131,15 @@ class Sockets:
         return client
 
     def _phone_greeting(self, conn: Any, meeting: Any, participant_id: str, token: str, *, fresh: bool) -> dict:
-        """A phone's `welcome` and first `state`, read in the connect's transaction: a hall of
-        phones connecting at once costs one transaction each, not two (issue 14, item 1). Phones
-        share a state computed once per tick; a participant this connect made has neither voted
-        nor commented, so its `me` needs no query."""
-        st = self.hub.recent_state(conn, meeting)
+        """A phone's `welcome` and first `state`, read with who it is: a hall of phones
+        connecting at once costs one connection each, not two (issue 14, item 1). Phones share a
+        state computed once per tick; a participant this connect made has neither voted nor
+        commented, so its `me` needs no query."""
+        st = self.hub.recent_state(conn, meeting.id, meeting.state_version)
         item_id = st["item"]["id"] if st["item"] else None
         me = dict(rules.read.NOBODY) if fresh else rules.me(conn, meeting.id, participant_id, item_id)
         # Results the phone may see (shown by the facilitator) are sent by _greet, from the database.
-        extras = meeting.status == "live" and item_id is not None and bool(meeting.results_visible)
+        extras = st["session"]["status"] == "live" and item_id is not None and st["results_visible"]
         return {"welcome": {"token": token, "participant_id": participant_id}, "state": {**st, "me": me},
                 "extras": extras}
 
@@ -168,7 +171,10 @@ class Sockets:
         with self.db.begin() as conn:
             row = rules.get_meeting(conn, client.meeting_id)
             # A console or a projector, one at a time, gets the exact count of this moment.
-            st = hub.recent_state(conn, row) if client.role == "participant" else rules.state(conn, row)
+            if client.role == "participant":
+                st = hub.recent_state(conn, row.id, row.state_version, row)
+            else:
+                st = rules.state(conn, row)
             if client.role == "participant":
                 item_id = st["item"]["id"] if st["item"] else None
                 st = {**st, "me": rules.me(conn, row.id, client.participant_id, item_id)}
