@@ -67,6 +67,7 @@ class Database:
         self.engine = engine if engine is not None else make_engine(url, pool_size=pool_size,
                                                                     max_connections=max_connections)
         self.session = so.scoped_session(so.sessionmaker(bind=self.engine, expire_on_commit=False))
+        self._autocommit: sa.Engine | None = None  # `reads` on PostgreSQL, made on first use
         #: Called with the events of every committed unit of work (shared.uow); the realtime hub
         #: subscribes when the app serves sockets. The CLI has none: other processes poll.
         self.subscribers: list[Callable[[list[Any]], None]] = []
@@ -85,6 +86,20 @@ class Database:
     def begin(self) -> Iterator[sa.Connection]:
         """A connection in a transaction that commits on success and rolls back on error."""
         with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def reads(self) -> Iterator[sa.Connection]:
+        """A connection for reads that need no transaction. On PostgreSQL it is in autocommit:
+        each statement sees what is committed when it runs, and there is no `BEGIN` and no
+        `ROLLBACK`, two of a phone's connect's round trips (issue 14, item 3). Writing on it is
+        a mistake (each statement would commit alone)."""
+        engine = self.engine
+        if engine.dialect.name == "postgresql":
+            engine = self._autocommit
+            if engine is None:
+                engine = self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
             yield conn
 
     @contextmanager

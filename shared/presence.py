@@ -98,16 +98,24 @@ class JoinCommit(GroupCommit):
         return row[1]["sid"]
 
     def write(self, rows: list[tuple]) -> list[bool]:
-        """Insert the participants, then the connections that name them, and commit."""
+        """Insert the participants, then the connections that name them, and commit: each table's
+        rows as one batch of statements (on psycopg2 one round trip, `execute_batch`)."""
         dialect = self.db.engine.dialect
+        participants = [driver_statement(dialect, _INSERT_PARTICIPANT, p) for p, _ in rows if p is not None]
+        connections = [driver_statement(dialect, _ADD_CONNECTION, c) for _, c in rows]
         with self.db.driver_transaction() as raw:
             cursor = raw.cursor()
             try:
-                for participant, _ in rows:
-                    if participant is not None:
-                        cursor.execute(*driver_statement(dialect, _INSERT_PARTICIPANT, participant))
-                for _, connection in rows:
-                    cursor.execute(*driver_statement(dialect, _ADD_CONNECTION, connection))
+                for statements in (participants, connections):
+                    if not statements:
+                        continue
+                    sql, params = statements[0][0], [p for _, p in statements]
+                    if dialect.driver == "psycopg2":
+                        from psycopg2.extras import execute_batch
+
+                        execute_batch(cursor, sql, params, page_size=len(params))
+                    else:
+                        cursor.executemany(sql, params)
             finally:
                 cursor.close()
         return [True] * len(rows)

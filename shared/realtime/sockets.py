@@ -85,7 +85,7 @@ class Sockets:
         allowed = joining.may_look_up(self.limiter, remote_addr or "?")
         sent = auth.get("token")
         made = 0
-        with self.db.engine.connect() as conn:  # reads only: nothing is written in this connection
+        with self.db.reads() as conn:  # nothing is written in this connection
             # Wrong codes count per address, the right one never (shared/joining.py).
             meeting = joining.find(conn, auth.get("code"), self.limiter, remote_addr, token=sent, allowed=allowed,
                                    narrow=True)
@@ -98,7 +98,7 @@ class Sockets:
         presence.store_join(self.db, row, sid=sid, process_id=self.hub.process_id, meeting_id=meeting.id,
                             participant_id=participant_id)
         if joining.may_warn(made):  # counted once stored: the phones stored with this one are in the room
-            with self.db.engine.connect() as conn:
+            with self.db.reads() as conn:
                 warning = joining.join_warning(conn, meeting.id, self.limiter, made, connected=self.hub.participants)
             if warning is not None:  # after the commit, like every event
                 publish(self.db, [warning])

@@ -267,3 +267,22 @@ def test_a_connect_the_database_refuses_fails_alone_and_the_others_are_stored(da
         stored = set(conn.execute(sa.select(Participant.id).where(Participant.meeting_id == meeting_id)).scalars())
         assert presence.participant_count(conn, meeting_id) == 4
     assert stored == {pid for k, (pid, _row) in enumerate(phones[:5]) if k != 2}
+
+
+def test_reads_sees_what_is_committed_and_leaves_the_pooled_connection_transactional(database, make):
+    """A phone's connect reads on `Database.reads()`: on PostgreSQL in autocommit (no BEGIN and
+    ROLLBACK round trips); the pooled connection it used is back in transactions afterwards,
+    where a rollback still undoes a write."""
+    meeting_id = make.meeting(make.user())
+    with database.reads() as conn:
+        assert rules.get_meeting(conn, meeting_id).id == meeting_id
+        if database.engine.dialect.name == "postgresql":
+            assert conn.connection.driver_connection.autocommit is True
+    for _ in range(3):  # every pooled connection, whichever the pool hands out
+        with database.engine.connect() as conn:
+            if database.engine.dialect.name == "postgresql":
+                assert conn.connection.driver_connection.autocommit is False
+            conn.execute(sa.text("DELETE FROM meetings WHERE id = :m"), {"m": meeting_id})
+            conn.rollback()
+    with database.reads() as conn:
+        assert rules.get_meeting(conn, meeting_id).id == meeting_id
