@@ -16,13 +16,17 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app
 
+#: PostgreSQL connections per process when DIALOGRUM_DATABASE_POOL is not set
+DEFAULT_POOL = 30
+
 
 def make_engine(url: str, *, pool_size: int | None = None, max_connections: int | None = None) -> sa.Engine:
     """Create the engine for `url` with the settings that matter under eventlet.
 
-    `max_connections` (DIALOGRUM_DATABASE_POOL) caps a PostgreSQL pool at that many connections,
-    with no overflow, so that several processes together stay under the server's max_connections;
-    greenlets beyond it wait at the pool (pool_timeout) instead of being refused by the server."""
+    `max_connections` (DIALOGRUM_DATABASE_POOL) caps a PostgreSQL pool at that many connections
+    (else `DEFAULT_POOL`), never with overflow, so that several processes together stay under
+    the server's max_connections; greenlets beyond it wait at the pool (pool_timeout) instead of
+    being refused by the server."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url,
@@ -50,8 +54,11 @@ def make_engine(url: str, *, pool_size: int | None = None, max_connections: int 
         return engine
     return sa.create_engine(
         url,
-        pool_size=max_connections or pool_size or 10,
-        max_overflow=0 if max_connections else 20,
+        # At most 30 connections, opened as needed and kept: with 10 kept and 20 overflowing, a
+        # connect storm opened and closed PostgreSQL connections over and over (each a new server
+        # process and a login: a fifth of the storm's time in py-spy, issue 14, item 3).
+        pool_size=max_connections or pool_size or DEFAULT_POOL,
+        max_overflow=0,
         pool_pre_ping=True,
         pool_timeout=60,
         hide_parameters=True,
@@ -67,7 +74,6 @@ class Database:
         self.engine = engine if engine is not None else make_engine(url, pool_size=pool_size,
                                                                     max_connections=max_connections)
         self.session = so.scoped_session(so.sessionmaker(bind=self.engine, expire_on_commit=False))
-        self._autocommit: sa.Engine | None = None  # `reads` on PostgreSQL, made on first use
         #: Called with the events of every committed unit of work (shared.uow); the realtime hub
         #: subscribes when the app serves sockets. The CLI has none: other processes poll.
         self.subscribers: list[Callable[[list[Any]], None]] = []
@@ -90,17 +96,24 @@ class Database:
 
     @contextmanager
     def reads(self) -> Iterator[sa.Connection]:
-        """A connection for reads that need no transaction. On PostgreSQL it is in autocommit:
-        each statement sees what is committed when it runs, and there is no `BEGIN` and no
-        `ROLLBACK`, two of a phone's connect's round trips (issue 14, item 3). Writing on it is
-        a mistake (each statement would commit alone)."""
-        engine = self.engine
-        if engine.dialect.name == "postgresql":
-            engine = self._autocommit
-            if engine is None:
-                engine = self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            yield conn
+        """A connection for reads that need no transaction. On PostgreSQL (psycopg2) it is in
+        autocommit: each statement sees what is committed when it runs, and there is no `BEGIN`
+        and no `ROLLBACK`, two of a phone's connect's round trips (issue 14, item 3). Writing on
+        it is a mistake (each statement would commit alone).
+
+        The driver's own switch is flipped, as the vote path does: SQLAlchemy's `AUTOCOMMIT`
+        isolation level resets the level on every check-in, itself a round trip."""
+        with self.engine.connect() as conn:
+            if self.engine.dialect.driver != "psycopg2":
+                yield conn
+                return
+            driver = conn.connection.driver_connection
+            driver.autocommit = True
+            try:
+                yield conn
+            finally:
+                if not driver.closed:  # a lost connection is discarded by the pool anyway
+                    driver.autocommit = False
 
     @contextmanager
     def driver_transaction(self) -> Iterator[Any]:
