@@ -58,6 +58,16 @@ def _held_first_batch(gc: batching.GroupCommit, waiting: int) -> tuple[list[int]
     return sizes, holding
 
 
+def _first_then_the_rest(threads: list[threading.Thread], holding: threading.Event) -> None:
+    """Start the first writer, the others once its batch is held; wait for them all."""
+    threads[0].start()
+    assert holding.wait(10)
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+
 def _stored_rows(db, meeting_id: str) -> dict[str, str]:
     with db.begin() as conn:
         rows = conn.execute(sa.select(Vote.participant_id, Vote.choice).where(Vote.meeting_id == meeting_id))
@@ -225,12 +235,7 @@ def test_phones_connecting_together_share_one_commit_and_are_counted_once_it_ret
             ).scalar_one() == 1
 
     threads = [threading.Thread(target=connect, args=(k, pid, row)) for k, (pid, row) in enumerate(phones)]
-    threads[0].start()
-    assert holding.wait(10)
-    for t in threads[1:]:
-        t.start()
-    for t in threads:
-        t.join(30)
+    _first_then_the_rest(threads, holding)
     assert sizes == [1, N - 1]
     assert len(seen_after_return) == N and all(seen_after_return.values())
     with database.begin() as conn:
@@ -254,12 +259,7 @@ def test_a_connect_the_database_refuses_fails_alone_and_the_others_are_stored(da
             outcome[k] = "IntegrityError" if any(c.__name__ == "IntegrityError" for c in type(exc).__mro__) else exc
 
     threads = [threading.Thread(target=connect, args=(k, pid, row)) for k, (pid, row) in enumerate(phones[:5])]
-    threads[0].start()
-    assert holding.wait(10)
-    for t in threads[1:]:
-        t.start()
-    for t in threads:
-        t.join(30)
+    _first_then_the_rest(threads, holding)
     assert sizes == [1, 4, 1, 1, 1, 1]
     assert outcome.pop(2) == "IntegrityError"
     assert set(outcome.values()) == {"ok"} and len(outcome) == 4
