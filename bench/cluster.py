@@ -32,7 +32,7 @@ processes (the per-process socket counts are reported). Then:
 
 The file-descriptor limit (RLIMIT_NOFILE) of this process and of its children is raised to the
 hard limit (`ulimit -Hn`); nginx gets `worker_rlimit_nofile` and `worker_connections` sized for
-two connections per phone. Everything listens on and connects to loopback addresses only.
+four connections per phone (within that limit). Everything listens on and connects to loopback addresses only.
 
     .venv/bin/python bench/cluster.py                       # 2,000 phones, 4 processes
     .venv/bin/python bench/cluster.py --phones 5000 --workers 6 --timeout 180
@@ -152,8 +152,11 @@ server {{
 def nginx(work: Path, port: int, upstreams: list[int], workers: int, phones: int,
           nofile: int) -> Iterator[tuple[str, Any]]:
     """nginx on 127.0.0.1:port in front of the processes (started after them)."""
-    # Two connections per phone (the phone's, and nginx's to a process), and headroom.
-    connections = max(1024, 2 * phones + 512)
+    # Four connections per phone while it joins with the page's transports (its long-poll request
+    # and its websocket, each with nginx's own to a process), and headroom, within the open files
+    # nginx may have. With two per phone, 5,000 phones ran nginx out ("worker_connections are not
+    # enough, reusing connections") at the end of the connect storm, and 45-48 connects failed.
+    connections = min(max(1024, 4 * phones + 512), nofile - 64)
     conf = nginx_conf(work, port, upstreams, workers, connections, nofile)
     log = work / "nginx-error.log"
     checked = subprocess.run([NGINX, "-t", "-p", str(work), "-c", str(conf), "-e", str(log)],
