@@ -10,6 +10,7 @@ PYTEST_ARGS ?=
 # Test files run on two workers (pytest-xdist, whole files per worker so that a module's server is
 # started once): most of the suite waits on servers, browsers and databases, not on a core.
 PYTEST_WORKERS ?= 2
+# `make test` ends with the 15 slowest tests (--durations), to keep the suite's time in view.
 DIST ?= dist
 
 .PHONY: setup run test lint browsers nginx translations bench soak flaky cluster room-traffic mutation coverage wheel clean
@@ -53,7 +54,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 test: setup browsers nginx lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 # The wheel an operator installs (docs/deploy.md): the built Socket.IO client, the compiled
 # catalogues and the migrations inside, so installing it needs neither Node.js nor a checkout.
