@@ -44,7 +44,7 @@ Flags: --phones N (2000), --processes P (4), --workers W (load generators, 4),
 (120 s per phase), --database-url URL (postgresql://postgres@127.0.0.1:5432/dialogrum_cluster),
 --redis-url URL (default: own redis-server), --db-pool N (15 PostgreSQL connections per
 process, DIALOGRUM_DATABASE_POOL), --nginx-workers N (1), --keep (leave the
-work directory with the logs), --json.
+work directory with the logs), --log-level L (the processes', WARNING), --json.
 """
 
 from __future__ import annotations
@@ -455,7 +455,7 @@ def run(args: argparse.Namespace) -> dict:
     try:
         with fresh_database(args.database_url) as db_url, redis(args.redis_url, work) as (redis_url, redis_pid):
             base_env = {"DIALOGRUM_MESSAGE_QUEUE": redis_url, "DIALOGRUM_TRUST_PROXY": "1",
-                        "DIALOGRUM_LOG_LEVEL": "WARNING", "DIALOGRUM_DATABASE_POOL": str(args.db_pool)}
+                        "DIALOGRUM_LOG_LEVEL": args.log_level, "DIALOGRUM_DATABASE_POOL": str(args.db_pool)}
             env = app_env(work, db_url, extra=base_env)
             token = facilitator_token(env, f"cluster-{secrets.token_hex(4)}@example.org")
             ports = [free_port() for _ in range(args.processes)]
@@ -623,6 +623,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="DIALOGRUM_DATABASE_POOL of each process (15: 4 x 15 under PostgreSQL's 100)")
     p.add_argument("--nginx-workers", type=int, default=1, help="nginx worker_processes (1)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    p.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                   help="DIALOGRUM_LOG_LEVEL of the processes (WARNING; INFO logs every socket's "
+                        "connect and disconnect with its reason, at a cost in CPU)")
     p.add_argument("--json", action="store_true", help="print JSON only")
     args = p.parse_args(argv)
     if not os.path.exists(NGINX):
