@@ -72,6 +72,16 @@ AUDIENCE = {"participant": "a", "facilitator": "f", "projector": "p"}
 #: mark and a later tick sends it, so the last value always arrives, at most about a second late.
 #: The consoles (a few sockets) get every tick's count: the exact count as soon as it is known.
 AUDIENCE_COUNTS_LIMIT = parse("4/second")
+#: Counts of the connected phones of one session (`presence`), over all processes together: a
+#: tick's worth. Each process whose phones came or went counted every tick, and each count is a
+#: `COUNT(DISTINCT)` over the session's connection rows, the same number whichever process takes
+#: it: four processes in a 5,000-phone connect storm ran forty a second (issue 14, item 4). A
+#: process refused the window keeps its mark and counts at a later tick, so the last count
+#: always arrives; one process alone is never held back by more than a tick.
+PRESENCE_COUNTS_LIMIT = parse("10/second")
+#: How long the count of connected phones in a phone's first `state` may be shared (see
+#: `Hub.participants`): the presence flush renews it whenever it counts.
+SHARED_COUNT_SECONDS = 0.5
 #: New comments to a projector that asked for them together (`auth.batch`, the projector page):
 #: one `comments_added` per round, at most this many rounds a second over all processes, so a
 #: room writing 10 comments a second costs the projector 4 updates, not 10. With the counts'
@@ -328,8 +338,8 @@ class Hub:
         once per tick and state version (from `row`, or the session's row read now). A hall
         connecting at once would otherwise count the connected phones (a query over every
         connection row) once per phone, a thousand times in a few seconds. What the reuse may
-        miss is bounded like presence itself: a `participants` up to one tick (100 ms) old, and a
-        countdown read up to 100 ms earlier; any change of state bumps the version, so nothing
+        miss is bounded like presence itself: a `participants` up to `SHARED_COUNT_SECONDS` old,
+        and a countdown read up to 100 ms earlier; any change of state bumps the version, so nothing
         else can be stale."""
         now = time.monotonic()
         hit = self._recent_states.get(meeting_id)
@@ -343,11 +353,12 @@ class Hub:
 
     def participants(self, conn: sa.Connection, meeting_id: str, *, fresh: bool = False) -> int:
         """The session's connected phones (a query over its connection rows), counted at most
-        once per tick for the phones that connect meanwhile; `fresh` counts now (the presence
-        flush, whose count is the last word after a change, and which renews the shared one)."""
+        every `SHARED_COUNT_SECONDS` for the phones that connect meanwhile; `fresh` counts now
+        (the presence flush, whose count is the last word after a change, and which renews the
+        shared one)."""
         now = time.monotonic()
         hit = self._counts.get(meeting_id)
-        if not fresh and hit is not None and now - hit[0] < TICK_SECONDS:
+        if not fresh and hit is not None and now - hit[0] < SHARED_COUNT_SECONDS:
             return hit[1]
         count = rules.participant_count(conn, meeting_id)
         self._counts[meeting_id] = (now, count)
@@ -499,9 +510,12 @@ class Hub:
             waiting, self.dirty_room_presence = self.dirty_room_presence, set()
         if not dirty and not waiting:
             return
-        later = set()
+        later, not_yet = set(), set()
         with self.db.begin() as conn:
             for meeting_id in dirty | waiting:
+                if not self._slot(PRESENCE_COUNTS_LIMIT, "presence-count", meeting_id):
+                    not_yet.add(meeting_id)  # another process counted this tick: count at a later one
+                    continue
                 payload = {"participants": self.participants(conn, meeting_id, fresh=True)}
                 if meeting_id in dirty:
                     self._emit_queue("presence", payload, room(meeting_id, "f"))
@@ -509,9 +523,10 @@ class Hub:
                     self._emit_queue("presence", payload, room(meeting_id, "p"))
                 else:
                     later.add(meeting_id)
-        if later:
+        if later or not_yet:
             with self._lock:
-                self.dirty_room_presence |= later
+                self.dirty_room_presence |= later | (not_yet & waiting)
+                self.dirty_presence |= not_yet & dirty
 
     # -- local sockets ----------------------------------------------------------------------------
 

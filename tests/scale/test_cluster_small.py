@@ -30,7 +30,7 @@ def test_a_small_hall_on_four_processes_behind_nginx() -> None:
     url = sa.make_url(PG_ADMIN_URL).set(database="dialogrum_cluster_test").render_as_string(hide_password=False)
     args = argparse.Namespace(
         phones=N, processes=4, workers=2, connect_concurrency=40, per_address=2, timeout=60.0, database_url=url,
-        redis_url=None, db_pool=5, nginx_workers=1, keep=False, json=True)
+        redis_url=None, db_pool=5, nginx_workers=1, keep=False, json=True, log_level="WARNING")
     res = cluster.run(args)
     assert res["connected"] == N, res
     assert all(k > 0 for k in res["sockets_per_process"]), f"ip_hash sent no phone to a process: {res}"
