@@ -510,19 +510,22 @@ class Hub:
             waiting, self.dirty_room_presence = self.dirty_room_presence, set()
         if not dirty and not waiting:
             return
-        later, not_yet = set(), set()
-        with self.db.begin() as conn:
-            for meeting_id in dirty | waiting:
-                if not self._slot(PRESENCE_COUNTS_LIMIT, "presence-count", meeting_id):
-                    not_yet.add(meeting_id)  # another process counted this tick: count at a later one
-                    continue
-                payload = {"participants": self.participants(conn, meeting_id, fresh=True)}
-                if meeting_id in dirty:
-                    self._emit_queue("presence", payload, room(meeting_id, "f"))
-                if self._slot(AUDIENCE_COUNTS_LIMIT, "room-counts", meeting_id):
-                    self._emit_queue("presence", payload, room(meeting_id, "p"))
-                else:
-                    later.add(meeting_id)
+        # The windows and the emits (with Redis each a round trip) hold no pooled connection; a
+        # session another process counted this tick is counted at a later one.
+        not_yet = {m for m in dirty | waiting if not self._slot(PRESENCE_COUNTS_LIMIT, "presence-count", m)}
+        counted, counts = (dirty | waiting) - not_yet, {}
+        if counted:
+            with self.db.begin() as conn:
+                counts = {m: self.participants(conn, m, fresh=True) for m in counted}
+        later: set[str] = set()
+        for meeting_id, count in counts.items():
+            payload = {"participants": count}
+            if meeting_id in dirty:
+                self._emit_queue("presence", payload, room(meeting_id, "f"))
+            if self._slot(AUDIENCE_COUNTS_LIMIT, "room-counts", meeting_id):
+                self._emit_queue("presence", payload, room(meeting_id, "p"))
+            else:
+                later.add(meeting_id)
         if later or not_yet:
             with self._lock:
                 self.dirty_room_presence |= later | (not_yet & waiting)
