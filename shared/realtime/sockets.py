@@ -173,11 +173,10 @@ class Sockets:
             # A console or a projector, one at a time, gets the exact count of this moment.
             if client.role == "participant":
                 st = hub.recent_state(conn, row.id, row.state_version, row)
-            else:
-                st = rules.state(conn, row)
-            if client.role == "participant":
                 item_id = st["item"]["id"] if st["item"] else None
                 st = {**st, "me": rules.me(conn, row.id, client.participant_id, item_id)}
+            else:
+                st = rules.state(conn, row)
             hub._emit_local("state", st, sid)
             if row.status == "live":
                 hub.send_item_extras(conn, row, st, to_sid=sid, role=client.role)
