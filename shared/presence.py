@@ -72,11 +72,15 @@ def unregister_process(conn: sa.Connection, process_id: str) -> None:
 _ADD_CONNECTION = _connections.insert()
 
 
+def _connection_row(sid: str, process_id: str, meeting_id: str, role: str, participant_id: str | None) -> dict:
+    return {"sid": sid, "process_id": process_id, "meeting_id": meeting_id, "role": role,
+            "participant_id": participant_id, "connected_at": utcnow()}
+
+
 def add_connection(conn: sa.Connection, *, sid: str, process_id: str, meeting_id: str, role: str,
                    participant_id: str | None) -> None:
     """Record an open socket."""
-    conn.execute(_ADD_CONNECTION, {"sid": sid, "process_id": process_id, "meeting_id": meeting_id, "role": role,
-                                   "participant_id": participant_id, "connected_at": utcnow()})
+    conn.execute(_ADD_CONNECTION, _connection_row(sid, process_id, meeting_id, role, participant_id))
 
 
 #: Every column of each, so that the driver-level insert leaves nothing to a default.
@@ -125,8 +129,7 @@ def store_join(db: Any, participant: dict | None, *, sid: str, process_id: str, 
                participant_id: str) -> None:
     """Commit a phone's new participant row (None: it resumed) and its socket's row, together
     with the other phones connecting now; returns after the commit."""
-    connection = {"sid": sid, "process_id": process_id, "meeting_id": meeting_id, "role": "participant",
-                  "participant_id": participant_id, "connected_at": utcnow()}
+    connection = _connection_row(sid, process_id, meeting_id, "participant", participant_id)
     for_engine(db, JoinCommit).submit((participant, connection))
 
 
