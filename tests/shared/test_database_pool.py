@@ -51,3 +51,77 @@ def test_the_app_uses_the_setting(tmp_path):
 
     with app.app_context():
         assert get_db().engine.pool.size() == 7
+
+
+# -- the ping before use (shared.db._ping_when_idle) ---------------------------------------------
+
+
+@pytest.fixture
+def pg_engine(monkeypatch):
+    """A pool of two on a fresh PostgreSQL database, its pings counted, with a threshold short
+    enough for a test; (engine, pings, the database's name)."""
+    import shared.db
+    from tests.conftest import create_pg_database, drop_pg_database
+
+    monkeypatch.setattr(shared.db, "PING_AFTER_IDLE_SECONDS", 0.2)
+    url = create_pg_database()
+    engine = make_engine(url, max_connections=2)
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(conn) or ping(conn))
+    yield engine, pings, url.rsplit("/", 1)[1]
+    engine.dispose()
+    drop_pg_database(url)
+
+
+def _backend_pid(engine) -> int:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+
+
+@pytest.mark.postgres
+def test_a_connection_in_use_a_moment_ago_is_not_pinged(pg_engine):
+    """In a vote burst a connection goes back and out again within milliseconds: no round trip
+    of its own for a ping (SQLAlchemy's pool_pre_ping made one at every checkout)."""
+    import time
+
+    engine, pings, _ = pg_engine
+    first = _backend_pid(engine)  # a new connection: not pinged
+    for _ in range(20):
+        assert _backend_pid(engine) == first
+    assert pings == []
+    time.sleep(0.3)  # idle past the threshold: pinged once, then in use again
+    assert _backend_pid(engine) == first
+    assert _backend_pid(engine) == first
+    assert len(pings) == 1
+
+
+@pytest.mark.postgres
+def test_connections_that_postgresql_ended_cost_no_request(pg_engine):
+    """What a restart of PostgreSQL (or its idle timeout, or a firewall) does to a pool: every
+    connection is gone. After a moment idle, the next checkouts find out by the ping and use new
+    connections; no statement fails."""
+    import time
+
+    import sqlalchemy as sa
+
+    from tests.conftest import PG_ADMIN_URL
+
+    engine, pings, name = pg_engine
+    with engine.connect() as a, engine.connect() as b:  # the pool holds two connections
+        old = {a.execute(sa.text("SELECT pg_backend_pid()")).scalar_one(),
+               b.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()}
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        ended = conn.execute(sa.text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                     "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name}).scalar()
+    admin.dispose()
+    assert ended == 2
+    time.sleep(0.3)
+    with engine.connect() as a, engine.connect() as b:
+        new = {a.execute(sa.text("SELECT pg_backend_pid()")).scalar_one(),
+               b.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()}
+    assert new.isdisjoint(old) and len(new) == 2
+    assert len(pings) == 1  # the first failed ping replaced the pool's older connections too
