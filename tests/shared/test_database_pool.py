@@ -63,7 +63,7 @@ def pg_engine(monkeypatch):
     import shared.db
     from tests.conftest import create_pg_database, drop_pg_database
 
-    monkeypatch.setattr(shared.db, "PING_AFTER_IDLE_SECONDS", 0.2)
+    monkeypatch.setattr(shared.db, "PING_AFTER_IDLE_SECONDS", 0.5)
     url = create_pg_database()
     engine = make_engine(url, max_connections=2)
     pings: list[object] = []
@@ -92,7 +92,7 @@ def test_a_connection_in_use_a_moment_ago_is_not_pinged(pg_engine):
     for _ in range(20):
         assert _backend_pid(engine) == first
     assert pings == []
-    time.sleep(0.3)  # idle past the threshold: pinged once, then in use again
+    time.sleep(0.6)  # idle past the threshold: pinged once, then in use again
     assert _backend_pid(engine) == first
     assert _backend_pid(engine) == first
     assert len(pings) == 1
@@ -119,7 +119,7 @@ def test_connections_that_postgresql_ended_cost_no_request(pg_engine):
                                      "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name}).scalar()
     admin.dispose()
     assert ended == 2
-    time.sleep(0.3)
+    time.sleep(0.6)
     with engine.connect() as a, engine.connect() as b:
         new = {a.execute(sa.text("SELECT pg_backend_pid()")).scalar_one(),
                b.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()}
