@@ -518,6 +518,15 @@ class ServerProcess:
         return self.cli("token", "create", "--email", email).stdout.strip()
 
 
+def _set_environ(values: dict[str, str | None]) -> None:
+    """Set these environment variables, removing those whose value is None."""
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 class InProcessCli(ServerProcess):
     """An instance whose `dialogrum` commands run in this process (`shared.cli.main`), with the
     instance's environment, working directory, stdin and captured output.
@@ -543,12 +552,16 @@ class InProcessCli(ServerProcess):
             made.append(make_app())
             return made[-1]
 
-        saved_env, saved_cwd, saved_stdin = dict(os.environ), os.getcwd(), sys.stdin
+        # Only the variables that differ are set and put back, never the whole environment cleared:
+        # the calling test may have threads (socket clients) that read it meanwhile.
+        wanted = self.env()
+        changed = {k for k in set(os.environ) | set(wanted) if os.environ.get(k) != wanted.get(k)}
+        saved_env = {k: os.environ.get(k) for k in changed}
+        saved_cwd, saved_stdin = os.getcwd(), sys.stdin
         out, err = io.BytesIO(), io.StringIO()
         stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
         try:
-            os.environ.clear()
-            os.environ.update(self.env())
+            _set_environ({k: wanted.get(k) for k in changed})
             os.chdir(self.instance)
             sys.stdin = io.StringIO(stdin or "")
             cli_module._app = app_kept
@@ -564,8 +577,7 @@ class InProcessCli(ServerProcess):
             cli_module._app = make_app
             sys.stdin = saved_stdin
             os.chdir(saved_cwd)
-            os.environ.clear()
-            os.environ.update(saved_env)
+            _set_environ(saved_env)
             for app in made:
                 get_db(app).dispose()
         stdout.flush()
@@ -578,9 +590,11 @@ class InProcessCli(ServerProcess):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[ServerProcess]:
-    """One real eventlet server on SQLite per test module."""
+    """One real eventlet server on SQLite per test module. Its `dialogrum` commands run in the
+    test's process (`InProcessCli`): still another process than the server's, which has to
+    notice what they change in the database, without 1.5-2 s of imports per command."""
     instance = tmp_path_factory.mktemp("server")
-    srv = ServerProcess(instance, f"sqlite:///{instance / 'dialogrum.db'}").start()
+    srv = InProcessCli(instance, f"sqlite:///{instance / 'dialogrum.db'}").start()
     yield srv
     srv.stop()
 
